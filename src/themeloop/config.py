@@ -1,0 +1,243 @@
+"""The project file ``themeloop.toml``, read into one validated pydantic model.
+
+Unknown keys are refused with a did-you-mean, so a typo never silently falls
+back to a default. Each stage of the loop owns one section.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from themeloop.errors import ConfigError, did_you_mean
+
+CONFIG_NAME = "themeloop.toml"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SurveySection(_Section):
+    path: str
+    id: str
+    attributes: list[str] = Field(default_factory=list)
+    sheet: str | None = None
+    encoding: str | None = None
+
+
+class QuestionSection(_Section):
+    id: str
+    column: str
+    prompt: str = ""
+
+    @field_validator("id")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not value or not all(c.isalnum() or c == "_" for c in value) or value[0].isdigit():
+            raise ValueError(
+                f"question id '{value}' must be letters, digits and '_' and not start with a digit"
+            )
+        return value
+
+
+class ThemesSection(_Section):
+    min_theme_size: int | None = None
+    max_themes: int = 12
+    merge_similarity: float = 0.9
+    model_path: str | None = None
+    precision: Literal["auto", "bf16", "fp32"] = "auto"
+    seeds: str | None = None
+
+
+class StudioSection(_Section):
+    url: str | None = None
+    token_env: str = "LABEL_STUDIO_API_KEY"
+    port: int = 8765
+    coders: list[str] = Field(default_factory=list)
+    task_attributes: list[str] = Field(default_factory=list)
+    predictions: bool = True
+
+
+class AgreementSection(_Section):
+    level: Literal["nominal", "ordinal", "interval", "ratio"] = "nominal"
+    bootstrap: int = 1000
+
+
+class AdjudicationSection(_Section):
+    rule: str = "majority"
+
+
+class MergeSection(_Section):
+    allow_unknown_codes: bool = False
+
+
+class CrosstabSection(_Section):
+    by: list[str] = Field(default_factory=list)
+    suppress_below: int = 5
+
+
+class ReportSection(_Section):
+    by: str | None = None
+
+
+class PathsSection(_Section):
+    codebook: str = "codebook.yaml"
+    annotations: str = "annotations"
+    models: str = "models"
+    out: str = "out"
+
+
+class ProjectConfig(_Section):
+    """Everything in ``themeloop.toml``."""
+
+    seed: int = 42
+    survey: SurveySection
+    questions: list[QuestionSection]
+    themes: ThemesSection = ThemesSection()
+    studio: StudioSection = StudioSection()
+    agreement: AgreementSection = AgreementSection()
+    adjudication: AdjudicationSection = AdjudicationSection()
+    merge: MergeSection = MergeSection()
+    crosstab: CrosstabSection = CrosstabSection()
+    report: ReportSection = ReportSection()
+    paths: PathsSection = PathsSection()
+
+    @field_validator("questions")
+    @classmethod
+    def _unique_questions(cls, value: list[QuestionSection]) -> list[QuestionSection]:
+        if not value:
+            raise ValueError("at least one [[questions]] entry is needed")
+        seen: set[str] = set()
+        for q in value:
+            if q.id in seen:
+                raise ValueError(f"question id '{q.id}' appears twice")
+            seen.add(q.id)
+        return value
+
+    def question(self, qid: str) -> QuestionSection:
+        """Return the question with id ``qid`` or raise :class:`ConfigError`."""
+        for q in self.questions:
+            if q.id == qid:
+                return q
+        ids = [q.id for q in self.questions]
+        raise ConfigError(
+            f"unknown question '{qid}'{did_you_mean(qid, ids)}; questions are: {', '.join(ids)}"
+        )
+
+
+def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """Valid key names at a pydantic error location, for did-you-mean."""
+    current: Any = model
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        field = current.model_fields.get(part)
+        if field is None:
+            return []
+        annotation = field.annotation
+        args = getattr(annotation, "__args__", ())
+        candidates = [annotation, *args]
+        current = next(
+            (c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None
+        )
+        if current is None:
+            return []
+    return list(current.model_fields)
+
+
+def _format_validation(path: Path, exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    loc = tuple(err["loc"])
+    dotted = ".".join(str(p) for p in loc)
+    if err["type"] == "extra_forbidden":
+        hint = did_you_mean(str(loc[-1]), _fields_at(ProjectConfig, loc))
+        return f"{path}: unknown key '{dotted}'{hint}"
+    if err["type"] == "missing":
+        return f"{path}: missing key '{dotted}'"
+    msg = err["msg"].removeprefix("Value error, ")
+    return f"{path}: bad value for '{dotted}': {msg}"
+
+
+def parse_config(data: dict[str, Any], source: Path) -> ProjectConfig:
+    """Validate a mapping as a :class:`ProjectConfig`; errors name ``source``."""
+    try:
+        return ProjectConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_format_validation(source, exc)) from None
+
+
+def read_config(path: str | Path) -> ProjectConfig:
+    """Read and validate a ``themeloop.toml``.
+
+    Raises
+    ------
+    ConfigError
+        If the file is missing, is not valid TOML, or has unknown or bad keys.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(
+            f"{path}: no such project file; run 'themeloop init SURVEY' to create one"
+        )
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return parse_config(data, path)
+
+
+@dataclass(frozen=True)
+class Project:
+    """A coding project: its folder and its validated config."""
+
+    root: Path
+    config: ProjectConfig
+
+    @property
+    def survey_path(self) -> Path:
+        return (self.root / self.config.survey.path).resolve()
+
+    @property
+    def codebook_path(self) -> Path:
+        return self.root / self.config.paths.codebook
+
+    @property
+    def annotations_dir(self) -> Path:
+        return self.root / self.config.paths.annotations
+
+    @property
+    def models_dir(self) -> Path:
+        return self.root / self.config.paths.models
+
+    @property
+    def out_dir(self) -> Path:
+        return self.root / self.config.paths.out
+
+    @property
+    def state_dir(self) -> Path:
+        """Private working state (e.g. the local Label Studio) under ``.themeloop/``."""
+        return self.root / ".themeloop"
+
+
+def find_project(start: str | Path | None = None) -> Project:
+    """Load the project whose ``themeloop.toml`` is at or above ``start``.
+
+    ``start`` may be the project folder or the ``themeloop.toml`` itself.
+    """
+    if start is not None and not Path(start).exists():
+        raise ConfigError(f"{start}: no such project folder or file; pass the folder holding {CONFIG_NAME}")
+    here = Path(start or Path.cwd()).resolve()
+    if here.is_file():
+        return Project(here.parent, read_config(here))
+    for folder in (here, *here.parents):
+        candidate = folder / CONFIG_NAME
+        if candidate.is_file():
+            return Project(folder, read_config(candidate))
+    raise ConfigError(
+        f"no {CONFIG_NAME} in {here} or above; run 'themeloop init SURVEY' or pass --project DIR"
+    )

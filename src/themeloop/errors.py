@@ -1,0 +1,88 @@
+"""One catalogue of themeloop's exceptions.
+
+Every error a user can cause is a :class:`ThemeloopError`. Its message is one
+line that names the file, row, column or argument, the value received and what
+to do. The CLI prints it as ``Error: <message>`` and exits with
+:attr:`ThemeloopError.exit_code` (2: the user's mistake). Anything else is a bug
+and exits with 1.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+class ThemeloopError(Exception):
+    """Base class: a problem the user can fix."""
+
+    exit_code = 2
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ConfigError(ThemeloopError):
+    """themeloop.toml or a command-line option is invalid."""
+
+
+class SurveyError(ThemeloopError):
+    """The survey file cannot be read or fails validation."""
+
+
+class EmbedError(ThemeloopError):
+    """The embedding model cannot be loaded or used."""
+
+
+class ThemesError(ThemeloopError):
+    """Theme proposal cannot run on this input."""
+
+
+class CodebookError(ThemeloopError):
+    """codebook.yaml is invalid or inconsistent."""
+
+
+class StudioError(ThemeloopError):
+    """Label Studio is unreachable, refuses us, or is out of step."""
+
+
+class CodingTableError(ThemeloopError):
+    """A coding table is malformed."""
+
+
+class AgreementError(ThemeloopError):
+    """Agreement cannot be computed on this input."""
+
+
+class AdjudicationError(ThemeloopError):
+    """Adjudication cannot be carried out."""
+
+
+class MergeError(ThemeloopError):
+    """Agreed codes cannot be merged into the survey."""
+
+
+class AuditError(ThemeloopError):
+    """The audit ledger or a manifest is invalid."""
+
+
+class ReportError(ThemeloopError):
+    """The report cannot be built."""
+
+
+def did_you_mean(value: str, choices: Iterable[str]) -> str:
+    """Return ``" (did you mean 'x'?)"`` for the nearest choice, or ``""``.
+
+    Examples
+    --------
+    >>> did_you_mean("org_tpye", ["org_type", "id"])
+    " (did you mean 'org_type'?)"
+    >>> did_you_mean("zzz", ["org_type"])
+    ''
+    """
+    close = difflib.get_close_matches(str(value), [str(c) for c in choices], n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
