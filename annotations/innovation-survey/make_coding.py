@@ -153,7 +153,7 @@ BORDERLINE = {
     frozenset({"seed_funding", "funding"}): "seed funding or funding in general?",
     frozenset({"adolescent_services", "contextual_safeguarding"}):
         "contextual safeguarding sits under adolescent services; chose one level",
-    frozenset({"peer_mentoring", "carer_support"}): "peer mentoring of carers: carer support too?",
+    frozenset({"peer_mentoring", "carer_support"}): "peer mentoring or carer support?",
 }
 # Memos Amira wrote on particular answers (matched on a phrase in the text).
 AMIRA_MEMOS = {
@@ -180,7 +180,7 @@ def rule_codes(question: str, text: str) -> list[str]:
     parents = PARENTS[question]
     codes = [c for c in codes if not any(parents.get(o) == c for o in codes)]
     if not codes:
-        codes = ["other"] if any(c == "other" for c, _, _ in RULES[question]) else ["expertise"]
+        codes = ["other"]
     return codes[:3]
 
 
@@ -242,6 +242,8 @@ def build(rng: random.Random) -> list[dict[str, str]]:
             continue
         codes = rule_codes(question, text)
         memo = next((m for phrase, m in AMIRA_MEMOS.items() if phrase in text), "")
+        if memo.startswith("not remote") and "remote_delivery" in codes:
+            memo = ""  # the answer names remote delivery elsewhere
         coded[AMIRA][rid] = (codes, memo)
         coded[BEN][rid] = second_coder(rng, question, text, codes)
     words = [len(text.split()) for _, _, text in units]
