@@ -55,12 +55,25 @@ class ThemesSection(_Section):
 
 
 class StudioSection(_Section):
+    """Label Studio: a local server (``port``) or a remote one (``url`` + token in ``token_env``).
+
+    ``coders`` is how many coders code each answer (or their e-mails; then their
+    count): it sets each project's ``maximum_annotations``. ``task_attributes``
+    are the respondent attributes shown to coders (none by default: blind coding).
+    """
+
     url: str | None = None
     token_env: str = "LABEL_STUDIO_API_KEY"
-    port: int = 8765
-    coders: list[str] = Field(default_factory=list)
+    port: int = Field(default=8765, ge=1, le=65535)
+    coders: int | list[str] = 2
     task_attributes: list[str] = Field(default_factory=list)
     predictions: bool = True
+    batch_size: int = Field(default=500, ge=1)
+
+    @property
+    def n_coders(self) -> int:
+        """Annotations wanted per task."""
+        return max(1, self.coders if isinstance(self.coders, int) else len(self.coders) or 2)
 
 
 class AgreementSection(_Section):
