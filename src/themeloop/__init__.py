@@ -15,6 +15,7 @@ _LAZY = {
     "load_survey": "themeloop.survey",
     "find_project": "themeloop.config",
     "read_config": "themeloop.config",
+    "merge": "themeloop.merge",
 }
 
 

@@ -1,0 +1,312 @@
+"""Agreed codes back into the survey: the merged dataset of DESIGN.md.
+
+The merged dataset has every original row and column in the original order,
+then per question and code a ``<question>__<code>`` column (1 mentioned,
+0 not mentioned, missing where there is nothing to code), a
+``<question>__n_codes`` count and a ``<question>__nonsubstantive`` flag.
+
+A code value is missing when the respondent gave no substantive answer
+(empty, "N/A", "don't know", ...; the flag is then 1) or when the answer was
+never coded (no row for it in the agreed table; the flag is 0). A coder's
+judgement beats the heuristic: an answer the heuristic calls non-substantive
+but that received a code is treated as substantive.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from themeloop.errors import MergeError, did_you_mean
+from themeloop.merge.inputs import REQUIRED, CodebookLike, codebook_codes
+from themeloop.merge.names import MAX_LABELLED_NAME, unique_name
+from themeloop.survey import Survey, is_substantive
+
+CODE_VALUE_LABELS: dict[object, str] = {0: "not mentioned", 1: "mentioned"}
+FLAG_VALUE_LABELS: dict[object, str] = {0: "substantive answer", 1: "no substantive answer"}
+
+
+@dataclass(frozen=True)
+class CodeColumn:
+    """One 0/1 column of the merged dataset."""
+
+    question: str
+    code: str
+    label: str
+    description: str
+    column: str
+
+
+@dataclass
+class MergedDataset:
+    """The merged frame plus what exports need to label it."""
+
+    frame: pd.DataFrame
+    id_column: str
+    original_columns: list[str]
+    code_columns: list[CodeColumn]
+    count_columns: dict[str, str]
+    flag_columns: dict[str, str]
+    variable_labels: dict[str, str]
+    value_labels: dict[str, dict[object, str]]
+    renames: dict[str, str] = field(default_factory=dict)
+    codebook_version: str | None = None
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    def columns_of(self, qid: str) -> list[CodeColumn]:
+        """The code columns of question ``qid``, in codebook order."""
+        return [c for c in self.code_columns if c.question == qid]
+
+
+def merge(
+    survey: Survey,
+    agreed: pd.DataFrame,
+    codebook: CodebookLike | None = None,
+    allow_unknown_codes: bool = False,
+    *,
+    coder: str | None = None,
+    source: str | Path = "agreed table",
+) -> pd.DataFrame:
+    """Merge an agreed coding table into the survey and return the merged DataFrame.
+
+    Parameters
+    ----------
+    survey : the validated survey (``load_survey`` / ``load_project_survey``).
+    agreed : a coding table with one agreed coding per response (``adjudicate``'s
+        output, or one coder's rows with ``coder=``).
+    codebook : codes and labels per question; columns follow its order and
+        every code in ``agreed`` must be in it unless ``allow_unknown_codes``.
+    coder : keep only this coder's rows (e.g. to merge a single coder's work).
+    source : the table's file name, used in error messages.
+
+    Returns
+    -------
+    DataFrame
+        Same rows and ids in the same order as ``survey.frame``, original
+        columns first, then the code columns, ``__n_codes`` and ``__nonsubstantive``.
+
+    Raises
+    ------
+    MergeError
+        A response id that is not in the survey, a code not in the codebook,
+        or a table with more than one coder.
+
+    Examples
+    --------
+    >>> import themeloop
+    >>> merged = themeloop.merge(survey, agreed, codebook)  # doctest: +SKIP
+    """
+    return build_merged(
+        survey, agreed, codebook, allow_unknown_codes, coder=coder, source=source
+    ).frame
+
+
+def build_merged(
+    survey: Survey,
+    agreed: pd.DataFrame,
+    codebook: CodebookLike | None = None,
+    allow_unknown_codes: bool = False,
+    *,
+    coder: str | None = None,
+    source: str | Path = "agreed table",
+) -> MergedDataset:
+    """Like :func:`merge`, returning the frame with its labels, renames and a summary."""
+    table = _checked_table(survey, agreed, coder, str(source))
+    codes = {q.id: _question_codes(table, q.id, codebook, allow_unknown_codes, str(source))
+             for q in survey.questions}
+    frame = survey.frame
+    taken = {str(c).lower() for c in frame.columns}
+    position = pd.Index(survey.ids).get_indexer(table["respondent"])
+    new: dict[str, Any] = {}
+    code_columns: list[CodeColumn] = []
+    counts: dict[str, str] = {}
+    flags: dict[str, str] = {}
+    renames: dict[str, str] = {}
+    summary: dict[str, Any] = {}
+
+    def name(wanted: str) -> str:
+        actual = unique_name(wanted, taken, MAX_LABELLED_NAME)
+        if actual != wanted:
+            renames[wanted] = actual
+        return actual
+
+    for q in survey.questions:
+        rows = (table["question"] == q.id).to_numpy()
+        pos, code_text = position[rows], table["code"].to_numpy()[rows]
+        entries = codes[q.id]
+        index = {c[0]: i for i, c in enumerate(entries)}
+        matrix = np.zeros((len(frame), len(entries)), dtype=np.int8)
+        applied = code_text != ""
+        matrix[pos[applied], [index[c] for c in code_text[applied]]] = 1
+        coded = np.zeros(len(frame), dtype=bool)
+        coded[pos] = True
+        said = _substantive(frame[q.column])
+        has_code = matrix.any(axis=1)
+        substantive = said | has_code
+        missing = ~(substantive & coded)
+        for j, (code_id, label, description) in enumerate(entries):
+            column = name(f"{q.id}__{code_id}")
+            new[column] = pd.arrays.IntegerArray(matrix[:, j].copy(), missing.copy())
+            code_columns.append(CodeColumn(q.id, code_id, label, description, column))
+        counts[q.id] = name(f"{q.id}__n_codes")
+        new[counts[q.id]] = pd.arrays.IntegerArray(matrix.sum(axis=1, dtype=np.int16), missing)
+        flags[q.id] = name(f"{q.id}__nonsubstantive")
+        new[flags[q.id]] = pd.array((~substantive).astype(np.int8), dtype="Int8")
+        ids = np.asarray(survey.ids, dtype=object)
+        summary[q.id] = {
+            "codes": len(entries),
+            "coded": int((substantive & coded).sum()),
+            "not_coded": int((substantive & ~coded).sum()),
+            "nonsubstantive": int((~substantive).sum()),
+            "coded_despite_nonsubstantive": [f"{i}:{q.id}" for i in ids[has_code & ~said]],
+        }
+    added = pd.DataFrame(new, index=frame.index)
+    merged = pd.concat([frame, added], axis=1)
+    _check_invariants(survey, merged)
+    return MergedDataset(
+        frame=merged,
+        id_column=survey.id_column,
+        original_columns=[str(c) for c in frame.columns],
+        code_columns=code_columns,
+        count_columns=counts,
+        flag_columns=flags,
+        variable_labels=_variable_labels(survey, code_columns, counts, flags),
+        value_labels=_value_labels(survey, code_columns, flags),
+        renames=renames,
+        codebook_version=getattr(codebook, "version", None),
+        summary=summary,
+    )
+
+
+def _substantive(values: pd.Series) -> np.ndarray:
+    """``is_substantive`` per cell, computed once per distinct answer."""
+    texts = values.astype(object).where(values.notna(), "")
+    unique = pd.unique(texts)
+    verdict = {t: is_substantive(t) for t in unique}
+    return np.fromiter((verdict[t] for t in texts), dtype=bool, count=len(texts))
+
+
+def _checked_table(survey: Survey, agreed: pd.DataFrame, coder: str | None, source: str) -> pd.DataFrame:
+    missing = [c for c in REQUIRED if c not in agreed.columns]
+    if missing:
+        raise MergeError(
+            f"{source}: no column '{missing[0]}'{did_you_mean(missing[0], map(str, agreed.columns))}; "
+            f"a coding table needs columns {', '.join(REQUIRED)}"
+        )
+    table = pd.DataFrame({c: _text(agreed[c]) for c in REQUIRED})
+    table["row"] = np.arange(len(table)) + 2  # as a spreadsheet numbers it: header is row 1
+    if coder is not None:
+        coders = sorted(set(table["coder"]))
+        if coder not in coders:
+            raise MergeError(
+                f"{source}: no coder '{coder}'{did_you_mean(coder, coders)}; coders are: {', '.join(coders)}"
+            )
+        table = table[table["coder"] == coder]
+    coders = sorted(set(table["coder"]))
+    if len(coders) > 1:
+        raise MergeError(
+            f"{source}: has codes from {len(coders)} coders ({', '.join(coders[:4])}); merge needs one "
+            "agreed coding per answer: run 'themeloop adjudicate' first or choose one coder"
+        )
+    parts = table["response_id"].str.rpartition(":")
+    table["respondent"], table["rid_question"] = parts[0], parts[2]
+    _check_ids(survey, table, source)
+    return table.reset_index(drop=True)
+
+
+def _text(values: pd.Series) -> pd.Series:
+    return values.astype(object).where(values.notna(), "").astype(str).str.strip()
+
+
+def _check_ids(survey: Survey, table: pd.DataFrame, source: str) -> None:
+    qids = [q.id for q in survey.questions]
+    bad_question = ~table["question"].isin(qids)
+    if bad_question.any():
+        row = table[bad_question].iloc[0]
+        raise MergeError(
+            f"{source} row {row['row']}: question '{row['question']}' is not a question of the survey"
+            f"{did_you_mean(row['question'], qids)}; questions are: {', '.join(qids)}"
+        )
+    mismatch = table["rid_question"] != table["question"]
+    if mismatch.any():
+        row = table[mismatch].iloc[0]
+        raise MergeError(
+            f"{source} row {row['row']}: response_id '{row['response_id']}' does not end in "
+            f"':{row['question']}' (its question column); response ids are '<respondent id>:<question id>'"
+        )
+    known = pd.Index(survey.ids)
+    unknown = known.get_indexer(table["respondent"]) < 0
+    if unknown.any():
+        rows = table[unknown]
+        first = rows.iloc[0]
+        more = f" (and {len(rows) - 1} more rows)" if len(rows) > 1 else ""
+        raise MergeError(
+            f"{source} row {first['row']}: response_id '{first['response_id']}' is not in the survey "
+            f"{survey.path.name}: no respondent '{first['respondent']}'"
+            f"{_nearest(first['respondent'], survey.ids)}{more}; fix the id or the survey file"
+        )
+
+
+def _nearest(value: str, choices: list[str]) -> str:
+    # difflib is quadratic-ish; on very large surveys skip the suggestion.
+    return did_you_mean(value, choices) if len(choices) <= 5000 else ""
+
+
+def _question_codes(
+    table: pd.DataFrame, qid: str, codebook: CodebookLike | None, allow_unknown: bool, source: str
+) -> list[tuple[str, str, str]]:
+    """(code id, label, description) in column order: codebook order, then unknown codes sorted."""
+    defined = [(c.id, c.label, c.description) for c in codebook_codes(codebook, qid)]
+    ids = {c[0] for c in defined}
+    rows = table[(table["question"] == qid) & (table["code"] != "")]
+    extra = rows[~rows["code"].isin(ids)]
+    if len(extra) and codebook is not None and not allow_unknown:
+        first = extra.iloc[0]
+        raise MergeError(
+            f"{source} row {first['row']}: code '{first['code']}' of question '{qid}' is not in the "
+            f"codebook (version {codebook.version}){did_you_mean(first['code'], ids)}; add it to the "
+            "codebook, migrate the table or pass --allow-unknown-codes"
+        )
+    return defined + [(c, c, "") for c in sorted(set(extra["code"]))]
+
+
+def _variable_labels(
+    survey: Survey, code_columns: list[CodeColumn], counts: dict[str, str], flags: dict[str, str]
+) -> dict[str, str]:
+    labels = {str(k): v for k, v in survey.data.variable_labels.items() if v}
+    for q in survey.questions:
+        if q.prompt and q.column not in labels:
+            labels[q.column] = q.prompt
+    for c in code_columns:
+        labels[c.column] = f"{c.question}: {c.label}"
+    for qid, column in counts.items():
+        labels[column] = f"{qid}: number of codes applied"
+    for qid, column in flags.items():
+        labels[column] = f"{qid}: no substantive answer"
+    return labels
+
+
+def _value_labels(
+    survey: Survey, code_columns: list[CodeColumn], flags: dict[str, str]
+) -> dict[str, dict[object, str]]:
+    labels = {str(k): dict(v) for k, v in survey.data.value_labels.items()}
+    for c in code_columns:
+        labels[c.column] = dict(CODE_VALUE_LABELS)
+    for column in flags.values():
+        labels[column] = dict(FLAG_VALUE_LABELS)
+    return labels
+
+
+def _check_invariants(survey: Survey, merged: pd.DataFrame) -> None:
+    """Row count and id sequence must be the survey's, whatever happened above."""
+    original = survey.frame
+    if len(merged) != len(original):
+        raise MergeError(f"internal error: merged {len(merged)} rows from a survey of {len(original)}")
+    if not merged[survey.id_column].equals(original[survey.id_column]):
+        raise MergeError("internal error: the merged dataset's ids differ from the survey's")
+    if list(merged.columns[: original.shape[1]]) != list(original.columns):
+        raise MergeError("internal error: the merged dataset lost or reordered survey columns")

@@ -1,0 +1,84 @@
+"""Reading merge's inputs: the agreed coding table and the codebook.
+
+Both go through the other stages' readers (``themeloop.coding`` and
+``themeloop.codebook``) so that a table or codebook is validated the same way
+everywhere; merge adds only its own checks (one coder, known ids, known codes).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from themeloop.errors import MergeError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+REQUIRED = ("response_id", "question", "coder", "code")
+
+
+class CodeLike(Protocol):
+    id: str
+    label: str
+    description: str
+
+
+class CodebookLike(Protocol):
+    """What merge needs from a codebook (``themeloop.codebook.Codebook`` fits)."""
+
+    version: str
+
+    @property
+    def question_ids(self) -> list[str]: ...
+
+    def codes(self, qid: str) -> list[CodeLike]: ...
+
+
+def read_agreed_table(path: str | Path) -> pd.DataFrame:
+    """Read a coding table (CSV or Parquet) through ``themeloop.coding``'s validated reader.
+
+    Raises
+    ------
+    MergeError
+        When the file does not exist.
+    CodingTableError
+        When it is not a valid coding table.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise MergeError(
+            f"{path}: no agreed coding table; run 'themeloop adjudicate' first or pass --codes FILE"
+        )
+    return _read_table(path)
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    try:
+        from themeloop.coding import read_coding_table
+    except ImportError:  # themeloop.coding lands in parallel; until then read it plainly
+        import pandas as pd
+
+        if path.suffix.lower() == ".parquet":
+            return pd.read_parquet(path)
+        return pd.read_csv(path, dtype=str, keep_default_na=False)
+    return read_coding_table(path)
+
+
+def load_project_codebook(path: str | Path) -> CodebookLike | None:
+    """The project's codebook, or ``None`` when the file does not exist."""
+    path = Path(path)
+    if not path.is_file():
+        return None
+    try:
+        from themeloop.codebook import load_codebook
+    except ImportError:
+        from themeloop.codebook.io import load_codebook
+    return load_codebook(path)
+
+
+def codebook_codes(codebook: CodebookLike | None, qid: str) -> list[CodeLike]:
+    """The codes of ``qid`` in codebook order; none when the codebook lacks the question."""
+    if codebook is None or qid not in codebook.question_ids:
+        return []
+    return list(codebook.codes(qid))
