@@ -84,5 +84,6 @@ def did_you_mean(value: str, choices: Iterable[str]) -> str:
     >>> did_you_mean("zzz", ["org_type"])
     ''
     """
-    close = difflib.get_close_matches(str(value), [str(c) for c in choices], n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    originals = {str(c).casefold(): str(c) for c in choices}
+    close = difflib.get_close_matches(str(value).casefold(), list(originals), n=1, cutoff=0.6)
+    return f" (did you mean '{originals[close[0]]}'?)" if close else ""

@@ -1,0 +1,5 @@
+"""``python -m themeloop`` runs the CLI."""
+
+from themeloop.cli.app import main
+
+main()

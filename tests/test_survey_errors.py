@@ -1,0 +1,108 @@
+"""Every bad survey input gives one exact line on stderr and exit code 2."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+TOML = """
+[survey]
+path = "{path}"
+id = "{id}"
+
+[[questions]]
+id = "barriers"
+column = "{column}"
+"""
+
+
+def project(tmp_path: Path, survey: str, content: bytes | None, id_col="id", column="barriers") -> Path:
+    if content is not None:
+        (tmp_path / survey).write_bytes(content)
+    (tmp_path / "themeloop.toml").write_text(TOML.format(path=survey, id=id_col, column=column))
+    return tmp_path
+
+
+GOOD = b"id,org,barriers\nA1,la,Lack of funding\nA2,charity,No staff time\n"
+
+
+@pytest.mark.parametrize(
+    "survey, content, id_col, column, message",
+    [
+        ("survey.csv", None, "id", "barriers",
+         "{dir}/survey.csv: file not found; check the path or survey.path in themeloop.toml"),
+        ("survey.txt", GOOD, "id", "barriers",
+         "{dir}/survey.txt: unsupported file type '.txt'; use one of .csv, .xlsx, .sav, .dta, .parquet"),
+        ("survey.csv", b"", "id", "barriers", "{dir}/survey.csv: file is empty"),
+        ("survey.csv", b"id,org,barriers\n", "id", "barriers",
+         "{dir}/survey.csv: file has no data rows; a survey needs a header row and answers"),
+        ("survey.csv", GOOD, "ID_", "barriers",
+         "{dir}/survey.csv: no id column 'ID_' (did you mean 'id'?); columns are: id, org, barriers"),
+        ("survey.csv", GOOD, "id", "barrier",
+         "{dir}/survey.csv: no question 'barriers' column 'barrier' (did you mean 'barriers'?); "
+         "columns are: id, org, barriers"),
+        ("survey.csv", b"id,barriers\nA1,x y\nA2,y z\nA1,z w\nA2,w v\nA3,v u\n", "id", "barriers",
+         "{dir}/survey.csv: column 'id' has duplicate ids: 'A1' (rows 2 and 4), 'A2' (rows 3 and 5); "
+         "ids must be unique"),
+        ("survey.csv", b"id,barriers\nA1,x y\n ,y z\n", "id", "barriers",
+         "{dir}/survey.csv: column 'id' has an empty id at row 3; every respondent needs a unique id"),
+        ("survey.csv", b"id,barriers\nA1,1\nA2,2.5\nA3,\n", "id", "barriers",
+         "{dir}/survey.csv: question column 'barriers' holds only numbers, not text; "
+         "choose a free-text column"),
+    ],
+    ids=["missing", "extension", "empty", "header-only", "unknown-id", "unknown-question",
+         "duplicate-ids", "empty-id", "not-text"],
+)
+def test_bad_survey_input(cli, tmp_path, survey, content, id_col, column, message):
+    folder = project(tmp_path, survey, content, id_col, column)
+    result = cli("inspect", "--project", folder)
+    assert result.exit_code == 2
+    assert result.stderr == "Error: " + message.format(dir=folder.resolve()) + "\n"
+    assert result.stdout == ""
+
+
+def test_numeric_question_column_in_parquet(cli, tmp_path):
+    import pandas as pd
+
+    pd.DataFrame({"id": ["a", "b"], "barriers": [1.0, 2.0]}).to_parquet(tmp_path / "s.parquet")
+    folder = project(tmp_path, "s.parquet", None)
+    result = cli("inspect", "--project", folder)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"Error: {folder.resolve()}/s.parquet: question column 'barriers' holds numbers (float64), "
+        "not text; choose a free-text column\n"
+    )
+
+
+def test_unknown_config_key_suggests_nearest(cli, tmp_path):
+    project(tmp_path, "survey.csv", GOOD)
+    toml = tmp_path / "themeloop.toml"
+    toml.write_text(toml.read_text().replace('id = "id"', 'id = "id"\natributes = ["org"]'))
+    result = cli("inspect", "--project", tmp_path)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"Error: {toml.resolve()}: unknown key 'survey.atributes' (did you mean 'attributes'?)\n"
+    )
+
+
+def test_missing_project(cli, tmp_path):
+    result = cli("inspect", "--project", tmp_path / "nope")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"Error: {tmp_path / 'nope'}: no such project folder or file; "
+        "pass the folder holding themeloop.toml\n"
+    )
+
+
+def test_debug_shows_traceback(tmp_path):
+    import subprocess
+    import sys
+
+    folder = project(tmp_path, "survey.csv", None)
+    plain = subprocess.run([sys.executable, "-m", "themeloop", "inspect", "-p", folder],
+                           capture_output=True, text=True)
+    assert plain.returncode == 2 and "Traceback" not in plain.stderr
+    debug = subprocess.run([sys.executable, "-m", "themeloop", "--debug", "inspect", "-p", folder],
+                           capture_output=True, text=True)
+    assert debug.returncode != 0 and "Traceback" in debug.stderr and "SurveyError" in debug.stderr
