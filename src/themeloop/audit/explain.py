@@ -1,0 +1,89 @@
+"""The story of one answer's codes, from the ledger: data only, no rendering."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from themeloop.audit.ledger import Ledger
+
+# Decision values that mean "the code does not apply" (adjudication tables vary).
+_NEGATIVE = {"absent", "exclude", "excluded", "no", "reject", "rejected", "false", "0", "remove"}
+
+
+def _applies(event: Mapping[str, Any]) -> bool:
+    detail = event.get("detail") or {}
+    for key in ("applied", "decision", "value"):
+        if key in detail:
+            value = detail[key]
+            return bool(value) if isinstance(value, bool) else str(value).lower() not in _NEGATIVE
+    return True
+
+
+def current_codes(events: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Where an answer stands after ``events`` (chronological, one response).
+
+    Returns ``{"model": {"run": str, "codes": [...]} | None,
+    "coders": {coder: [codes]}, "decided": [codes] | None,
+    "codebook_versions": [...]}``. Human codes replay ``added``/``removed``
+    and follow ``migrated`` renames; ``decided`` holds the latest decision per
+    code that says the code applies.
+    """
+    coders: dict[str, set[str]] = {}
+    runs: dict[str, set[str]] = {}
+    last_run: str | None = None
+    decided: dict[str, bool] = {}
+    for event in events:
+        action, code, actor = event.get("action"), event.get("code"), str(event.get("actor"))
+        detail = event.get("detail") or {}
+        if action == "suggested":
+            last_run = actor
+            runs.setdefault(actor, set()).update([code] if code else [])
+        elif action in ("added", "removed"):
+            codes = coders.setdefault(actor, set())
+            if code:
+                (codes.add if action == "added" else codes.discard)(code)
+        elif action == "decided" and code:
+            decided[code] = _applies(event)
+        elif action == "migrated":
+            old, who = detail.get("from_code"), detail.get("coder")
+            for coder, codes in coders.items():
+                if old in codes and (who is None or who == coder):
+                    codes.discard(old)
+                    codes.update([code] if code else [])
+            if old in decided:
+                applied = decided.pop(old)
+                if code:
+                    decided[code] = applied
+    versions = sorted({str(e["codebook_version"]) for e in events if e.get("codebook_version")})
+    return {
+        "model": {"run": last_run, "codes": sorted(runs[last_run])} if last_run else None,
+        "coders": {coder: sorted(codes) for coder, codes in sorted(coders.items())},
+        "decided": sorted(c for c, ok in decided.items() if ok) if decided else None,
+        "codebook_versions": versions,
+    }
+
+
+def explain_response(ledger: Ledger, response_id: str) -> dict[str, Any]:
+    """History and current state of one answer's codes.
+
+    Returns
+    -------
+    ``{"response_id", "question", "ledger", "events": [...], "current": {...}}``
+    with events oldest first (see :meth:`Ledger.explain`) and ``current`` from
+    :func:`current_codes`.
+
+    Raises
+    ------
+    AuditError
+        If the response id is not in the ledger (with a did-you-mean).
+    """
+    events = ledger.explain(response_id)
+    questions = sorted({str(e["question"]) for e in events if e.get("question")})
+    return {
+        "response_id": response_id,
+        "question": questions[0] if len(questions) == 1 else questions or None,
+        "ledger": str(ledger.path),
+        "events": events,
+        "current": current_codes(events),
+    }

@@ -1,0 +1,125 @@
+"""themeloop audit verify | explain: check the ledger's hash chain, tell one answer's story."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from themeloop.cli._common import PROJECT_OPTION, console, echo_json, load_project
+
+ORDER = 90
+
+audit_app = typer.Typer(
+    help="Check the audit ledger and explain how an answer got its codes.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+
+LEDGER_OPTION = typer.Option(
+    None, "--ledger", help="Ledger file (default: the project's annotations/ledger.jsonl)."
+)
+
+
+def _ledger(ledger: Path | None, project: Path | None):  # -> Ledger
+    from themeloop.audit.ledger import Ledger, default_ledger_path
+    from themeloop.errors import AuditError
+
+    path = ledger if ledger is not None else default_ledger_path(load_project(project))
+    if not path.is_file():
+        raise AuditError(f"{path}: no such ledger; stages write it as they record codes "
+                         f"(themeloop pull, themeloop run), or pass --ledger FILE")
+    return Ledger(path)
+
+
+@audit_app.command("verify")
+def verify(
+    ledger: Path = LEDGER_OPTION,
+    project: Path = PROJECT_OPTION,
+    expect_head: str = typer.Option(
+        None, "--head", help="A head hash recorded earlier; fail if the chain does not contain it."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Recompute the hash chain; exit 2 naming the first edited, deleted or moved event."""
+    from themeloop.errors import AuditError
+
+    result = _ledger(ledger, project).verify(expect_head=expect_head)
+    if as_json:
+        echo_json(result.to_dict())
+        if not result.ok:
+            raise typer.Exit(2)
+        return
+    if not result.ok:
+        raise AuditError(result.message)
+    typer.echo(result.message)
+
+
+@audit_app.command("explain")
+def explain(
+    response_id: str = typer.Argument(..., help="The answer's id, '<respondent id>:<question id>'."),
+    ledger: Path = LEDGER_OPTION,
+    project: Path = PROJECT_OPTION,
+    as_json: bool = typer.Option(False, "--json", help="Print the history as JSON."),
+) -> None:
+    """Who suggested, coded and decided which codes for one answer, and when."""
+    from themeloop.audit.explain import explain_response
+
+    story = explain_response(_ledger(ledger, project), response_id)
+    if as_json:
+        echo_json(story)
+        return
+    _print(story)
+
+
+def _describe(detail: dict[str, Any]) -> str:
+    """Terse, readable details: 'score 0.81', 'absent; votes a=1 b=0', 'from funding'."""
+    parts = []
+    for key, value in sorted(detail.items(), key=lambda kv: (kv[0] != "decision", kv[0])):
+        if key == "decision":
+            parts.append(str(value))
+        elif key == "score" and isinstance(value, float):
+            parts.append(f"score {value:.2f}")
+        elif key == "from_code":
+            parts.append(f"from {value if value is not None else '(none)'}")
+        elif isinstance(value, dict):
+            parts.append(f"{key} " + " ".join(f"{k}={v}" for k, v in value.items()))
+        elif isinstance(value, list):
+            parts.append(f"{key} " + ", ".join(str(v) for v in value))
+        else:
+            parts.append(f"{key} {value}")
+    return "; ".join(parts)
+
+
+def _print(story: dict[str, Any]) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    out = console()
+    events = story["events"]
+    out.print(f"[bold]{escape(story['response_id'])}[/bold]: {len(events)} events in "
+              f"{escape(story['ledger'])}")
+    table = Table("when (UTC)", "action", "code", "by", "codebook", "details")
+    table.columns[0].no_wrap = table.columns[1].no_wrap = True
+    for e in events:
+        table.add_row(
+            escape(str(e["timestamp"]).replace("T", " ")[:16]), e["action"],
+            escape(e["code"] or "(none)"), escape(str(e["actor"])),
+            escape(e["codebook_version"] or ""), escape(_describe(e.get("detail") or {})),
+        )
+    out.print(table)
+    now = story["current"]
+    if now["model"]:
+        out.print(f"model ({escape(now['model']['run'])}): "
+                  f"{escape(', '.join(now['model']['codes']) or '(none)')}")
+    for coder, codes in now["coders"].items():
+        out.print(f"{escape(coder)}: {escape(', '.join(codes) or '(no code)')}")
+    if now["decided"] is not None:
+        out.print(f"decided: {escape(', '.join(now['decided']) or '(no code)')}")
+    if now["codebook_versions"]:
+        out.print(f"codebook version(s): {escape(', '.join(now['codebook_versions']))}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(audit_app, name="audit")
