@@ -1,0 +1,190 @@
+"""Assemble :class:`ReportData` from a project's results (objects in, dataclasses out).
+
+:func:`build_report_data` takes results already read into memory, so it is easy
+to test with small frames and dicts; :mod:`.inputs` reads them from a project.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pandas as pd
+
+from themeloop.errors import ReportError, did_you_mean
+from themeloop.report import codes as codes_mod
+from themeloop.report.model import (
+    CodebookEntry, Metric, Overview, QuestionReport, ReportData, RunRecord,
+)
+from themeloop.report.provenance import decision_rows, trails
+from themeloop.report.reliability import agreement_section
+
+REQUIRED = ("response_id", "question", "code")
+
+
+def _check_table(name: str, table: pd.DataFrame | None) -> pd.DataFrame | None:
+    if table is None:
+        return None
+    missing = [c for c in REQUIRED if c not in table.columns]
+    if missing:
+        raise ReportError(f"the {name} table has no column '{missing[0]}'; it needs "
+                          f"{', '.join(REQUIRED)} (DESIGN.md's coding table)")
+    out = table.copy()
+    out["response_id"] = out["response_id"].astype(str)
+    out["question"] = out["question"].astype(str)
+    out["code"] = out["code"].map(lambda v: "" if pd.isna(v) else str(v))
+    return out
+
+
+def _labeller(codebook: Any, qid: str):
+    labels = {c.id: (c.label or c.id) for c in codes_mod.codebook_codes(codebook, qid)}
+    return lambda code: labels.get(code, code)
+
+
+def build_report_data(
+    survey: Any,
+    *,
+    codebook: Any = None,
+    agreed: pd.DataFrame | None = None,
+    coding: pd.DataFrame | None = None,
+    merged: pd.DataFrame | None = None,
+    themes: Mapping[str, Any] | None = None,
+    agreement: Mapping[str, Any] | None = None,
+    agreement_model: Mapping[str, Any] | None = None,
+    decisions: pd.DataFrame | None = None,
+    undecided: pd.DataFrame | None = None,
+    ledger_events: Iterable[Mapping[str, Any]] = (),
+    manifests: Iterable[Mapping[str, Any]] = (),
+    by: str | None = None,
+    suppress_below: int = 5,
+    title: str | None = None,
+    notes: Iterable[str] = (),
+) -> ReportData:
+    """Everything the report shows, from results already in memory.
+
+    Parameters
+    ----------
+    survey : :class:`themeloop.survey.Survey`.
+    codebook : :class:`themeloop.codebook.Codebook`, or None.
+    agreed : the agreed coding table (``adjudicate``'s output), or None.
+    coding : the coders' coding table (``pull``'s output), for the list of coders.
+    merged : the merged dataset (``<question>__<code>`` columns), for the
+        charts by attribute; needed when ``by`` is given.
+    themes : ``themes.json``; agreement, agreement_model : the agreement JSONs.
+    decisions, undecided : ``AdjudicationResult.decisions`` / ``.undecided``.
+    ledger_events : the audit ledger's events (``Ledger.events()``).
+    manifests : run manifests found beside the outputs.
+    by : attribute for the bar charts; None draws one bar per code.
+    suppress_below : counts from 1 to ``suppress_below - 1`` in charts by
+        attribute are shown as ``<suppress_below``; 0 turns suppression off.
+
+    Raises
+    ------
+    ReportError
+        If ``by`` is not an attribute of the survey, or a table lacks columns.
+    """
+    if by is not None and by not in survey.frame.columns:
+        names = list(survey.attributes) or [str(c) for c in survey.frame.columns]
+        raise ReportError(f"--by '{by}' is not a column of the survey{did_you_mean(by, names)}; "
+                          f"attributes are: {', '.join(names)}")
+    agreed = _check_table("agreed", agreed)
+    coding = _check_table("coding", coding)
+    events = list(ledger_events)
+    responses = survey.responses()
+    sections = [
+        _question(q, survey, responses, codebook, agreed, merged, themes, agreement,
+                  agreement_model, decisions, undecided, events, by, suppress_below)
+        for q in survey.questions
+    ]
+    notes = list(notes)
+    if by is not None and merged is None:
+        notes.append(f"No merged dataset: the charts by '{by}' are missing; run 'themeloop merge'.")
+    overview = _overview(survey, codebook, coding, agreement, themes, list(manifests), by,
+                         suppress_below, title)
+    return ReportData(overview=overview, questions=sections,
+                      codebook=_appendix(codebook, survey), notes=notes)
+
+
+def _question(q, survey, responses, codebook, agreed, merged, themes, agreement,
+              agreement_model, decisions, undecided, events, by, threshold) -> QuestionReport:
+    part = responses[responses["question"] == q.id]
+    label = _labeller(codebook, q.id)
+    order = [c.id for c in codes_mod.codebook_codes(codebook, q.id)]
+    rows, n_coded = ([], 0) if agreed is None else codes_mod.code_rows(
+        q.id, agreed, responses, codebook)
+    if by is not None and merged is not None:
+        chart = codes_mod.attribute_chart(q.id, rows, merged, survey.frame[by], by, threshold)
+    else:
+        chart = codes_mod.overall_chart(q.id, rows, n_coded)
+    texts = dict(zip(part["response_id"].astype(str), part["text"].fillna("").astype(str)))
+    human = (agreement or {}).get("questions", {}).get(q.id)
+    model = (agreement_model or {}).get("questions", {}).get(q.id)
+    return QuestionReport(
+        id=q.id, prompt=q.prompt, n_responses=len(part),
+        n_substantive=int(part["substantive"].sum()), n_coded=n_coded,
+        themes=codes_mod.theme_summary((themes or {}).get("questions", {}).get(q.id)),
+        codes=rows, chart=chart,
+        agreement=agreement_section(human, label, title=f"{q.id}: agreement between coders",
+                                    order=order)
+        if human else None,
+        model_agreement=agreement_section(model, label, title=f"{q.id}: model vs human coders",
+                                          order=order)
+        if model else None,
+        decisions=decision_rows(decisions, q.id, label, texts),
+        undecided=decision_rows(undecided, q.id, label, texts),
+        trails=[] if agreed is None else trails(agreed, q.id, events, label),
+    )
+
+
+def _overview(survey, codebook, coding, agreement, themes, manifests, by, threshold,
+              title) -> Overview:
+    if coding is not None and "coder" in coding.columns:
+        human = coding if "source" not in coding.columns else coding[
+            coding["source"].fillna("human").astype(str) == "human"]
+        coders = sorted({str(c) for c in human["coder"].dropna()})
+    else:
+        coders = sorted({str(c) for q in (agreement or {}).get("questions", {}).values()
+                         for c in q.get("coders") or []})
+    runs = sorted(
+        (RunRecord(command=str(m.get("command", "")), manifest_id=str(m.get("manifest_id", "")),
+                   seeds=", ".join(f"{k}={v}" for k, v in sorted((m.get("seeds") or {}).items())),
+                   codebook_version=str(m.get("codebook_version") or ""))
+         for m in manifests),
+        key=lambda r: (r.command, r.manifest_id),
+    )
+    versions: dict[str, str] = {}
+    for m in sorted(manifests, key=lambda m: str(m.get("command", ""))):
+        for name, version in (m.get("versions") or {}).items():
+            if version and name not in versions:
+                versions[name] = str(version)
+    run = None
+    if themes:
+        model = themes.get("model") or {}
+        run = (f"run {themes.get('run_id', '?')}, seed {themes.get('seed', '?')}, model "
+               f"{model.get('id', '?')} ({model.get('precision', '?')})")
+    return Overview(
+        title=title or f"Thematic analysis report: {survey.path.stem}",
+        survey_file=survey.path.name, n_rows=len(survey.frame),
+        questions=[Metric(q.id, q.prompt) for q in survey.questions],
+        attributes=list(survey.attributes), coders=coders,
+        codebook_version=getattr(codebook, "version", None), by=by,
+        suppress_below=threshold, theme_run=run, runs=runs,
+        versions=[Metric(k, versions[k]) for k in sorted(versions)],
+    )
+
+
+def _appendix(codebook: Any, survey: Any) -> dict[str, list[CodebookEntry]]:
+    if codebook is None:
+        return {}
+    order = [q.id for q in survey.questions]
+    qids = [q for q in order if q in codebook.questions] + sorted(
+        set(codebook.questions) - set(order))
+    return {
+        qid: [CodebookEntry(
+            id=c.id, label=c.label or c.id, description=c.description or "",
+            include=getattr(c, "include", None) or "", exclude=getattr(c, "exclude", None) or "",
+            parent=getattr(c, "parent", None), examples=[str(e) for e in c.examples or []],
+            replaces=[str(r) for r in getattr(c, "replaces", None) or []],
+        ) for c in codebook.questions[qid].codes]
+        for qid in qids
+    }

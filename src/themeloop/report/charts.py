@@ -1,0 +1,174 @@
+"""Chart geometry for the report: numbers in, positioned marks out.
+
+The functions here lay out bars and intervals in SVG user units and return
+dataclasses from :mod:`.model`; ``templates/_charts.j2`` draws them, so every
+label passes through Jinja's autoescape like any other user text.
+Colours are the Okabe-Ito palette, which stays distinguishable under the common
+forms of colour blindness.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from themeloop.report.model import (
+    Bar, BarChart, Interval, IntervalChart, LegendItem, RowLabel, Tick,
+)
+
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
+WIDTH = 960.0
+CHAR_W = 6.4  # average glyph width at the chart's 12px font, for label room
+LABEL_MAX = 44
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One bar's value: ``count`` of ``base``; ``suppressed`` hides both."""
+
+    count: int
+    base: int
+    suppressed: bool = False
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.count / self.base if self.base else 0.0
+
+
+def short(label: str, limit: int = LABEL_MAX) -> str:
+    """Cut a label to ``limit`` characters with an ellipsis (the full text goes in a tooltip)."""
+    return label if len(label) <= limit else label[: limit - 1].rstrip() + "\u2026"
+
+
+def _legend(series: list[str], top: float) -> tuple[list[LegendItem], float]:
+    items: list[LegendItem] = []
+    x, y = 16.0, top
+    for i, name in enumerate(series):
+        text = short(name, 30)
+        room = 22 + CHAR_W * len(text) + 18
+        if x + room > WIDTH - 16 and items:
+            x, y = 16.0, y + 20
+        items.append(LegendItem(x, y, PALETTE[i % len(PALETTE)], text))
+        x += room
+    return items, (y + 24 if series else top)
+
+
+def _percent_ticks(left: float, right: float) -> list[Tick]:
+    return [Tick(left + (right - left) * p / 100, f"{p}%") for p in (0, 25, 50, 75, 100)]
+
+
+def bar_chart(
+    title: str,
+    rows: list[str],
+    series: list[str],
+    cells: list[list[Cell]],
+    *,
+    x_label: str,
+    threshold: int = 0,
+    note: str = "",
+) -> BarChart:
+    """Lay out a horizontal grouped bar chart of percentages.
+
+    Parameters
+    ----------
+    rows : one label per group of bars (codes).
+    series : one label per bar within a group (attribute values); one series
+        draws a plain chart with no legend.
+    cells : ``cells[i][j]`` is row ``i``, series ``j``.
+    threshold : counts from 1 to ``threshold - 1`` are suppressed cells: no
+        bar is drawn and the label reads ``<threshold``.
+    """
+    legend, top = _legend(series if len(series) > 1 else [], 40.0)
+    label_room = max((len(short(r)) for r in rows), default=4)
+    left = min(16 + CHAR_W * label_room + 12, 330.0)
+    right = WIDTH - 96
+    bar_h = 14.0 if len(series) > 1 else 18.0
+    gap = 12.0
+    bars: list[Bar] = []
+    labels: list[RowLabel] = []
+    y = top + 8
+    for i, row in enumerate(rows):
+        group_h = bar_h * max(len(series), 1)
+        labels.append(RowLabel(y + group_h / 2, short(row)))
+        for j, cell in enumerate(cells[i]):
+            colour = PALETTE[j % len(PALETTE)] if len(series) > 1 else PALETTE[0]
+            bars.append(_bar(cell, left, right, y + j * bar_h, bar_h, colour, threshold,
+                             f"{row} | {series[j]}" if len(series) > 1 else row))
+        y += group_h + gap
+    bottom = y - gap + 8
+    return BarChart(
+        title=title, width=WIDTH, height=bottom + 48, plot_left=left, plot_right=right,
+        plot_top=top, plot_bottom=bottom, x_label=x_label, ticks=_percent_ticks(left, right),
+        rows=labels, bars=bars, legend=legend, note=note,
+    )
+
+
+def _bar(cell: Cell, left: float, right: float, y: float, h: float, colour: str,
+         threshold: int, name: str) -> Bar:
+    suppressed = cell.suppressed or (threshold > 0 and 0 < cell.count < threshold)
+    if suppressed:
+        text = f"<{threshold}" if threshold > 0 else "suppressed"
+        return Bar(left, y + 1, 0.0, h - 2, colour, text, left + 4, True,
+                   f"{name}: {text} (suppressed to protect respondents)")
+    width = (right - left) * cell.percent / 100
+    text = f"{cell.percent:.0f}% ({cell.count}/{cell.base})"
+    return Bar(left, y + 1, width, h - 2, colour, text, left + width + 4, False,
+               f"{name}: {text}")
+
+
+def interval_chart(
+    title: str,
+    rows: list[tuple[str, float | None, float | None, float | None]],
+    *,
+    x_label: str,
+    references: tuple[tuple[float, str], ...] = ((0.667, "0.667"), (0.8, "0.8")),
+) -> IntervalChart:
+    """Lay out estimates with confidence intervals, one row per code.
+
+    ``rows`` holds ``(label, estimate, low, high)``; ``None`` where undefined.
+    The axis runs from the lowest bound (at least down to 0) to 1.
+    """
+    lows = [v for _, e, lo, _ in rows for v in (e, lo) if v is not None and math.isfinite(v)]
+    domain_low = max(-1.0, min([0.0, *lows]))
+    domain_low = math.floor(domain_low * 4) / 4
+    label_room = max((len(short(r[0])) for r in rows), default=4)
+    left = min(16 + CHAR_W * label_room + 12, 330.0)
+    right = WIDTH - 80
+    top, step = 40.0, 26.0
+
+    def pos(v: float) -> float:
+        v = min(1.0, max(domain_low, v))
+        return left + (right - left) * (v - domain_low) / (1.0 - domain_low)
+
+    span = 1.0 - domain_low
+    tick_step = 0.25 if span <= 1.25 else 0.5
+    n_ticks = int(round(span / tick_step))
+    ticks = [Tick(pos(domain_low + k * tick_step), f"{domain_low + k * tick_step:g}")
+             for k in range(n_ticks + 1)]
+    marks: list[Interval] = []
+    for i, (label, est, lo, hi) in enumerate(rows):
+        y = top + 10 + i * step
+        ok = est is not None and math.isfinite(est)
+        colour = _reading_colour(est if ok else None)
+        marks.append(Interval(
+            y=y, label=short(label), x=pos(est) if ok else None,
+            x_low=pos(lo) if ok and lo is not None else None,
+            x_high=pos(hi) if ok and hi is not None else None,
+            value_label=f"{est:.2f}" if ok else "n/a", colour=colour,
+        ))
+    bottom = top + 10 + max(len(rows) - 1, 0) * step + 14
+    return IntervalChart(
+        title=title, width=WIDTH, height=bottom + 48, plot_left=left, plot_right=right,
+        plot_top=top, plot_bottom=bottom, x_label=x_label, ticks=ticks,
+        references=[Tick(pos(v), text) for v, text in references if v >= domain_low], rows=marks,
+    )
+
+
+def _reading_colour(alpha: float | None) -> str:
+    if alpha is None:
+        return "#767676"
+    if alpha >= 0.8:
+        return PALETTE[0]
+    if alpha >= 0.667:
+        return PALETTE[1]
+    return PALETTE[5]

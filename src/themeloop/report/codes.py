@@ -1,0 +1,183 @@
+"""Per-question content of the report: themes, agreed codes, exemplars, charts by attribute."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from themeloop.report.charts import Cell, bar_chart
+from themeloop.report.model import BarChart, CodeRow, Quote, ThemeRow, ThemeSummary
+
+MAX_EXEMPLARS = 3
+MAX_QUOTE = 400
+MISSING_GROUP = "(missing)"
+
+
+def clip(text: str, limit: int = MAX_QUOTE) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "\u2026"
+
+
+def codebook_codes(codebook: Any, qid: str) -> list[Any]:
+    """The codebook's codes for ``qid`` (empty when there is no codebook or no entry)."""
+    if codebook is None or qid not in getattr(codebook, "questions", {}):
+        return []
+    return list(codebook.questions[qid].codes)
+
+
+def theme_summary(entry: Mapping[str, Any] | None) -> ThemeSummary | None:
+    """One question's entry of ``themes.json`` as report rows."""
+    if not entry:
+        return None
+    themes = [
+        ThemeRow(
+            id=str(t.get("id", "")), label=str(t.get("label", "")),
+            keywords=[str(k) for k in t.get("keywords") or []], size=int(t.get("size") or 0),
+            share=float(t.get("share") or 0.0), seeded=bool(t.get("seeded")),
+            quotes=[Quote(str(q.get("response_id", "")), clip(q.get("text", "")))
+                    for q in (t.get("quotes") or [])[:MAX_EXEMPLARS]],
+        )
+        for t in entry.get("themes") or []
+    ]
+    return ThemeSummary(
+        strategy=str(entry.get("strategy", "")), n_responses=int(entry.get("n_responses") or 0),
+        n_substantive=int(entry.get("n_substantive") or 0),
+        n_non_substantive=len(entry.get("non_substantive") or []),
+        n_unassigned=int(entry.get("n_unassigned") or 0), themes=themes,
+    )
+
+
+def code_rows(
+    qid: str,
+    agreed: pd.DataFrame,
+    responses: pd.DataFrame,
+    codebook: Any,
+) -> tuple[list[CodeRow], int]:
+    """Counts, percentages and exemplar quotes of the agreed codes of one question.
+
+    The percentage base is the number of coded answers that are substantive
+    or carry a code (an "N/A" read and left uncoded is not in the base, as in
+    the merged dataset). Codebook codes come first, in
+    codebook order, including those never applied; codes the codebook lacks
+    follow, sorted.
+
+    Returns
+    -------
+    rows, n_coded
+    """
+    table = agreed[agreed["question"] == qid]
+    applied = table[table["code"].fillna("").astype(str) != ""]
+    part = responses[responses["question"] == qid]
+    substantive = set(part.loc[part["substantive"].astype(bool), "response_id"].astype(str))
+    n_coded = len(set(table["response_id"].astype(str)) & substantive
+                  | set(applied["response_id"].astype(str)))
+    by_code: dict[str, list[str]] = {}
+    for rid, code in zip(applied["response_id"].astype(str), applied["code"].astype(str)):
+        ids = by_code.setdefault(code, [])
+        if rid not in ids:
+            ids.append(rid)
+    texts = _texts(responses, qid)
+    rows: list[CodeRow] = []
+    known = codebook_codes(codebook, qid)
+    for code in known:
+        ids = by_code.get(code.id, [])
+        rows.append(CodeRow(
+            id=code.id, label=code.label or code.id, description=code.description or "",
+            parent=code.parent, count=len(ids), percent=_pct(len(ids), n_coded),
+            in_codebook=True, exemplars=_exemplars(ids, texts, list(code.examples or [])),
+        ))
+    known_ids = {c.id for c in known}
+    for code in sorted(set(by_code) - known_ids):
+        ids = by_code[code]
+        rows.append(CodeRow(code, code, "", None, len(ids), _pct(len(ids), n_coded), False,
+                            _exemplars(ids, texts, [])))
+    return rows, n_coded
+
+
+def _pct(count: int, base: int) -> float:
+    return 100.0 * count / base if base else 0.0
+
+
+def _texts(responses: pd.DataFrame, qid: str) -> dict[str, tuple[str, bool]]:
+    """response id -> (text, usable as an exemplar), in survey order."""
+    part = responses[responses["question"] == qid]
+    dup = part["duplicate_of"].fillna("").astype(str) if "duplicate_of" in part else None
+    out: dict[str, tuple[str, bool]] = {}
+    for i, (rid, text, sub) in enumerate(zip(part["response_id"].astype(str),
+                                             part["text"].fillna("").astype(str),
+                                             part["substantive"])):
+        usable = bool(sub) and (dup is None or dup.iloc[i] == "")
+        out[rid] = (text, usable)
+    return out
+
+
+def _exemplars(ids: list[str], texts: dict[str, tuple[str, bool]], examples: list[str]
+               ) -> list[Quote]:
+    """Codebook examples that are coded response ids first, then coded answers in survey order."""
+    chosen: list[str] = [e for e in examples if e in ids and e in texts]
+    order = {rid: i for i, rid in enumerate(texts)}
+    for rid in sorted(ids, key=lambda r: order.get(r, len(order))):
+        if len(chosen) >= MAX_EXEMPLARS:
+            break
+        if rid not in chosen and rid in texts and texts[rid][1]:
+            chosen.append(rid)
+    return [Quote(rid, clip(texts[rid][0])) for rid in chosen[:MAX_EXEMPLARS]]
+
+
+def overall_chart(qid: str, rows: list[CodeRow], n_coded: int) -> BarChart | None:
+    """Share of coded answers with each code, when no attribute is chosen.
+
+    Whole-survey counts are printed in the code table too, so nothing is
+    suppressed here; suppression applies to cross-tabulations by attribute.
+    """
+    if not rows or not n_coded:
+        return None
+    cells = [[Cell(r.count, n_coded)] for r in rows]
+    return bar_chart(f"{qid}: share of coded answers with each code", [r.label for r in rows],
+                     ["All"], cells, x_label=f"% of {n_coded} coded answers")
+
+
+def attribute_chart(
+    qid: str,
+    rows: list[CodeRow],
+    merged: pd.DataFrame,
+    groups: pd.Series,
+    attribute: str,
+    threshold: int,
+) -> BarChart | None:
+    """Share of each attribute group's coded answers with each code (merged dataset).
+
+    Uses the merged dataset's ``<question>__<code>`` columns (1, 0, or missing
+    when there was nothing to code); the base of a group is its number of
+    non-missing values. ``groups`` holds each row's attribute value, in the
+    merged dataset's row order (the survey's).
+    """
+    present = [r for r in rows if f"{qid}__{r.id}" in merged.columns]
+    if not present:
+        return None
+    if len(groups) != len(merged):
+        raise ValueError(f"groups has {len(groups)} rows, the merged dataset {len(merged)}")
+    names_by_row = [MISSING_GROUP if pd.isna(v) else str(v) for v in groups]
+    names = sorted(set(names_by_row), key=lambda g: (g == MISSING_GROUP, g))
+    cells: list[list[Cell]] = []
+    for r in present:
+        column = pd.to_numeric(pd.Series(merged[f"{qid}__{r.id}"].to_numpy(dtype=object)),
+                               errors="coerce")
+        row = []
+        for name in names:
+            values = column[[n == name for n in names_by_row]].dropna()
+            row.append(Cell(int((values == 1).sum()), int(len(values))))
+        cells.append(row)
+    return bar_chart(f"{qid}: share of coded answers with each code, by {attribute}",
+                     [r.label for r in present], names, cells,
+                     x_label=f"% of each {attribute} group's coded answers",
+                     threshold=threshold, note=_note(threshold))
+
+
+def _note(threshold: int) -> str:
+    if threshold <= 0:
+        return ""
+    return (f"Counts from 1 to {threshold - 1} are suppressed (shown as <{threshold}) to "
+            "protect respondents.")

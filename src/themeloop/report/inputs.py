@@ -1,0 +1,180 @@
+"""Read a project's results for the report, and write ``report.html``.
+
+Every input but the survey is optional: a report of a project half-way through
+the loop shows what exists and lists what is missing (with the command that
+makes it). Files are looked for in the output folder (``--out`` or the
+project's ``out/``) and, for the coders' table and the ledger, under
+``annotations/``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from themeloop.errors import ReportError
+
+REPORT_NAME = "report.html"
+THEMES = ("themes.json",)
+AGREEMENT = ("agreement.json",)
+AGREEMENT_MODEL = ("agreement_model.json",)
+AGREED = ("agreed.csv", "agreed.parquet", "agreed_codes.csv", "agreed_codes.parquet")
+DECISIONS = ("decisions.csv", "adjudication_decisions.csv")
+UNDECIDED = ("undecided.csv",)
+CODING = ("coding_table.csv", "coding_table.parquet", "codings.csv", "codings.parquet")
+
+
+@dataclass
+class ReportInputs:
+    """What :func:`load_inputs` found; pass ``**vars(inputs)`` on to ``build_report_data``."""
+
+    survey: Any
+    codebook: Any = None
+    agreed: Any = None
+    coding: Any = None
+    merged: Any = None
+    themes: dict | None = None
+    agreement: dict | None = None
+    agreement_model: dict | None = None
+    decisions: Any = None
+    undecided: Any = None
+    ledger_events: list[dict] = field(default_factory=list)
+    manifests: list[dict] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _first(folders: list[Path], names: tuple[str, ...]) -> Path | None:
+    for folder in folders:
+        for name in names:
+            if (folder / name).is_file():
+                return folder / name
+        for name in names:  # one level down, e.g. annotations/<project>/coding_table.csv
+            hits = sorted(folder.glob(f"*/{name}")) if folder.is_dir() else []
+            if hits:
+                return hits[0]
+    return None
+
+
+def _json(path: Path | None) -> dict | None:
+    if path is None:
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise ReportError(f"{path}: not valid JSON ({exc}); rerun the command that wrote it") from None
+
+
+def _table(path: Path | None):
+    if path is None:
+        return None
+    import pandas as pd
+
+    if path.suffix.lower() == ".parquet":
+        return pd.read_parquet(path)
+    try:
+        from themeloop.coding import read_coding_table
+    except ImportError:
+        return pd.read_csv(path, dtype=str, keep_default_na=False)
+    return read_coding_table(path)
+
+
+def _plain_table(path: Path | None):
+    if path is None:
+        return None
+    import pandas as pd
+
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def load_inputs(project: Any, out_dir: str | Path | None = None) -> ReportInputs:
+    """Read everything the report can show from ``project`` (a ``themeloop.config.Project``).
+
+    Raises
+    ------
+    ReportError
+        If a file that exists cannot be read.
+    """
+    from themeloop.survey import load_project_survey
+
+    out = Path(out_dir) if out_dir is not None else project.out_dir
+    outs = [out, project.out_dir] if out != project.out_dir else [out]
+    ann = [Path(project.annotations_dir)]
+    inputs = ReportInputs(survey=load_project_survey(project))
+    notes = inputs.notes
+    if Path(project.codebook_path).is_file():
+        from themeloop.codebook import load_codebook
+
+        inputs.codebook = load_codebook(project.codebook_path)
+    else:
+        notes.append(f"No codebook at {project.config.paths.codebook}: write one or run "
+                     "'themeloop themes' for a draft.")
+    inputs.themes = _json(_first(outs, THEMES))
+    inputs.agreement = _json(_first(outs, AGREEMENT))
+    inputs.agreement_model = _json(_first(outs, AGREEMENT_MODEL))
+    inputs.agreed = _table(_first(outs + ann, AGREED))
+    inputs.coding = _table(_first(ann + outs, CODING))
+    inputs.decisions = _plain_table(_first(outs + ann, DECISIONS))
+    inputs.undecided = _plain_table(_first(outs + ann, UNDECIDED))
+    for value, what in ((inputs.themes, "themes.json ('themeloop themes')"),
+                        (inputs.agreement, "agreement.json ('themeloop agreement')"),
+                        (inputs.agreed, "agreed coding table ('themeloop adjudicate')")):
+        if value is None:
+            notes.append(f"No {what} in {out}.")
+    if inputs.agreed is not None:
+        inputs.merged = _code_columns(inputs.survey, inputs.agreed, inputs.codebook)
+    inputs.ledger_events = _ledger(project)
+    inputs.manifests = [m for m in (_json(p) for p in _manifests(out)) if m]
+    return inputs
+
+
+def _code_columns(survey: Any, agreed: Any, codebook: Any):
+    """The merged dataset's code columns under their ``<question>__<code>`` names.
+
+    ``build_merged`` may rename a column (a clash with a survey column, or a
+    name too long for SPSS/Stata); the report wants the contract's names.
+    """
+    import pandas as pd
+
+    from themeloop.merge import build_merged
+
+    dataset = build_merged(survey, agreed, codebook, allow_unknown_codes=True)
+    return pd.DataFrame({f"{c.question}__{c.code}": dataset.frame[c.column]
+                         for c in dataset.code_columns}, index=dataset.frame.index)
+
+
+def _ledger(project: Any) -> list[dict]:
+    from themeloop.audit.ledger import Ledger, default_ledger_path
+
+    path = default_ledger_path(project)
+    return Ledger(path).events() if Path(path).is_file() else []
+
+
+def _manifests(out: Path) -> list[Path]:
+    if not out.is_dir():
+        return []
+    return sorted(p for p in out.glob("*manifest.json") if p.is_file())
+
+
+def write_report(
+    project: Any,
+    out_dir: str | Path | None = None,
+    by: str | None = None,
+) -> Path:
+    """Build and write ``<out>/report.html``; return its path.
+
+    ``by`` defaults to the project's ``[report] by``, then its first
+    ``[crosstab] by``; disclosure suppression follows ``[crosstab] suppress_below``.
+    """
+    from themeloop._io import write_text_atomic
+    from themeloop.report.build import build_report_data
+    from themeloop.report.render import render_report
+
+    cfg = project.config
+    by = by or cfg.report.by or (cfg.crosstab.by[0] if cfg.crosstab.by else None)
+    inputs = load_inputs(project, out_dir)
+    data = build_report_data(**vars(inputs), by=by, suppress_below=cfg.crosstab.suppress_below,
+                             title=f"Thematic analysis report: {Path(project.root).name}")
+    out = Path(out_dir) if out_dir is not None else project.out_dir
+    return write_text_atomic(out / REPORT_NAME, render_report(data))

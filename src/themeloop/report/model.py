@@ -1,0 +1,266 @@
+"""The report's data: plain frozen dataclasses, built by :mod:`.build`, rendered by :mod:`.render`.
+
+Nothing here knows about HTML. Every string is user or project text and is
+escaped by the template; charts are geometry (numbers, labels, colours) that a
+template macro turns into inline SVG.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Quote:
+    """An answer quoted as an exemplar, with its stable response id."""
+
+    response_id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Tick:
+    x: float
+    label: str
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One bar; ``value_label`` is what is printed beside it (``"<5"`` when suppressed)."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+    colour: str
+    value_label: str
+    label_x: float
+    suppressed: bool
+    title: str
+
+
+@dataclass(frozen=True)
+class RowLabel:
+    y: float
+    label: str
+
+
+@dataclass(frozen=True)
+class LegendItem:
+    x: float
+    y: float
+    colour: str
+    label: str
+
+
+@dataclass(frozen=True)
+class BarChart:
+    """A horizontal bar chart laid out in SVG user units."""
+
+    title: str
+    width: float
+    height: float
+    plot_left: float
+    plot_right: float
+    plot_top: float
+    plot_bottom: float
+    x_label: str
+    ticks: list[Tick]
+    rows: list[RowLabel]
+    bars: list[Bar]
+    legend: list[LegendItem]
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Interval:
+    """One code's estimate and confidence interval in a dot-and-whisker chart."""
+
+    y: float
+    label: str
+    x: float | None
+    x_low: float | None
+    x_high: float | None
+    value_label: str
+    colour: str
+
+
+@dataclass(frozen=True)
+class IntervalChart:
+    title: str
+    width: float
+    height: float
+    plot_left: float
+    plot_right: float
+    plot_top: float
+    plot_bottom: float
+    x_label: str
+    ticks: list[Tick]
+    references: list[Tick]
+    rows: list[Interval]
+
+
+@dataclass(frozen=True)
+class ThemeRow:
+    id: str
+    label: str
+    keywords: list[str]
+    size: int
+    share: float
+    seeded: bool
+    quotes: list[Quote]
+
+
+@dataclass(frozen=True)
+class ThemeSummary:
+    """Machine-proposed themes for one question (themes.json)."""
+
+    strategy: str
+    n_responses: int
+    n_substantive: int
+    n_non_substantive: int
+    n_unassigned: int
+    themes: list[ThemeRow]
+
+
+@dataclass(frozen=True)
+class CodeRow:
+    """An agreed code's count among the coded answers of a question."""
+
+    id: str
+    label: str
+    description: str
+    parent: str | None
+    count: int
+    percent: float
+    in_codebook: bool
+    exemplars: list[Quote]
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    value: str
+
+
+@dataclass(frozen=True)
+class AgreementRow:
+    code: str
+    label: str
+    n_units: int | None
+    prevalence: str
+    percent_agreement: str
+    alpha: str
+    ci: str
+    kappa: str
+    ac1: str
+    reading: str
+    warnings: list[str]
+
+
+@dataclass(frozen=True)
+class AgreementSection:
+    """Agreement for one question, between human coders or model and humans."""
+
+    n_units: int | None
+    coders: list[str]
+    overall: list[Metric]
+    rows: list[AgreementRow]
+    chart: IntervalChart | None
+    warnings: list[str]
+    reading: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One disagreement and how adjudication resolved it."""
+
+    response_id: str
+    code: str
+    label: str
+    votes: str
+    outcome: str
+    rule: str
+    text: str
+
+
+@dataclass(frozen=True)
+class TrailEvent:
+    timestamp: str
+    action: str
+    sentence: str
+
+
+@dataclass(frozen=True)
+class Trail:
+    """The provenance of one agreed assignment (a code on an answer)."""
+
+    response_id: str
+    code: str
+    label: str
+    events: list[TrailEvent]
+
+
+@dataclass(frozen=True)
+class QuestionReport:
+    id: str
+    prompt: str
+    n_responses: int
+    n_substantive: int
+    n_coded: int
+    themes: ThemeSummary | None
+    codes: list[CodeRow]
+    chart: BarChart | None
+    agreement: AgreementSection | None
+    model_agreement: AgreementSection | None
+    decisions: list[Decision]
+    undecided: list[Decision]
+    trails: list[Trail]
+
+
+@dataclass(frozen=True)
+class CodebookEntry:
+    id: str
+    label: str
+    description: str
+    include: str
+    exclude: str
+    parent: str | None
+    examples: list[str]
+    replaces: list[str]
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One manifest found beside the outputs: which command ran, and its id."""
+
+    command: str
+    manifest_id: str
+    seeds: str
+    codebook_version: str
+
+
+@dataclass(frozen=True)
+class Overview:
+    title: str
+    survey_file: str
+    n_rows: int
+    questions: list[Metric]
+    attributes: list[str]
+    coders: list[str]
+    codebook_version: str | None
+    by: str | None
+    suppress_below: int
+    theme_run: str | None
+    runs: list[RunRecord]
+    versions: list[Metric]
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """Everything the report shows, in the order it shows it."""
+
+    overview: Overview
+    questions: list[QuestionReport]
+    codebook: dict[str, list[CodebookEntry]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)

@@ -1,0 +1,180 @@
+"""The report: data assembly, escaping, offline-ness and determinism."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+from test_report_fixtures import (
+    XSS, agreed_table, agreement, agreement_model, coding_table, decisions, ledger_events,
+    make_project, manifest, merged_frame, themes,
+)
+
+from themeloop.codebook import load_codebook
+from themeloop.config import find_project
+from themeloop.errors import ReportError
+from themeloop.report import build_report_data, load_inputs, render_report, write_report
+from themeloop.survey import load_project_survey
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    return find_project(make_project(tmp_path_factory.mktemp("report") / "proj"))
+
+
+def _data(project, **overrides):
+    kwargs = dict(
+        codebook=load_codebook(project.codebook_path), agreed=agreed_table(),
+        coding=coding_table(), merged=merged_frame(), themes=themes(), agreement=agreement(),
+        agreement_model=agreement_model(), decisions=decisions(),
+        ledger_events=ledger_events(), manifests=[manifest()], by="org_type",
+    )
+    kwargs.update(overrides)
+    return build_report_data(load_project_survey(project), **kwargs)
+
+
+def _question(data, qid):
+    return next(q for q in data.questions if q.id == qid)
+
+
+def test_counts_and_percentages_use_coded_substantive_answers(project):
+    barriers = _question(_data(project), "barriers")
+    assert barriers.n_responses == 14 and barriers.n_substantive == 12
+    assert barriers.n_coded == 12  # the two "N/A"/"don't know" answers leave the base
+    counts = {c.id: (c.count, round(c.percent, 1)) for c in barriers.codes}
+    assert counts == {"funding": (7, 58.3), "staff": (3, 25.0), "risk": (3, 25.0)}
+    assert [c.id for c in barriers.codes] == ["funding", "staff", "risk"]  # codebook order
+
+
+def test_exemplars_start_with_the_codebook_example_and_carry_response_ids(project):
+    funding = _question(_data(project), "barriers").codes[0]
+    assert funding.exemplars[0].response_id == "O01:barriers"
+    assert len(funding.exemplars) == 3
+    assert all(q.response_id.endswith(":barriers") for q in funding.exemplars)
+
+
+def test_chart_by_attribute_suppresses_small_counts(project):
+    chart = _question(_data(project), "barriers").chart
+    labels = [b.value_label for b in chart.bars]
+    assert len(chart.bars) == 3 * 3  # 3 codes x 3 org types
+    assert "<5" in labels
+    assert all(b.width == 0 for b in chart.bars if b.suppressed)
+    # 6 charities, 5 coded substantive: funding 4 of 5 is suppressed, never printed as 4/5
+    assert not any("(4/" in label for label in labels)
+
+
+def test_suppression_off_prints_exact_counts(project):
+    chart = _question(_data(project, suppress_below=0), "barriers").chart
+    assert not any(b.suppressed for b in chart.bars)
+    assert any(re.fullmatch(r"\d+% \(\d+/\d+\)", b.value_label) for b in chart.bars)
+
+
+def test_without_attribute_one_bar_per_code(project):
+    chart = _question(_data(project, by=None), "practice").chart
+    assert [r.label for r in chart.rows] == ["Remote delivery", "Family work"]
+    assert len(chart.bars) == 2 and not chart.legend
+
+
+def test_agreement_rows_readings_and_small_sample_warnings(project):
+    section = _question(_data(project), "barriers").agreement
+    rows = {r.code: r for r in section.rows}
+    assert [r.code for r in section.rows] == ["funding", "staff", "risk"]
+    assert rows["funding"].reading.startswith("Reliable")
+    assert rows["staff"].reading.startswith("Tentative")
+    assert "below 0.667" in rows["staff"].reading
+    assert rows["risk"].reading.startswith("Unreliable")
+    assert rows["risk"].ci == "0.37 to 0.72"
+    assert any("rare" in w for w in rows["risk"].warnings)
+    assert any("Only 14 answers" in w for w in section.warnings)
+    practice = _question(_data(project), "practice").agreement
+    family = next(r for r in practice.rows if r.code == "family")
+    assert family.alpha == "n/a" and family.reading.startswith("Not computable")
+
+
+def test_model_agreement_and_decisions(project):
+    barriers = _question(_data(project), "barriers")
+    assert barriers.model_agreement.coders == ["model:run-abc", "humans (agreed)"]
+    assert [(d.response_id, d.code, d.outcome) for d in barriers.decisions] == [
+        ("O02:barriers", "staff", "not applied"), ("O06:barriers", "risk", "applied")]
+    assert barriers.decisions[1].text == "Budgets are tight; fear of failure."
+
+
+def test_provenance_trail_is_chronological(project):
+    barriers = _question(_data(project), "barriers")
+    trail = next(t for t in barriers.trails if (t.response_id, t.code) == ("O06:barriers", "risk"))
+    assert [e.action for e in trail.events] == ["suggested", "added", "decided"]
+    assert trail.events[0].sentence.startswith("Suggested by model run-abc (run m-themes)")
+    assert "Coded by amira@example.org" in trail.events[1].sentence
+    assert trail.events[2].sentence.startswith("Decided by adjudicator at 2024-03-05T12:00:00Z")
+    assert len(barriers.trails) == 13  # every agreed assignment has a trail
+
+
+def test_overview(project):
+    o = _data(project).overview
+    assert o.n_rows == 14 and o.coders == ["amira@example.org", "ben@example.org"]
+    assert o.codebook_version == "1.1" and o.runs[0].manifest_id == "0123456789abcdef"
+    assert ("themeloop", "0.1.0") in [(v.name, v.value) for v in o.versions]
+    assert o.theme_run.startswith("run run-abc, seed 7")
+    assert o.survey_file == "survey.csv"  # a name, never a machine's absolute path
+
+
+def test_user_text_is_escaped(project):
+    html = render_report(_data(project))
+    assert "<script" not in html.lower()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "Staff &amp; skills &lt;shortage&gt;" in html
+    assert "why it &lt;matters&gt;." in html
+    assert XSS not in html
+
+
+def test_page_is_self_contained(project):
+    html = render_report(_data(project))
+    assert "default-src 'none'" in html and "Content-Security-Policy" in html
+    without_svg_ns = html.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    assert not re.search(r"https?://|//[a-z0-9.-]+\.[a-z]{2,}/", without_svg_ns)
+    assert not re.search(r"<(script|link|img|iframe|object|embed)\b", html, re.I)
+    assert "@import" not in html and "url(" not in html
+    assert html.count("<svg") == 2 + 2 * 2  # a bar chart per question, two agreement charts
+    assert html.count("<details") >= 13 + 12
+
+
+def test_same_inputs_give_byte_identical_html(project, tmp_path):
+    first = render_report(_data(project))
+    assert render_report(_data(project)) == first
+    copy = find_project(shutil.copytree(project.root, tmp_path / "elsewhere"))
+    assert render_report(_data(copy)) == first
+
+
+def test_unknown_attribute_is_a_one_line_error(project):
+    with pytest.raises(ReportError, match=r"^--by 'org_tpye' is not a column of the survey "
+                                          r"\(did you mean 'org_type'\?\); attributes are: "
+                                          r"org_type$"):
+        _data(project, by="org_tpye")
+
+
+def test_survey_alone_gives_a_report_with_notes(tmp_path):
+    root = make_project(tmp_path / "bare")
+    for name in ("agreed.csv", "decisions.csv", "agreement.json", "themes.json",
+                 "agreement_model.json", "run.manifest.json"):
+        (root / "out" / name).unlink()
+    (root / "codebook.yaml").unlink()
+    (root / "annotations" / "ledger.jsonl").unlink()
+    project = find_project(root)
+    inputs = load_inputs(project)
+    assert inputs.agreed is None and inputs.merged is None
+    assert any("agreement.json" in n for n in inputs.notes)
+    path = write_report(project)
+    html = path.read_text(encoding="utf-8")
+    assert "No agreed coding for this question yet." in html
+    assert "Missing inputs" in html
+
+
+def test_write_report_reads_project_files(project, tmp_path):
+    out = write_report(project, out_dir=tmp_path / "o", by="org_type")
+    assert out == tmp_path / "o" / "report.html"
+    html = out.read_text(encoding="utf-8")
+    assert html == write_report(project, out_dir=tmp_path / "o2", by="org_type").read_text(
+        encoding="utf-8")
+    assert "&lt;5" in html and "Lack of funding" in html
+    assert "Coded by amira@example.org" in html
