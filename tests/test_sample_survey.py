@@ -208,7 +208,7 @@ def test_codes_exist_in_codebook(coding, codebook):
 
 def test_codebook_shape(codebook, coding, responses):
     known = set(responses["response_id"])
-    for question, spec in codebook["questions"].items():
+    for spec in codebook["questions"].values():
         codes = spec["codes"]
         assert 6 <= len(codes) <= 10
         ids = {c["id"] for c in codes}

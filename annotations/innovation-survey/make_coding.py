@@ -56,11 +56,11 @@ RULES: dict[str, list[tuple[str, str, str | None]]] = {
     "barriers": [
         ("funding", r"fund|money|budget|budjet|grant|cost|financ|won't pay", None),
         ("skilled_people",
-         r"social workers|skilled staff|turnover|agency (workers|staff)|skills|qualified staff"
-         r"|good managers|people with the right", None),
+         (r"social workers|skilled staff|turnover|agency (workers|staff)|skills|qualified staff"
+          r"|good managers|people with the right"), None),
         ("capability",
-         r"capability|evaluat|expertise|it systems|case management|service design|know-how"
-         r"|where to start|data", None),
+         (r"capability|evaluat|expertise|it systems|case management|service design|know-how"
+          r"|where to start|data"), None),
         ("risk_aversion", r"risk|fear|unproven|nervous|play it safe|getting it wrong", None),
         ("regulation", r"ofsted|regulat|inspection", None),
         ("political_cycle", r"politic|election|lead member|national policy", None),
@@ -193,12 +193,12 @@ def second_coder(rng: random.Random, question: str, text: str, codes: list[str])
     roll = rng.random()
     n = rng.randrange(len(ben))
     sibling = SIBLING[question].get(ben[n])
-    if roll < 0.07 and len(ben) > 1:
+    if roll < 0.05 and len(ben) > 1:
         ben.pop(n)  # a missed code
-    elif roll < 0.15 and sibling and sibling not in ben:
+    elif roll < 0.11 and sibling and sibling not in ben:
         memo = BORDERLINE.get(frozenset({ben[n], sibling}), "")
         ben[n] = sibling  # a different reading of the same idea
-    elif roll < 0.23:
+    elif roll < 0.17:
         extra = RELATED[question].get(ben[n])
         if extra and extra not in ben:
             ben.append(extra)  # an extra, related code

@@ -557,11 +557,11 @@ def build_rows(rng: random.Random) -> list[dict[str, str]]:
     psents, rsents = Writer(rng, PRACTICE_SENTS), Writer(rng, RADICAL_SENTS)
     seen: set[str] = set()
 
-    def fresh(compose) -> str:
+    def fresh(compose, *args) -> str:
         # Redraw until the answer differs from every earlier one: the only
         # duplicate in the survey is the planned one in SPECIAL.
         while True:
-            text = compose()
+            text = compose(*args)
             key = " ".join(text.split()).casefold()
             if key not in seen:
                 seen.add(key)
@@ -577,10 +577,10 @@ def build_rows(rng: random.Random) -> list[dict[str, str]]:
         row["dedicated_innovation_resources"] = "yes" if i in dedicated else "no"
         row["invests_game_changing"] = "yes" if i in game else "no"
         row["encourage_radical"] = encourage[i]
-        row["barriers_text"] = fresh(lambda: barrier_answer(rng, bfrags, bsents, org_type))
-        row["practice_text"] = fresh(lambda: practice_answer(rng, psents, org_type))
+        row["barriers_text"] = fresh(barrier_answer, rng, bfrags, bsents, org_type)
+        row["practice_text"] = fresh(practice_answer, rng, psents, org_type)
         row["radical_text"] = fresh(
-            lambda: radical_answer(rng, rsents, RADICAL_FRAGS, encourage[i], org_type)
+            radical_answer, rng, rsents, RADICAL_FRAGS, encourage[i], org_type
         )
         rows.append(row)
     _calibrate_la_challenges(rows)
