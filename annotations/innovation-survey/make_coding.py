@@ -12,7 +12,7 @@ How it is made, so that it looks like real double coding:
   (e.g. online recruitment of carers is ``carer_support``, not
   ``remote_delivery``), a parent code dropped where its child applies, and
   at most three codes per answer.
-* Ben starts from the same reading and departs from it on about one in eight
+* Ben starts from the same reading and departs from it on about one in six
   answers, in the ways coders do: a missed code, an extra related code, a
   sibling instead of the code (capability for skills, seed funding for
   funding), or a borderline reading written down in a memo.
