@@ -1,0 +1,194 @@
+"""themeloop agreement: inter-coder agreement of a coding table."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from themeloop.cli._common import PROJECT_OPTION, console, load_project
+
+ORDER = 60
+
+
+def agreement(
+    codes: Path = typer.Argument(
+        None, help="Coding table (CSV or Parquet). Default: the project's "
+        "annotations/coding_table.csv, with results in its out/ folder."),
+    question: str = typer.Option(None, "--question", "-q", help="Only this question."),
+    json_out: Path = typer.Option(None, "--json", help="Write agreement JSON (DESIGN.md) here; "
+                                  "notes and model-vs-human files go beside it."),
+    csv_out: Path = typer.Option(None, "--csv", help="Write every coefficient as a flat CSV."),
+    level: str = typer.Option(None, "--level",
+                              help="nominal|ordinal|interval|ratio, for single-label data."),
+    bootstrap: int = typer.Option(None, "--bootstrap", help="Resamples for alpha's 95% CI (0: off)."),
+    seed: int = typer.Option(None, "--seed", help="Seed for the bootstrap."),
+    disagreements_out: Path = typer.Option(
+        None, "--disagreements", help="Write units where coders differ (text, codes, memos) as CSV."),
+    assignments: Path = typer.Option(
+        None, "--assignments", help="assignments.csv from 'themeloop themes': also compare the "
+        "model's themes with each coder."),
+    project: Path = PROJECT_OPTION,
+) -> None:
+    """Agreement per question and code: kappas, Krippendorff's alpha, AC1, with readings."""
+    from themeloop.agreement import agreement_report, model_vs_human
+    from themeloop.coding import read_coding_table
+
+    proj = load_project(project) if codes is None or project is not None else None
+    settings = _settings(proj, level, bootstrap, seed)
+    table_path = codes if codes is not None else proj.annotations_dir / "coding_table.csv"
+    table = _read_table(read_coding_table, table_path, from_project=codes is None)
+    if assignments is not None:
+        table = _with_assignments(table, assignments)
+    report = agreement_report(table, question=question, **settings)
+    if json_out is None and codes is None:
+        json_out = proj.out_dir / "agreement.json"
+    model = None
+    if "source" in table.columns and (table["source"] == "model").any():
+        model = model_vs_human(table, level=settings["level"], bootstrap=settings["bootstrap"],
+                               seed=settings["seed"], question=question)
+    written = _write_outputs(report, model, json_out, csv_out)
+    if disagreements_out is not None:
+        written.append(_write_disagreements(table, proj, disagreements_out))
+    if written and json_out is not None:
+        written.append(_manifest(json_out, table_path, written, settings, proj))
+    _print(report, model, written)
+
+
+def _settings(proj: Any, level: str | None, bootstrap: int | None,
+              seed: int | None) -> dict[str, Any]:
+    cfg = proj.config.agreement if proj is not None else None
+    return {
+        "level": level or (cfg.level if cfg else "nominal"),
+        "bootstrap": bootstrap if bootstrap is not None else (cfg.bootstrap if cfg else 1000),
+        "seed": seed if seed is not None else (proj.config.seed if proj else 42),
+        "min_units": cfg.min_units if cfg else 30,
+        "min_prevalence": cfg.min_prevalence if cfg else 0.05,
+    }
+
+
+def _read_table(reader: Any, path: Path, from_project: bool) -> Any:
+    from themeloop.errors import CodingTableError
+
+    if from_project and not path.is_file():
+        raise CodingTableError(f"{path}: no coding table yet; run 'themeloop pull' or pass CODES")
+    return reader(path)
+
+
+def _with_assignments(table: Any, path: Path) -> Any:
+    import pandas as pd
+
+    from themeloop.coding import assignments_to_coding, validate_coding_table
+    from themeloop.errors import CodingTableError
+
+    if not path.is_file():
+        raise CodingTableError(f"{path}: no such assignments file")
+    model = assignments_to_coding(pd.read_csv(path, dtype={"theme_id": str}, keep_default_na=False))
+    return validate_coding_table(pd.concat([table, model], ignore_index=True))
+
+
+def _dump(data: dict[str, Any]) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def _sibling(path: Path, suffix: str) -> Path:
+    return path.with_name(f"{path.stem}_{suffix}.json")
+
+
+def _write_outputs(report: Any, model: dict | None, json_out: Path | None,
+                   csv_out: Path | None) -> list[Path]:
+    from themeloop._io import write_text_atomic, write_with
+    from themeloop.agreement.export import flat_table
+
+    written: list[Path] = []
+    if json_out is not None:
+        written.append(write_text_atomic(json_out, _dump(report.result)))
+        written.append(write_text_atomic(_sibling(json_out, "notes"), _dump(report.notes)))
+        if model is not None:
+            written.append(write_text_atomic(_sibling(json_out, "model"), _dump(model)))
+    if csv_out is not None:
+        frame = flat_table(report.result, report.notes)
+        written.append(write_with(csv_out, lambda p: frame.to_csv(p, index=False)))
+    return written
+
+
+def _write_disagreements(table: Any, proj: Any, path: Path) -> Path:
+    from themeloop._io import write_with
+    from themeloop.agreement import disagreements
+
+    responses = None
+    if proj is not None:
+        from themeloop.survey import load_project_survey
+
+        responses = load_project_survey(proj).responses()
+    frame = disagreements(table, responses)
+    return write_with(path, lambda p: frame.to_csv(p, index=False))
+
+
+def _manifest(json_out: Path, table_path: Path, outputs: list[Path], settings: dict,
+              proj: Any) -> Path:
+    from themeloop.audit.manifest import build_manifest, write_manifest
+
+    manifest = build_manifest(
+        "agreement", inputs={"coding_table": table_path}, outputs=outputs,
+        config={k: settings[k] for k in ("level", "bootstrap", "min_units", "min_prevalence")},
+        seeds={"bootstrap": settings["seed"]},
+        relative_to=proj.root if proj is not None else json_out.parent,
+    )
+    return write_manifest(json_out.with_name(f"{json_out.stem}.manifest.json"), manifest)
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return str(value)
+
+
+def _print(report: Any, model: dict | None, written: list[Path]) -> None:
+    from rich.table import Table
+
+    out = console()
+    for qid, block in report.result["questions"].items():
+        notes = report.notes["questions"][qid]
+        overall = block["overall"]
+        out.print(f"[bold]{qid}[/bold]: {block['n_units']} units coded by two or more of "
+                  f"{len(block['coders'])} coders ({', '.join(block['coders'])})")
+        table = Table("code", "n", "prev.", "% agree", "Cohen", "Fleiss", "alpha", "95% CI",
+                      "AC1", "BP", "reading")
+        for code, s in block["per_code"].items():
+            ci = s["alpha_ci95"]
+            table.add_row(code, str(s["n_units"]), f"{s['prevalence']:.0%}",
+                          _fmt(s["percent_agreement"]), _fmt(s["cohen_kappa"]),
+                          _fmt(s["fleiss_kappa"]), _fmt(s["krippendorff_alpha"]),
+                          f"{ci[0]:.2f}-{ci[1]:.2f}" if ci else "-", _fmt(s["gwet_ac1"]),
+                          _fmt(s["brennan_prediger"]), notes["per_code"][code]["reading"])
+        out.print(table)
+        for key, value in overall.items():
+            if value is None and key not in ("percent_agreement", "krippendorff_alpha_masi"):
+                continue
+            reading = notes["reading"].get(key)
+            out.print(f"  {key}: {_fmt(value)}" + (f" ({reading})" if reading else ""))
+        if notes["cohen_kappa"] is not None:
+            out.print(f"  cohen_kappa (categories): {_fmt(notes['cohen_kappa'])}")
+        for warning in notes["warnings"]:
+            out.print(f"  [yellow]warning[/yellow]: {warning}")
+    for qid, reason in report.notes["skipped"].items():
+        out.print(f"[yellow]skipped[/yellow] {qid}: {reason}")
+    out.print("Reading (Krippendorff): alpha >= .800 reliable; .667-.800 tentative; "
+              "below .667 unreliable.")
+    if model is not None:
+        for qid, q in model["questions"].items():
+            s = q["summary"]
+            out.print(f"model vs human, {qid}: MASI alpha model-human "
+                      f"{_fmt(s['model_human']['krippendorff_alpha_masi'])} vs human-human "
+                      f"{_fmt(s['human_human']['krippendorff_alpha_masi'])}")
+    for path in written:
+        out.print(f"wrote {path}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("agreement")(agreement)
