@@ -30,6 +30,12 @@ def _resolve(path: Path | None, project: Path | None) -> tuple[Path, list[str] |
     return (path if path is not None else proj.codebook_path), questions
 
 
+OLD_ARGUMENT = typer.Argument(..., help="The earlier codebook.yaml.")
+NEW_ARGUMENT = typer.Argument(..., help="The later codebook.yaml.")
+JSON_OPTION = typer.Option(False, "--json", help="Print the diff and mapping as JSON.")
+QUESTION_OPTION = typer.Option(None, "--question", "-q", help="Show only this question.")
+
+
 @codebook_app.command("check")
 def check(path: Path | None = PATH_ARGUMENT, project: Path | None = PROJECT_OPTION) -> None:
     """List every problem of a codebook, one per line; exit 2 if any is an error."""
@@ -53,7 +59,7 @@ def _plural(n: int, word: str) -> str:
 @codebook_app.command("show")
 def show(
     path: Path | None = PATH_ARGUMENT,
-    question: str | None = typer.Option(None, "--question", "-q", help="Show only this question."),
+    question: str | None = QUESTION_OPTION,
     project: Path | None = PROJECT_OPTION,
 ) -> None:
     """Print the codebook as a tree: questions, then codes under their parents."""
@@ -66,9 +72,9 @@ def show(
 
 @codebook_app.command("diff")
 def diff(
-    old: Path = typer.Argument(..., help="The earlier codebook.yaml."),
-    new: Path = typer.Argument(..., help="The later codebook.yaml."),
-    as_json: bool = typer.Option(False, "--json", help="Print the diff and mapping as JSON."),
+    old: Path = OLD_ARGUMENT,
+    new: Path = NEW_ARGUMENT,
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """What changed between two codebook versions (added, removed, renamed, merged)."""
     from themeloop.codebook import diff_codebooks, load_codebook

@@ -17,7 +17,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from themeloop._io import write_text_atomic
-from themeloop.codebook.model import Codebook, Code
+from themeloop.codebook.model import Code, Codebook
 from themeloop.errors import CodebookError, did_you_mean
 
 PathLike = str | os.PathLike[str]

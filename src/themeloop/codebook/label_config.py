@@ -31,6 +31,13 @@ TEXT_NAME = "text"
 UNCLEAR = "unclear"
 
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Characters XML 1.0 cannot carry at all (pasted control characters, U+FFFE...).
+_NOT_XML = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_safe(text: str) -> str:
+    """``text`` without the characters XML 1.0 cannot represent."""
+    return _NOT_XML.sub("", text)
 
 
 def attribute_key(attribute: str) -> str:
@@ -85,10 +92,10 @@ def label_config(
     for attribute in attributes:
         key = attribute_key(attribute)
         row = ET.SubElement(view, "View", style="display:flex;gap:1em;align-items:baseline")
-        ET.SubElement(row, "Header", value=attribute, size="6")
+        ET.SubElement(row, "Header", value=xml_safe(attribute), size="6")
         ET.SubElement(row, "Text", name=f"attr_{key}", value=f"${key}")
     if prompt:
-        ET.SubElement(view, "Header", value=prompt, size="5")
+        ET.SubElement(view, "Header", value=xml_safe(prompt), size="5")
     ET.SubElement(view, "Text", name=TEXT_NAME, value=f"${TEXT_NAME}")
     ET.SubElement(view, "Header", value=f"Codes (codebook {codebook.version})", size="6")
     choices = ET.SubElement(view, "Choices", name=CODES_NAME, toName=TEXT_NAME,
@@ -106,7 +113,7 @@ def label_config(
 
 
 def _choice_attrs(code: Code, depth: int) -> dict[str, str]:
-    label = html.escape(code.label or code.id)
+    label = html.escape(xml_safe(code.label) or code.id)
     shown = label if depth == 0 else (
         f'<span style="padding-left:{1.5 * depth:g}em">↳ {label}</span>')
     attrs = {"value": code.id, "html": shown}
@@ -117,11 +124,12 @@ def _choice_attrs(code: Code, depth: int) -> dict[str, str]:
 
 
 def _hint(code: Code) -> str:
-    parts = [code.description.strip()]
-    if code.include.strip():
-        parts.append(f"Include: {code.include.strip()}")
-    if code.exclude.strip():
-        parts.append(f"Exclude: {code.exclude.strip()}")
+    include, exclude = xml_safe(code.include).strip(), xml_safe(code.exclude).strip()
+    parts = [xml_safe(code.description).strip()]
+    if include:
+        parts.append(f"Include: {include}")
+    if exclude:
+        parts.append(f"Exclude: {exclude}")
     return " ".join(p for p in parts if p)
 
 

@@ -25,7 +25,8 @@ def codebook_tree(codebook: Codebook, question: str | None = None) -> Tree:
     qids = [question] if question is not None else codebook.question_ids
     for qid in qids:
         codes = codebook.codes(qid)
-        branch = root.add(f"[bold]{escape(qid)}[/bold] ({len(codes)} codes)")
+        n = len(codes)
+        branch = root.add(f"[bold]{escape(qid)}[/bold] ({n} code{'' if n == 1 else 's'})")
         nodes: dict[int, Tree] = {-1: branch}
         for code, depth in _depth_first(codes):
             nodes[depth] = nodes[depth - 1].add(_code_text(code))

@@ -8,6 +8,7 @@ map to themselves; an old id that is neither kept nor replaced is removed.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -218,7 +219,7 @@ def migrate_codings(
 
 
 def _code_text(value: Any) -> str:
-    if value is None or (isinstance(value, float) and value != value):
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     return str(value)
 
