@@ -78,11 +78,14 @@ class StudioSection(_Section):
 
 class AgreementSection(_Section):
     level: Literal["nominal", "ordinal", "interval", "ratio"] = "nominal"
-    bootstrap: int = 1000
+    bootstrap: int = Field(1000, ge=0)
+    min_units: int = Field(30, ge=0)  # fewer units than this: warn (unstable coefficients)
+    min_prevalence: float = Field(0.05, ge=0, le=0.5)  # rarer (or commoner) codes: kappa paradox
 
 
 class AdjudicationSection(_Section):
-    rule: str = "majority"
+    rule: str = "majority"  # unanimous | majority | adjudicator:EMAIL
+    min_coders: int = Field(1, ge=1)  # units coded by fewer coders stay undecided
 
 
 class MergeSection(_Section):
