@@ -90,11 +90,14 @@ class AdjudicationSection(_Section):
 
 class MergeSection(_Section):
     allow_unknown_codes: bool = False
+    formats: list[Literal["csv", "xlsx", "sav", "dta", "parquet"]] = Field(
+        default_factory=lambda: ["csv", "xlsx", "sav", "dta", "parquet"]
+    )
 
 
 class CrosstabSection(_Section):
     by: list[str] = Field(default_factory=list)
-    suppress_below: int = 5
+    suppress_below: int = Field(5, ge=0)  # 0 turns disclosure control off
 
 
 class ReportSection(_Section):

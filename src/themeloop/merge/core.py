@@ -199,6 +199,8 @@ def _checked_table(survey: Survey, agreed: pd.DataFrame, coder: str | None, sour
         )
     table = pd.DataFrame({c: _text(agreed[c]) for c in REQUIRED})
     table["row"] = np.arange(len(table)) + 2  # as a spreadsheet numbers it: header is row 1
+    if "status" in agreed.columns:  # a skipped or cancelled task is not a coding
+        table = table[~_text(agreed["status"]).isin(("skipped", "cancelled")).to_numpy()]
     if coder is not None:
         coders = sorted(set(table["coder"]))
         if coder not in coders:
@@ -212,8 +214,9 @@ def _checked_table(survey: Survey, agreed: pd.DataFrame, coder: str | None, sour
             f"{source}: has codes from {len(coders)} coders ({', '.join(coders[:4])}); merge needs one "
             "agreed coding per answer: run 'themeloop adjudicate' first or choose one coder"
         )
-    parts = table["response_id"].str.rpartition(":")
-    table["respondent"], table["rid_question"] = parts[0], parts[2]
+    parts = [rid.rpartition(":") for rid in table["response_id"]]
+    table["respondent"] = [p[0] for p in parts]
+    table["rid_question"] = [p[2] for p in parts]
     _check_ids(survey, table, source)
     return table.reset_index(drop=True)
 

@@ -50,18 +50,8 @@ def read_agreed_table(path: str | Path) -> pd.DataFrame:
         raise MergeError(
             f"{path}: no agreed coding table; run 'themeloop adjudicate' first or pass --codes FILE"
         )
-    return _read_table(path)
+    from themeloop.coding import read_coding_table
 
-
-def _read_table(path: Path) -> pd.DataFrame:
-    try:
-        from themeloop.coding import read_coding_table
-    except ImportError:  # themeloop.coding lands in parallel; until then read it plainly
-        import pandas as pd
-
-        if path.suffix.lower() == ".parquet":
-            return pd.read_parquet(path)
-        return pd.read_csv(path, dtype=str, keep_default_na=False)
     return read_coding_table(path)
 
 
@@ -70,10 +60,8 @@ def load_project_codebook(path: str | Path) -> CodebookLike | None:
     path = Path(path)
     if not path.is_file():
         return None
-    try:
-        from themeloop.codebook import load_codebook
-    except ImportError:
-        from themeloop.codebook.io import load_codebook
+    from themeloop.codebook import load_codebook
+
     return load_codebook(path)
 
 
