@@ -1,0 +1,150 @@
+"""Keeping a project's labeling config in step with the codebook.
+
+Label Studio silently accepts a config that drops a code coders already used,
+leaving stale codes behind. So before any update the new config goes through
+``validate_label_config``, which refuses exactly that. Codes that the new
+codebook renames or merges (``replaces``, as :func:`themeloop.codebook.diff_codebooks`
+maps them) are first migrated in the annotations themselves, then the config
+is validated and updated, and each migrated coding is recorded.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from themeloop.errors import StudioError
+
+
+@dataclass
+class ConfigChange:
+    """What happened to one project's labeling config."""
+
+    updated: bool = False
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    migrated: list[dict[str, Any]] = field(default_factory=list)  # one per coding moved
+
+
+def code_mapping(old_codebook, new_codebook, qid: str, old_ids: set[str]) -> dict[str, str | None]:
+    """``old id -> new id`` (None: removed) for the codes of ``qid`` that the config offered.
+
+    Uses :func:`diff_codebooks` against the codebook last pushed when there is
+    one, else the new codebook's ``replaces`` lists.
+    """
+    from themeloop.codebook import diff_codebooks
+
+    new_ids = set(new_codebook.code_ids(qid))
+    mapping: dict[str, str | None] = {}
+    if old_codebook is not None and qid in old_codebook.questions:
+        diff = diff_codebooks(old_codebook, new_codebook)
+        mapping = {old: new for (q, old), new in diff.mapping.items() if q == qid}
+    for code in new_codebook.codes(qid):
+        for old in code.replaces:
+            if old not in new_ids and mapping.get(old) is None:
+                mapping[old] = code.id
+    return {old: old if old in new_ids else mapping.get(old) for old in old_ids}
+
+
+def sync_label_config(client, ls_project, qid: str, new_config: str, *, old_codebook,
+                      new_codebook, maximum_annotations: int) -> ConfigChange:
+    """Bring ``ls_project``'s config to ``new_config``, migrating renamed or merged codes.
+
+    Raises
+    ------
+    StudioError
+        If the new config removes codes that coders used and the codebook does
+        not say where their codings go.
+    """
+    from themeloop.codebook import config_code_ids
+
+    change = ConfigChange()
+    current = ls_project.label_config or ""
+    if current.strip() == new_config.strip():
+        if ls_project.maximum_annotations != maximum_annotations:
+            client.projects.update(ls_project.id, maximum_annotations=maximum_annotations)
+        return change
+    old_ids = config_code_ids(current)
+    new_ids = set(new_codebook.code_ids(qid))
+    change.added = sorted(new_ids - old_ids)
+    change.removed = sorted(old_ids - new_ids)
+    mapping = code_mapping(old_codebook, new_codebook, qid, old_ids)
+    moves = {old: new for old, new in mapping.items() if old in change.removed and new}
+    if moves:
+        change.migrated = _migrate_annotations(client, ls_project.id, qid, moves)
+    _validate(client, ls_project.id, qid, new_config, new_codebook.version)
+    client.projects.update(ls_project.id, label_config=new_config,
+                           maximum_annotations=maximum_annotations)
+    change.updated = True
+    return change
+
+
+def _validate(client, project_id: int, qid: str, config: str, version: str) -> None:
+    from label_studio_sdk.core.api_error import ApiError
+
+    try:
+        client.projects.validate_label_config(project_id, label_config=config)
+    except ApiError as exc:
+        if exc.status_code != 400:
+            raise
+        reason = _reason(exc.body)
+        raise StudioError(
+            f"codebook {version} and the Label Studio project for question '{qid}' are out of "
+            f"step: {reason}; name the removed code in 'replaces' of the code that takes its "
+            "codings (see 'themeloop codebook diff'), or keep the code"
+        ) from None
+
+
+def _reason(body: Any) -> str:
+    if isinstance(body, dict):
+        errors = body.get("validation_errors", body)
+        if isinstance(errors, dict):
+            errors = errors.get("label_config", errors)
+        if isinstance(errors, list):
+            body = " ".join(str(e) for e in errors)
+        else:
+            body = errors
+    text = " ".join(str(body).split())
+    return text[:400]
+
+
+def _migrate_annotations(client, project_id: int, qid: str,
+                         moves: dict[str, str]) -> list[dict[str, Any]]:
+    """Rewrite the ``codes`` choices of every annotation that used a moved code."""
+    from themeloop.codebook import CODES_NAME
+    from themeloop.studio.sync import export_snapshot
+
+    events = []
+    now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    for task in json.loads(export_snapshot(client, project_id)):
+        rid = str((task.get("data") or {}).get("response_id", ""))
+        for ann in task.get("annotations") or []:
+            result, moved = _moved_result(ann.get("result") or [], moves, CODES_NAME)
+            if not moved:
+                continue
+            client.annotations.update(ann["id"], result=result)
+            coder = ann.get("completed_by")
+            coder = coder.get("email") if isinstance(coder, dict) else str(coder)
+            events.extend({"response_id": rid, "question": qid, "coder": coder,
+                           "old_code": old, "new_code": new, "annotation_id": ann["id"],
+                           "timestamp": now} for old, new in moved)
+    return events
+
+
+def _moved_result(result: list[dict], moves: dict[str, str], name: str):
+    out, moved = [], []
+    for item in result:
+        if item.get("from_name") == name and item.get("type") == "choices":
+            choices = list((item.get("value") or {}).get("choices") or [])
+            new_choices: list[str] = []
+            for choice in choices:
+                target = moves.get(choice, choice)
+                if target != choice:
+                    moved.append((choice, target))
+                if target not in new_choices:
+                    new_choices.append(target)
+            item = {**item, "value": {**item["value"], "choices": new_choices}}
+        out.append(item)
+    return out, moved
