@@ -128,6 +128,36 @@ def test_adjudication_decisions_carry_rule_or_adjudicator_and_votes():
     assert {(e["action"], e["source"]) for e in events} == {("decided", "adjudication")}
 
 
+def test_adjudication_decisions_from_themeloop_adjudicate():
+    from themeloop.adjudicate import adjudicate
+
+    table = pd.DataFrame({
+        "response_id": ["A:q", "A:q", "A:q", "B:q", "B:q"],
+        "question": ["q"] * 5,
+        "coder": ["a@x.org", "b@x.org", "b@x.org", "a@x.org", "b@x.org"],
+        "code": ["funding", "funding", "time", "skills", ""],
+    })
+    result = adjudicate(table, "majority")
+    events = events_from_adjudication(result.decisions, "m", "1.0", timestamp=RUN_TIME)
+    by_code = {(e["response_id"], e["code"]): e for e in events}
+    assert by_code[("A:q", "funding")]["actor"] == "majority"
+    assert by_code[("A:q", "funding")]["detail"] == {
+        "decision": "included", "votes": ["a@x.org", "b@x.org"], "coders": ["a@x.org", "b@x.org"]}
+    assert by_code[("B:q", None)]["detail"]["decision"] == "undecided"  # "no code": a tie
+    story = current_codes([e for e in events if e["response_id"] == "B:q"])
+    assert story["decided"] == [] and story["undecided"] == ["(no code)", "skills"]
+
+
+def test_an_adjudicators_rule_names_the_adjudicator():
+    decisions = pd.DataFrame({"response_id": ["A:q"], "question": ["q"], "code": ["time"],
+                              "decision": ["excluded"], "rule": ["adjudicator:lead@x.org"],
+                              "votes": ["b@x.org"], "coders": ["a@x.org;b@x.org"]})
+    [event] = events_from_adjudication(decisions, "m", "1.0", timestamp=RUN_TIME)
+    assert event["actor"] == "lead@x.org"
+    assert event["detail"] == {"decision": "excluded", "votes": ["b@x.org"],
+                               "coders": ["a@x.org", "b@x.org"], "rule": "adjudicator:lead@x.org"}
+
+
 def test_adjudication_needs_someone_who_decided():
     with pytest.raises(AuditError, match="decisions row 0: no 'adjudicator' or 'rule'"):
         events_from_adjudication(pd.DataFrame({"response_id": ["A:q"], "code": ["x"]}),
@@ -184,10 +214,11 @@ def test_explain_tells_the_whole_story(tmp_path: Path):
         "model": {"run": "run-abc", "codes": ["funding"]},
         "coders": {"a@x.org": ["money"]},
         "decided": ["money"],
+        "undecided": [],
         "codebook_versions": ["1.0", "2.0"],
     }
 
 
 def test_current_codes_of_no_events():
     assert current_codes([]) == {"model": None, "coders": {}, "decided": None,
-                                 "codebook_versions": []}
+                                 "undecided": [], "codebook_versions": []}

@@ -209,15 +209,18 @@ def record_coding_diff(
 
 _DECISION_CORE = {"response_id", "question", "code", "adjudicator", "actor", "rule", "timestamp",
                   "codebook_version", "source", "coder"}
+_LISTS = {"votes", "coders"}  # "a@x.org;b@x.org" in themeloop.adjudicate's decisions
 
 
-def _jsonish(value: Any) -> Any:
-    """Votes and the like may arrive as JSON text (from CSV): parse them back."""
+def _detail_value(key: str, value: Any) -> Any:
+    """Votes and the like may arrive as JSON or ';'-joined text (from CSV): parse them back."""
     if isinstance(value, str) and value[:1] in "[{":
         try:
             return json.loads(value)
         except ValueError:
             return value
+    if isinstance(value, str) and key in _LISTS:
+        return [part for part in value.split(";") if part]
     return value
 
 
@@ -233,24 +236,32 @@ def events_from_adjudication(
 
     Parameters
     ----------
-    decisions : ``response_id, code`` (optionally ``question``); the actor is
-        the row's ``adjudicator``, else ``actor``, else ``rule``, else the
-        ``rule`` argument. Every other column (``votes``, ``decision``,
-        ``coders``, ...) goes into ``detail``; JSON text is parsed back.
+    decisions : ``response_id, code`` (optionally ``question``), e.g.
+        :attr:`themeloop.adjudicate.AdjudicationResult.decisions`. An empty
+        code is the decision about "no code". The actor is the adjudicator
+        (an ``adjudicator`` column, or the e-mail in a rule
+        ``adjudicator:EMAIL``), else the row's ``rule``, else ``rule=``. Every
+        other column (``decision``, ``votes``, ``coders``, ...) goes into
+        ``detail``; ``;``-joined votes and coders become lists, JSON text is
+        parsed back.
     timestamp : used where a row has no ``timestamp``.
     """
     rows = _records(decisions, "decisions")
     _require(decisions, rows, "decisions", ("response_id",), ("code",))
     events = []
     for i, row in enumerate(rows):
-        actor = _value(row, "adjudicator", "actor", "rule") or rule
+        row_rule = _value(row, "rule")
+        adjudicator = _value(row, "adjudicator")
+        if adjudicator is None and str(row_rule or "").startswith("adjudicator:"):
+            adjudicator = str(row_rule).split(":", 1)[1]
+        actor = adjudicator or _value(row, "actor") or row_rule or rule
         if actor is None:
             raise AuditError(f"decisions row {i}: no 'adjudicator' or 'rule' column value and "
                              f"no rule= given; say who or what decided")
-        detail = {str(k): _jsonish(v) for k, v in row.items()
+        detail = {str(k): _detail_value(str(k), v) for k, v in row.items()
                   if k not in _DECISION_CORE and _value(row, k) is not None}
-        if _value(row, "rule") is not None and _value(row, "adjudicator") is not None:
-            detail["rule"] = _value(row, "rule")
+        if row_rule is not None and row_rule != actor:
+            detail["rule"] = row_rule
         events.append({
             "response_id": _value(row, "response_id"), "question": _question(row),
             "code": _value(row, "code"), "action": "decided", "actor": actor,

@@ -7,16 +7,20 @@ from typing import Any
 
 from themeloop.audit.ledger import Ledger
 
-# Decision values that mean "the code does not apply" (adjudication tables vary).
+# Decision values (adjudication tables vary): the code applies, does not, or is still open.
 _NEGATIVE = {"absent", "exclude", "excluded", "no", "reject", "rejected", "false", "0", "remove"}
+_OPEN = {"undecided", "open", "tie"}
 
 
-def _applies(event: Mapping[str, Any]) -> bool:
+def _applies(event: Mapping[str, Any]) -> bool | None:
     detail = event.get("detail") or {}
     for key in ("applied", "decision", "value"):
         if key in detail:
             value = detail[key]
-            return bool(value) if isinstance(value, bool) else str(value).lower() not in _NEGATIVE
+            if isinstance(value, bool):
+                return value
+            text = str(value).lower()
+            return None if text in _OPEN else text not in _NEGATIVE
     return True
 
 
@@ -25,14 +29,14 @@ def current_codes(events: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
 
     Returns ``{"model": {"run": str, "codes": [...]} | None,
     "coders": {coder: [codes]}, "decided": [codes] | None,
-    "codebook_versions": [...]}``. Human codes replay ``added``/``removed``
-    and follow ``migrated`` renames; ``decided`` holds the latest decision per
-    code that says the code applies.
+    "undecided": [codes], "codebook_versions": [...]}``. Human codes replay
+    ``added``/``removed`` and follow ``migrated`` renames; ``decided`` holds the codes whose latest
+    decision says they apply, ``undecided`` those left open (a tie).
     """
     coders: dict[str, set[str]] = {}
     runs: dict[str, set[str]] = {}
     last_run: str | None = None
-    decided: dict[str, bool] = {}
+    decided: dict[str, bool | None] = {}
     for event in events:
         action, code, actor = event.get("action"), event.get("code"), str(event.get("actor"))
         detail = event.get("detail") or {}
@@ -43,8 +47,8 @@ def current_codes(events: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
             codes = coders.setdefault(actor, set())
             if code:
                 (codes.add if action == "added" else codes.discard)(code)
-        elif action == "decided" and code:
-            decided[code] = _applies(event)
+        elif action == "decided":
+            decided[code or ""] = _applies(event)
         elif action == "migrated":
             old, who = detail.get("from_code"), detail.get("coder")
             for coder, codes in coders.items():
@@ -59,7 +63,8 @@ def current_codes(events: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     return {
         "model": {"run": last_run, "codes": sorted(runs[last_run])} if last_run else None,
         "coders": {coder: sorted(codes) for coder, codes in sorted(coders.items())},
-        "decided": sorted(c for c, ok in decided.items() if ok) if decided else None,
+        "decided": (sorted(c for c, ok in decided.items() if ok and c) if decided else None),
+        "undecided": sorted(c or "(no code)" for c, ok in decided.items() if ok is None),
         "codebook_versions": versions,
     }
 

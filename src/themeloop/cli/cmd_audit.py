@@ -117,6 +117,8 @@ def _print(story: dict[str, Any]) -> None:
         out.print(f"{escape(coder)}: {escape(', '.join(codes) or '(no code)')}")
     if now["decided"] is not None:
         out.print(f"decided: {escape(', '.join(now['decided']) or '(no code)')}")
+    if now["undecided"]:
+        out.print(f"undecided: {escape(', '.join(now['undecided']))}")
     if now["codebook_versions"]:
         out.print(f"codebook version(s): {escape(', '.join(now['codebook_versions']))}")
 
