@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from pathlib import Path
@@ -46,7 +47,7 @@ def test_append_numbers_and_chains_events(ledger: Ledger):
     events = ledger.events()
     assert [e["seq"] for e in events] == list(range(1, 11))
     assert events[0]["prev_hash"] == GENESIS
-    for before, after in zip(events, events[1:]):
+    for before, after in itertools.pairwise(events):
         assert after["prev_hash"] == before["hash"]
     assert all(event_hash(e) == e["hash"] for e in events)
     result = ledger.verify()
@@ -225,11 +226,11 @@ def test_a_torn_last_line_is_ignored_then_replaced(ledger: Ledger):
         ({"actor": ""}, "event 1: 'actor' is missing or empty"),
         ({"response_id": None}, "event 1: 'response_id' is missing or empty"),
         ({"timestamp": None}, "event 1: 'timestamp' is missing or empty"),
-        ({"action": "sugested"}, "event 1: action 'sugested' is not one of suggested, added, "
-                                 "removed, decided, migrated (did you mean 'suggested'?)"),
+        ({"action": "sugested"}, ("event 1: action 'sugested' is not one of suggested, added, "
+                                 "removed, decided, migrated (did you mean 'suggested'?)")),
         ({"timestamp": "yesterday"}, "timestamp 'yesterday' is not ISO 8601; use e.g. 2026-03-01T10:15:00Z"),
-        ({"coder": "a@x.org"}, "event 1: unknown field 'coder' (did you mean 'code'?); "
-                               "put extra information in 'detail'"),
+        ({"coder": "a@x.org"}, ("event 1: unknown field 'coder' (did you mean 'code'?); "
+                               "put extra information in 'detail'")),
         ({"detail": "votes"}, "event 1: 'detail' must be a mapping, got str"),
     ],
 )

@@ -11,7 +11,6 @@ from typing import Any
 
 from themeloop.errors import AuditError
 
-
 _ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"),
                             allow_nan=False)
 

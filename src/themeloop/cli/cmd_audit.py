@@ -99,7 +99,7 @@ def _print(story: dict[str, Any]) -> None:
     out = console()
     events = story["events"]
     out.print(f"[bold]{escape(story['response_id'])}[/bold]: {len(events)} events in "
-              f"{escape(story['ledger'])}")
+              f"{escape(story['ledger'])}", soft_wrap=True)
     table = Table("when (UTC)", "action", "code", "by", "codebook", "details")
     table.columns[0].no_wrap = table.columns[1].no_wrap = True
     for e in events:
@@ -112,15 +112,15 @@ def _print(story: dict[str, Any]) -> None:
     now = story["current"]
     if now["model"]:
         out.print(f"model ({escape(now['model']['run'])}): "
-                  f"{escape(', '.join(now['model']['codes']) or '(none)')}")
+                  f"{escape(', '.join(now['model']['codes']) or '(none)')}", soft_wrap=True)
     for coder, codes in now["coders"].items():
-        out.print(f"{escape(coder)}: {escape(', '.join(codes) or '(no code)')}")
+        out.print(f"{escape(coder)}: {escape(', '.join(codes) or '(no code)')}", soft_wrap=True)
     if now["decided"] is not None:
-        out.print(f"decided: {escape(', '.join(now['decided']) or '(no code)')}")
+        out.print(f"decided: {escape(', '.join(now['decided']) or '(no code)')}", soft_wrap=True)
     if now["undecided"]:
-        out.print(f"undecided: {escape(', '.join(now['undecided']))}")
+        out.print(f"undecided: {escape(', '.join(now['undecided']))}", soft_wrap=True)
     if now["codebook_versions"]:
-        out.print(f"codebook version(s): {escape(', '.join(now['codebook_versions']))}")
+        out.print(f"codebook version(s): {escape(', '.join(now['codebook_versions']))}", soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:
