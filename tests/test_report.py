@@ -7,13 +7,14 @@ import shutil
 
 import pytest
 from test_report_fixtures import (
-    XSS, agreed_table, agreement, agreement_model, coding_table, decisions, ledger_events,
-    make_project, manifest, merged_frame, themes,
+    XSS, agreed_table, agreement, agreement_model, agreement_notes, coding_table, decisions,
+    ledger_events, make_project, manifest, themes,
 )
 
 from themeloop.codebook import load_codebook
 from themeloop.config import find_project
 from themeloop.errors import ReportError
+from themeloop.merge import build_merged
 from themeloop.report import build_report_data, load_inputs, render_report, write_report
 from themeloop.survey import load_project_survey
 
@@ -24,14 +25,15 @@ def project(tmp_path_factory):
 
 
 def _data(project, **overrides):
+    survey, codebook = load_project_survey(project), load_codebook(project.codebook_path)
     kwargs = dict(
-        codebook=load_codebook(project.codebook_path), agreed=agreed_table(),
-        coding=coding_table(), merged=merged_frame(), themes=themes(), agreement=agreement(),
-        agreement_model=agreement_model(), decisions=decisions(),
+        codebook=codebook, agreed=agreed_table(), coding=coding_table(),
+        merged=build_merged(survey, agreed_table(), codebook), themes=themes(),
+        agreement=agreement(), agreement_model=agreement_model(), decisions=decisions(),
         ledger_events=ledger_events(), manifests=[manifest()], by="org_type",
     )
     kwargs.update(overrides)
-    return build_report_data(load_project_survey(project), **kwargs)
+    return build_report_data(survey, **kwargs)
 
 
 def _question(data, qid):
@@ -43,7 +45,7 @@ def test_counts_and_percentages_use_coded_substantive_answers(project):
     assert barriers.n_responses == 14 and barriers.n_substantive == 12
     assert barriers.n_coded == 12  # the two "N/A"/"don't know" answers leave the base
     counts = {c.id: (c.count, round(c.percent, 1)) for c in barriers.codes}
-    assert counts == {"funding": (7, 58.3), "staff": (3, 25.0), "risk": (3, 25.0)}
+    assert counts == {"funding": (9, 75.0), "staff": (3, 25.0), "risk": (3, 25.0)}
     assert [c.id for c in barriers.codes] == ["funding", "staff", "risk"]  # codebook order
 
 
@@ -54,20 +56,24 @@ def test_exemplars_start_with_the_codebook_example_and_carry_response_ids(projec
     assert all(q.response_id.endswith(":barriers") for q in funding.exemplars)
 
 
-def test_chart_by_attribute_suppresses_small_counts(project):
+def test_chart_by_attribute_follows_the_crosstabs_suppression(project):
     chart = _question(_data(project), "barriers").chart
-    labels = [b.value_label for b in chart.bars]
-    assert len(chart.bars) == 3 * 3  # 3 codes x 3 org types
-    assert "<5" in labels
-    assert all(b.width == 0 for b in chart.bars if b.suppressed)
-    # 6 charities, 5 coded substantive: funding 4 of 5 is suppressed, never printed as 4/5
-    assert not any("(4/" in label for label in labels)
+    assert [item.label for item in chart.legend] == [
+        "charity", "independent agency", "local authority"]
+    funding = {item.label: bar for item, bar in zip(chart.legend, chart.bars[:3])}
+    # local authorities: 5 of 6 coded answers; charities 4 of 5 and agencies 0 of 1 are hidden
+    assert funding["local authority"].value_label == "83% (5/6)"
+    assert not funding["local authority"].suppressed and funding["local authority"].width > 0
+    for name in ("charity", "independent agency"):
+        assert funding[name].suppressed and funding[name].width == 0
+        assert funding[name].value_label == "<5" and "4" not in funding[name].title
+    assert "Counts below 5 are suppressed" in chart.note
 
 
 def test_suppression_off_prints_exact_counts(project):
     chart = _question(_data(project, suppress_below=0), "barriers").chart
     assert not any(b.suppressed for b in chart.bars)
-    assert any(re.fullmatch(r"\d+% \(\d+/\d+\)", b.value_label) for b in chart.bars)
+    assert chart.bars[0].value_label == "80% (4/5)"
 
 
 def test_without_attribute_one_bar_per_code(project):
@@ -92,9 +98,27 @@ def test_agreement_rows_readings_and_small_sample_warnings(project):
     assert family.alpha == "n/a" and family.reading.startswith("Not computable")
 
 
-def test_model_agreement_and_decisions(project):
+def test_project_notes_replace_the_reports_own_warnings(project):
+    section = _question(_data(project, agreement_notes=agreement_notes()), "barriers").agreement
+    rows = {r.code: r for r in section.rows}
+    assert rows["risk"].warnings == [agreement_notes()["questions"]["barriers"]["warnings"][1]]
+    assert rows["funding"].warnings == []
+    assert section.warnings == [agreement_notes()["questions"]["barriers"]["warnings"][0]]
+
+
+def test_model_versus_human(project):
+    model = _question(_data(project), "barriers").model_agreement
+    assert model.model_coders == ["model:run-abc"]
+    assert model.pairs == "2 model-coder pairs, 1 coder-coder pair"
+    funding = next(r for r in model.per_code if r.code == "funding")
+    assert (funding.human, funding.model, funding.gap) == ("1.00", "0.85", "-0.15")
+    assert model.summary[1].model == "0.66" and model.summary[1].gap == "-0.15"
+    assert "less well than the coders agree with each other" in model.reading
+    assert len(model.chart.marks) == 2 * 3 and len(model.chart.legend) == 2
+
+
+def test_decisions(project):
     barriers = _question(_data(project), "barriers")
-    assert barriers.model_agreement.coders == ["model:run-abc", "humans (agreed)"]
     assert [(d.response_id, d.code, d.outcome) for d in barriers.decisions] == [
         ("O02:barriers", "staff", "not applied"), ("O06:barriers", "risk", "applied")]
     assert barriers.decisions[1].text == "Budgets are tight; fear of failure."
@@ -107,7 +131,7 @@ def test_provenance_trail_is_chronological(project):
     assert trail.events[0].sentence.startswith("Suggested by model run-abc (run m-themes)")
     assert "Coded by amira@example.org" in trail.events[1].sentence
     assert trail.events[2].sentence.startswith("Decided by adjudicator at 2024-03-05T12:00:00Z")
-    assert len(barriers.trails) == 13  # every agreed assignment has a trail
+    assert len(barriers.trails) == 15  # every agreed assignment has a trail
 
 
 def test_overview(project):
@@ -135,8 +159,8 @@ def test_page_is_self_contained(project):
     assert not re.search(r"https?://|//[a-z0-9.-]+\.[a-z]{2,}/", without_svg_ns)
     assert not re.search(r"<(script|link|img|iframe|object|embed)\b", html, re.I)
     assert "@import" not in html and "url(" not in html
-    assert html.count("<svg") == 2 + 2 * 2  # a bar chart per question, two agreement charts
-    assert html.count("<details") >= 13 + 12
+    assert html.count("<svg") == 2 * 3  # per question: codes by attribute, agreement, model
+    assert html.count("<details") >= 15 + 13
 
 
 def test_same_inputs_give_byte_identical_html(project, tmp_path):
@@ -156,7 +180,7 @@ def test_unknown_attribute_is_a_one_line_error(project):
 def test_survey_alone_gives_a_report_with_notes(tmp_path):
     root = make_project(tmp_path / "bare")
     for name in ("agreed.csv", "decisions.csv", "agreement.json", "themes.json",
-                 "agreement_model.json", "run.manifest.json"):
+                 "agreement_model.json", "agreement_notes.json", "run.manifest.json"):
         (root / "out" / name).unlink()
     (root / "codebook.yaml").unlink()
     (root / "annotations" / "ledger.jsonl").unlink()

@@ -58,8 +58,9 @@ CODEBOOK = {
 BARRIERS = [
     "No budget to test new ideas.", "Funding cuts and staff turnover.",
     XSS + " funding is short", "We cannot recruit social workers.", "N/A",
-    "Budgets are tight; fear of failure.", "Risk aversion among leaders.",
-    "Money, money, money.", "Recruiting qualified staff is hard.", "Grant funding ended.",
+    "Budgets are tight; fear of failure.", "Risk aversion and no money.",
+    "Money, money, money.", "Recruiting qualified staff on our budget.",
+    "Grant funding ended.",
     "Fear of the local paper.", "Too little money for pilots.", "Staff leave within a year.",
     "don't know",
 ]
@@ -158,10 +159,40 @@ def agreement() -> dict:
 
 
 def agreement_model() -> dict:
-    out = agreement()
-    for q in out["questions"].values():
-        q["coders"] = ["model:run-abc", "humans (agreed)"]
+    """agreement_model.json as ``themeloop.agreement.model_vs_human`` writes it."""
+    out: dict = {"questions": {}}
+    for qid, block in agreement()["questions"].items():
+        human = {"coders": list(CODERS), **{k: v for k, v in block.items() if k != "coders"}}
+        models = []
+        for coder, shift in zip(CODERS, (0.1, 0.2)):
+            pair = json.loads(json.dumps(human))
+            pair["coders"] = ["model:run-abc", coder]
+            for stats in pair["per_code"].values():
+                if stats["krippendorff_alpha"] is not None:
+                    stats["krippendorff_alpha"] = round(stats["krippendorff_alpha"] - shift, 3)
+            models.append(pair)
+        summary = {"percent_agreement": 0.8, "krippendorff_alpha_masi": 0.66,
+                   "mean_krippendorff_alpha": 0.6, "n_pairs": 2}
+        out["questions"][qid] = {
+            "model_coders": ["model:run-abc"], "human_coders": list(CODERS),
+            "human_pairs": [human], "model_pairs": models,
+            "summary": {"human_human": {**{k: block["overall"][k] for k in (
+                "percent_agreement", "krippendorff_alpha_masi", "mean_krippendorff_alpha")},
+                "n_pairs": 1}, "model_human": summary}}
     return out
+
+
+def agreement_notes() -> dict:
+    """agreement_notes.json as ``themeloop agreement`` writes it (its own thresholds)."""
+    rare = "code 'risk': prevalence 20.0% is extreme (kappa paradox)"
+    few = "only 14 units were coded by two or more coders (< 30); treat every coefficient " \
+          "as a rough guide"
+    return {"questions": {
+        "barriers": {"reading": {}, "warnings": [few, rare], "per_code": {
+            "funding": {"reading": "reliable", "warnings": []},
+            "staff": {"reading": "tentative", "warnings": []},
+            "risk": {"reading": "unreliable", "warnings": [rare]}}},
+    }, "skipped": {}}
 
 
 def themes() -> dict:
@@ -227,25 +258,10 @@ def make_project(root: Path) -> Path:
     agreed_table().to_csv(out / "agreed.csv", index=False)
     decisions().to_csv(out / "decisions.csv", index=False)
     for name, data in (("agreement.json", agreement()), ("agreement_model.json",
-                       agreement_model()), ("themes.json", themes()),
-                       ("run.manifest.json", manifest())):
+                       agreement_model()), ("agreement_notes.json", agreement_notes()),
+                       ("themes.json", themes()), ("run.manifest.json", manifest())):
         (out / name).write_text(json.dumps(data, indent=2), encoding="utf-8")
     return root
-
-
-def merged_frame() -> pd.DataFrame:
-    """The merged dataset as DESIGN.md defines it, built directly (no merge module)."""
-    frame = survey_frame()
-    agreed = agreed_table()
-    for qid, column in (("barriers", "barriers_text"), ("practice", "practice_text")):
-        coded = set(agreed.loc[agreed["question"] == qid, "response_id"])
-        for code in [c["id"] for c in CODEBOOK["questions"][qid]["codes"]]:
-            have = set(agreed.loc[(agreed["question"] == qid) & (agreed["code"] == code),
-                                  "response_id"])
-            frame[f"{qid}__{code}"] = [
-                (1.0 if f"{o}:{qid}" in have else 0.0) if f"{o}:{qid}" in coded else float("nan")
-                for o in frame["org_id"]]
-    return frame
 
 
 def test_fixture_is_consistent(tmp_path):

@@ -17,7 +17,7 @@ from themeloop.report.model import (
     CodebookEntry, Metric, Overview, QuestionReport, ReportData, RunRecord,
 )
 from themeloop.report.provenance import decision_rows, trails
-from themeloop.report.reliability import agreement_section
+from themeloop.report.reliability import agreement_section, model_section
 
 REQUIRED = ("response_id", "question", "code")
 
@@ -47,9 +47,10 @@ def build_report_data(
     codebook: Any = None,
     agreed: pd.DataFrame | None = None,
     coding: pd.DataFrame | None = None,
-    merged: pd.DataFrame | None = None,
+    merged: Any = None,
     themes: Mapping[str, Any] | None = None,
     agreement: Mapping[str, Any] | None = None,
+    agreement_notes: Mapping[str, Any] | None = None,
     agreement_model: Mapping[str, Any] | None = None,
     decisions: pd.DataFrame | None = None,
     undecided: pd.DataFrame | None = None,
@@ -68,15 +69,17 @@ def build_report_data(
     codebook : :class:`themeloop.codebook.Codebook`, or None.
     agreed : the agreed coding table (``adjudicate``'s output), or None.
     coding : the coders' coding table (``pull``'s output), for the list of coders.
-    merged : the merged dataset (``<question>__<code>`` columns), for the
-        charts by attribute; needed when ``by`` is given.
-    themes : ``themes.json``; agreement, agreement_model : the agreement JSONs.
+    merged : the merged dataset (:class:`themeloop.merge.MergedDataset`,
+        from ``build_merged``), cross-tabulated for the charts by ``by``.
+    themes : ``themes.json``.
+    agreement, agreement_notes, agreement_model : ``agreement.json``,
+        ``agreement_notes.json`` and ``agreement_model.json``.
     decisions, undecided : ``AdjudicationResult.decisions`` / ``.undecided``.
     ledger_events : the audit ledger's events (``Ledger.events()``).
     manifests : run manifests found beside the outputs.
     by : attribute for the bar charts; None draws one bar per code.
-    suppress_below : counts from 1 to ``suppress_below - 1`` in charts by
-        attribute are shown as ``<suppress_below``; 0 turns suppression off.
+    suppress_below : disclosure control of the charts by attribute, as in
+        ``themeloop crosstab``: counts below it are shown as ``<N``; 0: off.
 
     Raises
     ------
@@ -91,11 +94,11 @@ def build_report_data(
     coding = _check_table("coding", coding)
     events = list(ledger_events)
     responses = survey.responses()
-    sections = [
-        _question(q, survey, responses, codebook, agreed, merged, themes, agreement,
-                  agreement_model, decisions, undecided, events, by, suppress_below)
-        for q in survey.questions
-    ]
+    inputs = {"codebook": codebook, "agreed": agreed, "themes": themes or {},
+              "agreement": agreement or {}, "notes": agreement_notes or {},
+              "model": agreement_model or {}, "decisions": decisions, "undecided": undecided,
+              "events": events, "crosstab": _crosstab(merged, by, suppress_below)}
+    sections = [_question(q, responses, inputs) for q in survey.questions]
     notes = list(notes)
     if by is not None and merged is None:
         notes.append(f"No merged dataset: the charts by '{by}' are missing; run 'themeloop merge'.")
@@ -105,34 +108,45 @@ def build_report_data(
                       codebook=_appendix(codebook, survey), notes=notes)
 
 
-def _question(q, survey, responses, codebook, agreed, merged, themes, agreement,
-              agreement_model, decisions, undecided, events, by, threshold) -> QuestionReport:
+def _crosstab(merged: Any, by: str | None, threshold: int) -> Any:
+    if by is None or merged is None:
+        return None
+    from themeloop.merge.crosstab import crosstab
+
+    return crosstab(merged, by, suppress_below=threshold)
+
+
+def _entry(data: Mapping[str, Any], qid: str) -> Any:
+    return (data.get("questions") or {}).get(qid)
+
+
+def _question(q: Any, responses: pd.DataFrame, inputs: dict[str, Any]) -> QuestionReport:
+    codebook, agreed = inputs["codebook"], inputs["agreed"]
     part = responses[responses["question"] == q.id]
     label = _labeller(codebook, q.id)
     order = [c.id for c in codes_mod.codebook_codes(codebook, q.id)]
     rows, n_coded = ([], 0) if agreed is None else codes_mod.code_rows(
         q.id, agreed, responses, codebook)
-    if by is not None and merged is not None:
-        chart = codes_mod.attribute_chart(q.id, rows, merged, survey.frame[by], by, threshold)
+    if inputs["crosstab"] is not None:
+        chart = codes_mod.attribute_chart(q.id, rows, inputs["crosstab"])
     else:
         chart = codes_mod.overall_chart(q.id, rows, n_coded)
     texts = dict(zip(part["response_id"].astype(str), part["text"].fillna("").astype(str)))
-    human = (agreement or {}).get("questions", {}).get(q.id)
-    model = (agreement_model or {}).get("questions", {}).get(q.id)
+    human, model = _entry(inputs["agreement"], q.id), _entry(inputs["model"], q.id)
     return QuestionReport(
         id=q.id, prompt=q.prompt, n_responses=len(part),
         n_substantive=int(part["substantive"].sum()), n_coded=n_coded,
-        themes=codes_mod.theme_summary((themes or {}).get("questions", {}).get(q.id)),
+        themes=codes_mod.theme_summary(_entry(inputs["themes"], q.id)),
         codes=rows, chart=chart,
-        agreement=agreement_section(human, label, title=f"{q.id}: agreement between coders",
-                                    order=order)
-        if human else None,
-        model_agreement=agreement_section(model, label, title=f"{q.id}: model vs human coders",
-                                          order=order)
-        if model else None,
-        decisions=decision_rows(decisions, q.id, label, texts),
-        undecided=decision_rows(undecided, q.id, label, texts),
-        trails=[] if agreed is None else trails(agreed, q.id, events, label),
+        agreement=agreement_section(
+            human, label, title=f"{q.id}: agreement between coders", order=order,
+            notes=_entry(inputs["notes"], q.id)) if human else None,
+        model_agreement=model_section(
+            model, label, title=f"{q.id}: model with coders, beside coders with each other",
+            order=order) if model else None,
+        decisions=decision_rows(inputs["decisions"], q.id, label, texts),
+        undecided=decision_rows(inputs["undecided"], q.id, label, texts),
+        trails=[] if agreed is None else trails(agreed, q.id, inputs["events"], label),
     )
 
 

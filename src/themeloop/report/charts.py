@@ -24,7 +24,7 @@ LABEL_MAX = 44
 
 @dataclass(frozen=True)
 class Cell:
-    """One bar's value: ``count`` of ``base``; ``suppressed`` hides both."""
+    """One bar's value: ``count`` of ``base``; ``suppressed`` hides both (disclosure control)."""
 
     count: int
     base: int
@@ -75,8 +75,8 @@ def bar_chart(
     series : one label per bar within a group (attribute values); one series
         draws a plain chart with no legend.
     cells : ``cells[i][j]`` is row ``i``, series ``j``.
-    threshold : counts from 1 to ``threshold - 1`` are suppressed cells: no
-        bar is drawn and the label reads ``<threshold``.
+    threshold : the suppression threshold, for the label of suppressed cells
+        (``<threshold``): they get no bar and no count.
     """
     legend, top = _legend(series if len(series) > 1 else [], 40.0)
     label_room = max((len(short(r)) for r in rows), default=4)
@@ -105,8 +105,7 @@ def bar_chart(
 
 def _bar(cell: Cell, left: float, right: float, y: float, h: float, colour: str,
          threshold: int, name: str) -> Bar:
-    suppressed = cell.suppressed or (threshold > 0 and 0 < cell.count < threshold)
-    if suppressed:
+    if cell.suppressed:
         text = f"<{threshold}" if threshold > 0 else "suppressed"
         return Bar(left, y + 1, 0.0, h - 2, colour, text, left + 4, True,
                    f"{name}: {text} (suppressed to protect respondents)")
@@ -116,52 +115,69 @@ def _bar(cell: Cell, left: float, right: float, y: float, h: float, colour: str,
                f"{name}: {text}")
 
 
+Estimate = tuple[float | None, float | None, float | None]
+
+
 def interval_chart(
     title: str,
-    rows: list[tuple[str, float | None, float | None, float | None]],
+    rows: list[tuple[str, list[Estimate]]],
     *,
     x_label: str,
+    series: list[str] | None = None,
     references: tuple[tuple[float, str], ...] = ((0.667, "0.667"), (0.8, "0.8")),
 ) -> IntervalChart:
     """Lay out estimates with confidence intervals, one row per code.
 
-    ``rows`` holds ``(label, estimate, low, high)``; ``None`` where undefined.
-    The axis runs from the lowest bound (at least down to 0) to 1.
+    ``rows`` holds ``(label, [(estimate, low, high), ...])`` with one estimate
+    per series (``None`` where undefined). With one unnamed series, dots are
+    coloured by their reading (reliable, tentative, unreliable); with named
+    ``series``, by series, with a legend. The axis runs from the lowest value
+    (at least down to 0) to 1.
     """
-    lows = [v for _, e, lo, _ in rows for v in (e, lo) if v is not None and math.isfinite(v)]
-    domain_low = max(-1.0, min([0.0, *lows]))
-    domain_low = math.floor(domain_low * 4) / 4
+    values = [v for _, marks in rows for m in marks for v in m[:2] if _finite(v)]
+    domain_low = math.floor(max(-1.0, min([0.0, *values])) * 4) / 4
+    legend, top = _legend(series or [], 40.0)
+    top += 14  # room for the reference-line labels
     label_room = max((len(short(r[0])) for r in rows), default=4)
     left = min(16 + CHAR_W * label_room + 12, 330.0)
-    right = WIDTH - 80
-    top, step = 40.0, 26.0
+    right = WIDTH - 90
+    n = max(len(series or []), 1)
+    step = 14.0 + 12.0 * n
 
     def pos(v: float) -> float:
         v = min(1.0, max(domain_low, v))
         return left + (right - left) * (v - domain_low) / (1.0 - domain_low)
 
-    span = 1.0 - domain_low
-    tick_step = 0.25 if span <= 1.25 else 0.5
-    n_ticks = int(round(span / tick_step))
+    tick_step = 0.25 if 1.0 - domain_low <= 1.25 else 0.5
+    n_ticks = int(round((1.0 - domain_low) / tick_step))
     ticks = [Tick(pos(domain_low + k * tick_step), f"{domain_low + k * tick_step:g}")
              for k in range(n_ticks + 1)]
-    marks: list[Interval] = []
-    for i, (label, est, lo, hi) in enumerate(rows):
-        y = top + 10 + i * step
-        ok = est is not None and math.isfinite(est)
-        colour = _reading_colour(est if ok else None)
-        marks.append(Interval(
-            y=y, label=short(label), x=pos(est) if ok else None,
-            x_low=pos(lo) if ok and lo is not None else None,
-            x_high=pos(hi) if ok and hi is not None else None,
-            value_label=f"{est:.2f}" if ok else "n/a", colour=colour,
-        ))
-    bottom = top + 10 + max(len(rows) - 1, 0) * step + 14
+    labels, marks = [], []
+    for i, (label, estimates) in enumerate(rows):
+        centre = top + 14 + i * step
+        labels.append(RowLabel(centre, short(label)))
+        for j, (est, lo, hi) in enumerate(estimates):
+            y = centre + (j - (n - 1) / 2) * 12
+            ok = _finite(est)
+            colour = PALETTE[j % len(PALETTE)] if series else _reading_colour(est if ok else None)
+            marks.append(Interval(
+                y=y, label=f"{label}" + (f" ({series[j]})" if series else ""),
+                x=pos(est) if ok else None,
+                x_low=pos(lo) if ok and _finite(lo) else None,
+                x_high=pos(hi) if ok and _finite(hi) else None,
+                value_label=f"{est:.2f}" if ok else "n/a", colour=colour,
+            ))
+    bottom = top + 14 + max(len(rows) - 1, 0) * step + 6 * n + 8
     return IntervalChart(
         title=title, width=WIDTH, height=bottom + 48, plot_left=left, plot_right=right,
         plot_top=top, plot_bottom=bottom, x_label=x_label, ticks=ticks,
-        references=[Tick(pos(v), text) for v, text in references if v >= domain_low], rows=marks,
+        references=[Tick(pos(v), text) for v, text in references if v >= domain_low],
+        rows=labels, marks=marks, legend=legend, value_x=right + 12,
     )
+
+
+def _finite(value: float | None) -> bool:
+    return value is not None and math.isfinite(value)
 
 
 def _reading_colour(alpha: float | None) -> str:

@@ -12,7 +12,6 @@ from themeloop.report.model import BarChart, CodeRow, Quote, ThemeRow, ThemeSumm
 
 MAX_EXEMPLARS = 3
 MAX_QUOTE = 400
-MISSING_GROUP = "(missing)"
 
 
 def clip(text: str, limit: int = MAX_QUOTE) -> str:
@@ -139,45 +138,41 @@ def overall_chart(qid: str, rows: list[CodeRow], n_coded: int) -> BarChart | Non
                      ["All"], cells, x_label=f"% of {n_coded} coded answers")
 
 
-def attribute_chart(
-    qid: str,
-    rows: list[CodeRow],
-    merged: pd.DataFrame,
-    groups: pd.Series,
-    attribute: str,
-    threshold: int,
-) -> BarChart | None:
-    """Share of each attribute group's coded answers with each code (merged dataset).
+def attribute_chart(qid: str, rows: list[CodeRow], result: Any) -> BarChart | None:
+    """Share of each attribute group's coded answers with each code, from a crosstab.
 
-    Uses the merged dataset's ``<question>__<code>`` columns (1, 0, or missing
-    when there was nothing to code); the base of a group is its number of
-    non-missing values. ``groups`` holds each row's attribute value, in the
-    merged dataset's row order (the survey's).
+    ``result`` is a :class:`themeloop.merge.crosstab.CrosstabResult`. Counts
+    come from its internal table; a cell is drawn only when its *published*
+    table shows it, so the chart hides exactly what the crosstab suppresses
+    (small counts and the secondary cells that would reveal them).
     """
-    present = [r for r in rows if f"{qid}__{r.id}" in merged.columns]
-    if not present:
+    from themeloop.merge.crosstab import BASE
+
+    internal = result.internal[result.internal["question"] == qid]
+    published = result.published().loc[internal.index]
+    by_code = {str(code): i for i, code in zip(internal.index, internal["code"])}
+    present = [r for r in rows if r.id in by_code]
+    if not present or BASE not in by_code or not result.groups:
         return None
-    if len(groups) != len(merged):
-        raise ValueError(f"groups has {len(groups)} rows, the merged dataset {len(merged)}")
-    names_by_row = [MISSING_GROUP if pd.isna(v) else str(v) for v in groups]
-    names = sorted(set(names_by_row), key=lambda g: (g == MISSING_GROUP, g))
-    cells: list[list[Cell]] = []
-    for r in present:
-        column = pd.to_numeric(pd.Series(merged[f"{qid}__{r.id}"].to_numpy(dtype=object)),
-                               errors="coerce")
-        row = []
-        for name in names:
-            values = column[[n == name for n in names_by_row]].dropna()
-            row.append(Cell(int((values == 1).sum()), int(len(values))))
-        cells.append(row)
-    return bar_chart(f"{qid}: share of coded answers with each code, by {attribute}",
-                     [r.label for r in present], names, cells,
-                     x_label=f"% of each {attribute} group's coded answers",
-                     threshold=threshold, note=_note(threshold))
+    base = internal.loc[by_code[BASE]]
+    cells = [
+        [Cell(int(internal.at[by_code[r.id], f"{g}: n"]), int(base[f"{g}: n"]),
+              suppressed=isinstance(published.at[by_code[r.id], f"{g}: n"], str))
+         for g in result.groups]
+        for r in present
+    ]
+    threshold = result.suppress_below
+    return bar_chart(f"{qid}: share of coded answers with each code, by {result.by}",
+                     [r.label for r in present], list(result.groups), cells,
+                     x_label=f"% of each {result.by} group's coded answers",
+                     threshold=threshold, note=_note(threshold, result.n_without_group))
 
 
-def _note(threshold: int) -> str:
-    if threshold <= 0:
-        return ""
-    return (f"Counts from 1 to {threshold - 1} are suppressed (shown as <{threshold}) to "
-            "protect respondents.")
+def _note(threshold: int, n_without_group: int) -> str:
+    parts = []
+    if threshold > 0:
+        parts.append(f"Counts below {threshold} are suppressed (shown as <{threshold}), with a "
+                     "second cell where needed so they cannot be worked out from the total.")
+    if n_without_group:
+        parts.append(f"{n_without_group} respondents with no value are left out.")
+    return " ".join(parts)

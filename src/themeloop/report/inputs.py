@@ -17,9 +17,11 @@ from typing import Any
 from themeloop.errors import ReportError
 
 REPORT_NAME = "report.html"
+MANIFEST_NAME = "report.manifest.json"
 THEMES = ("themes.json",)
 AGREEMENT = ("agreement.json",)
 AGREEMENT_MODEL = ("agreement_model.json",)
+AGREEMENT_NOTES = ("agreement_notes.json",)
 AGREED = ("agreed.csv", "agreed.parquet", "agreed_codes.csv", "agreed_codes.parquet")
 DECISIONS = ("decisions.csv", "adjudication_decisions.csv")
 UNDECIDED = ("undecided.csv",)
@@ -28,7 +30,7 @@ CODING = ("coding_table.csv", "coding_table.parquet", "codings.csv", "codings.pa
 
 @dataclass
 class ReportInputs:
-    """What :func:`load_inputs` found; pass ``**vars(inputs)`` on to ``build_report_data``."""
+    """What :func:`load_inputs` found; ``build_report_data(**inputs.for_build())`` takes it."""
 
     survey: Any
     codebook: Any = None
@@ -37,12 +39,18 @@ class ReportInputs:
     merged: Any = None
     themes: dict | None = None
     agreement: dict | None = None
+    agreement_notes: dict | None = None
     agreement_model: dict | None = None
     decisions: Any = None
     undecided: Any = None
     ledger_events: list[dict] = field(default_factory=list)
     manifests: list[dict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    sources: dict[str, Path] = field(default_factory=dict)
+
+    def for_build(self) -> dict[str, Any]:
+        """Keyword arguments for :func:`themeloop.report.build_report_data`."""
+        return {k: v for k, v in vars(self).items() if k != "sources"}
 
 
 def _first(folders: list[Path], names: tuple[str, ...]) -> Path | None:
@@ -102,59 +110,60 @@ def load_inputs(project: Any, out_dir: str | Path | None = None) -> ReportInputs
     outs = [out, project.out_dir] if out != project.out_dir else [out]
     ann = [Path(project.annotations_dir)]
     inputs = ReportInputs(survey=load_project_survey(project))
-    notes = inputs.notes
+    notes, found = inputs.notes, inputs.sources
+    found["survey"] = project.survey_path
+
+    def first(name: str, folders: list[Path], names: tuple[str, ...]) -> Path | None:
+        path = _first(folders, names)
+        if path is not None:
+            found[name] = path
+        return path
+
     if Path(project.codebook_path).is_file():
         from themeloop.codebook import load_codebook
 
         inputs.codebook = load_codebook(project.codebook_path)
+        found["codebook"] = project.codebook_path
     else:
         notes.append(f"No codebook at {project.config.paths.codebook}: write one or run "
                      "'themeloop themes' for a draft.")
-    inputs.themes = _json(_first(outs, THEMES))
-    inputs.agreement = _json(_first(outs, AGREEMENT))
-    inputs.agreement_model = _json(_first(outs, AGREEMENT_MODEL))
-    inputs.agreed = _table(_first(outs + ann, AGREED))
-    inputs.coding = _table(_first(ann + outs, CODING))
-    inputs.decisions = _plain_table(_first(outs + ann, DECISIONS))
-    inputs.undecided = _plain_table(_first(outs + ann, UNDECIDED))
+    inputs.themes = _json(first("themes", outs, THEMES))
+    inputs.agreement = _json(first("agreement", outs, AGREEMENT))
+    inputs.agreement_notes = _json(first("agreement_notes", outs, AGREEMENT_NOTES))
+    inputs.agreement_model = _json(first("agreement_model", outs, AGREEMENT_MODEL))
+    inputs.agreed = _table(first("agreed", outs + ann, AGREED))
+    inputs.coding = _table(first("coding_table", ann + outs, CODING))
+    inputs.decisions = _plain_table(first("decisions", outs + ann, DECISIONS))
+    inputs.undecided = _plain_table(first("undecided", outs + ann, UNDECIDED))
     for value, what in ((inputs.themes, "themes.json ('themeloop themes')"),
                         (inputs.agreement, "agreement.json ('themeloop agreement')"),
                         (inputs.agreed, "agreed coding table ('themeloop adjudicate')")):
         if value is None:
             notes.append(f"No {what} in {out}.")
     if inputs.agreed is not None:
-        inputs.merged = _code_columns(inputs.survey, inputs.agreed, inputs.codebook)
-    inputs.ledger_events = _ledger(project)
-    inputs.manifests = [m for m in (_json(p) for p in _manifests(out)) if m]
+        from themeloop.merge import build_merged
+
+        inputs.merged = build_merged(inputs.survey, inputs.agreed, inputs.codebook,
+                                     allow_unknown_codes=True)
+    from themeloop.audit.ledger import Ledger, default_ledger_path
+
+    ledger = Path(default_ledger_path(project))
+    if ledger.is_file():
+        inputs.ledger_events = Ledger(ledger).events()
+        found["ledger"] = ledger
+    for path in _manifests(out):
+        manifest = _json(path)
+        if manifest:
+            inputs.manifests.append(manifest)
+            found[path.name.removesuffix(".json")] = path
     return inputs
 
 
-def _code_columns(survey: Any, agreed: Any, codebook: Any):
-    """The merged dataset's code columns under their ``<question>__<code>`` names.
-
-    ``build_merged`` may rename a column (a clash with a survey column, or a
-    name too long for SPSS/Stata); the report wants the contract's names.
-    """
-    import pandas as pd
-
-    from themeloop.merge import build_merged
-
-    dataset = build_merged(survey, agreed, codebook, allow_unknown_codes=True)
-    return pd.DataFrame({f"{c.question}__{c.code}": dataset.frame[c.column]
-                         for c in dataset.code_columns}, index=dataset.frame.index)
-
-
-def _ledger(project: Any) -> list[dict]:
-    from themeloop.audit.ledger import Ledger, default_ledger_path
-
-    path = default_ledger_path(project)
-    return Ledger(path).events() if Path(path).is_file() else []
-
-
 def _manifests(out: Path) -> list[Path]:
+    """The other commands' manifests in ``out`` (never the report's own)."""
     if not out.is_dir():
         return []
-    return sorted(p for p in out.glob("*manifest.json") if p.is_file())
+    return sorted(p for p in out.glob("*manifest.json") if p.is_file() and p.name != MANIFEST_NAME)
 
 
 def write_report(
@@ -162,19 +171,33 @@ def write_report(
     out_dir: str | Path | None = None,
     by: str | None = None,
 ) -> Path:
-    """Build and write ``<out>/report.html``; return its path.
+    """Build and write ``<out>/report.html`` and its ``report.manifest.json``; return the page.
 
     ``by`` defaults to the project's ``[report] by``, then its first
     ``[crosstab] by``; disclosure suppression follows ``[crosstab] suppress_below``.
+
+    Raises
+    ------
+    ReportError
+        If ``by`` is not a survey column or an input file cannot be read.
     """
     from themeloop._io import write_text_atomic
+    from themeloop.audit.manifest import build_manifest, write_manifest
     from themeloop.report.build import build_report_data
     from themeloop.report.render import render_report
 
     cfg = project.config
     by = by or cfg.report.by or (cfg.crosstab.by[0] if cfg.crosstab.by else None)
+    threshold = cfg.crosstab.suppress_below
     inputs = load_inputs(project, out_dir)
-    data = build_report_data(**vars(inputs), by=by, suppress_below=cfg.crosstab.suppress_below,
+    data = build_report_data(**inputs.for_build(), by=by, suppress_below=threshold,
                              title=f"Thematic analysis report: {Path(project.root).name}")
     out = Path(out_dir) if out_dir is not None else project.out_dir
-    return write_text_atomic(out / REPORT_NAME, render_report(data))
+    page = write_text_atomic(out / REPORT_NAME, render_report(data))
+    manifest = build_manifest(
+        "report", inputs=inputs.sources, outputs=[page],
+        config={"by": by, "suppress_below": threshold},
+        codebook_version=getattr(inputs.codebook, "version", None), relative_to=project.root,
+    )
+    write_manifest(out / MANIFEST_NAME, manifest)
+    return page

@@ -87,6 +87,8 @@ class Interval:
 
 @dataclass(frozen=True)
 class IntervalChart:
+    """Dots (with optional whiskers) on an agreement axis; one or more series per row."""
+
     title: str
     width: float
     height: float
@@ -97,7 +99,10 @@ class IntervalChart:
     x_label: str
     ticks: list[Tick]
     references: list[Tick]
-    rows: list[Interval]
+    rows: list[RowLabel]
+    marks: list[Interval]
+    legend: list[LegendItem]
+    value_x: float
 
 
 @dataclass(frozen=True)
@@ -172,6 +177,30 @@ class AgreementSection:
 
 
 @dataclass(frozen=True)
+class Comparison:
+    """One figure for human-human pairs beside the same figure for model-human pairs."""
+
+    name: str
+    code: str
+    human: str
+    model: str
+    gap: str
+
+
+@dataclass(frozen=True)
+class ModelAgreementSection:
+    """How well the model's suggestions agree with coders, beside coders with each other."""
+
+    model_coders: list[str]
+    human_coders: list[str]
+    pairs: str
+    summary: list[Comparison]
+    per_code: list[Comparison]
+    chart: IntervalChart | None
+    reading: str
+
+
+@dataclass(frozen=True)
 class Decision:
     """One disagreement and how adjudication resolved it."""
 
@@ -212,7 +241,7 @@ class QuestionReport:
     codes: list[CodeRow]
     chart: BarChart | None
     agreement: AgreementSection | None
-    model_agreement: AgreementSection | None
+    model_agreement: ModelAgreementSection | None
     decisions: list[Decision]
     undecided: list[Decision]
     trails: list[Trail]

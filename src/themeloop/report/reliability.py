@@ -9,11 +9,13 @@ uses Krippendorff's (2004) conventions: alpha >= 0.800 supports conclusions,
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from themeloop.report.charts import interval_chart
-from themeloop.report.model import AgreementRow, AgreementSection, Metric
+from themeloop.report.model import (
+    AgreementRow, AgreementSection, Comparison, Metric, ModelAgreementSection,
+)
 
 MIN_UNITS = 30     # fewer double-coded answers than this gives very wide intervals
 MIN_POSITIVES = 5  # a code applied fewer times than this makes chance-corrected figures unstable
@@ -108,7 +110,8 @@ def agreement_section(
     label: Callable[[str], str],
     *,
     title: str,
-    order: list[str] = (),
+    order: Sequence[str] = (),
+    notes: Mapping[str, Any] | None = None,
 ) -> AgreementSection:
     """Build the agreement part of one question's report.
 
@@ -118,12 +121,15 @@ def agreement_section(
     label : code id -> display label (from the codebook).
     title : the chart's title.
     order : code ids in display order (the codebook's); others follow, sorted.
+    notes : the question's entry of ``agreement_notes.json``; its warnings
+        (made with the project's thresholds) replace the report's own.
     """
+    note_codes = (notes or {}).get("per_code") or {}
     per_code = question.get("per_code") or {}
     n_units = question.get("n_units")
     n_units = n_units if isinstance(n_units, int) and not isinstance(n_units, bool) else None
     rows: list[AgreementRow] = []
-    marks: list[tuple[str, float | None, float | None, float | None]] = []
+    marks: list[tuple[str, list[tuple[float | None, float | None, float | None]]]] = []
     codes = [c for c in order if c in per_code] + sorted(set(per_code) - set(order))
     for code in codes:
         entry = per_code[code] or {}
@@ -139,9 +145,10 @@ def agreement_section(
             kappa=number(entry.get("cohen_kappa") if entry.get("cohen_kappa") is not None
                          else entry.get("fleiss_kappa")),
             ac1=number(entry.get("gwet_ac1")), reading=reading(alpha, lo),
-            warnings=code_warnings(entry, n_units),
+            warnings=[str(w) for w in note_codes[code].get("warnings") or []]
+            if code in note_codes else code_warnings(entry, n_units),
         ))
-        marks.append((label(code), alpha, lo, hi))
+        marks.append((label(code), [(alpha, lo, hi)]))
     overall = question.get("overall") or {}
     metrics = [Metric(OVERALL_NAMES.get(k, k.replace("_", " ")),
                       percent(v) if k == "percent_agreement" else number(v))
@@ -149,7 +156,10 @@ def agreement_section(
     chart = interval_chart(title, marks, x_label="Krippendorff's alpha (dot) with 95% "
                            "bootstrap interval") if marks else None
     warnings = [str(w) for w in question.get("warnings") or []]
-    if n_units is not None and n_units < MIN_UNITS:
+    if notes is not None:
+        per_code_warnings = {str(w) for r in rows for w in r.warnings}
+        warnings += [str(w) for w in notes.get("warnings") or [] if str(w) not in per_code_warnings]
+    elif n_units is not None and n_units < MIN_UNITS:
         warnings.append(f"Only {n_units} answers were coded by more than one coder; "
                         f"at least {MIN_UNITS} are advisable for stable agreement figures.")
     return AgreementSection(
@@ -169,3 +179,74 @@ def _overall_reading(overall: Mapping[str, Any], rows: list[AgreementRow]) -> st
     if weak:
         text += f" Codes below 0.667: {', '.join(weak)}."
     return text
+
+
+def _mean(values: list[float | None]) -> float | None:
+    kept = [v for v in values if v is not None]
+    return sum(kept) / len(kept) if kept else None
+
+
+def _pair_alpha(pairs: list[Mapping[str, Any]], code: str) -> float | None:
+    return _mean([_float(((p.get("per_code") or {}).get(code) or {}).get("krippendorff_alpha"))
+                  for p in pairs])
+
+
+def _gap(human: float | None, model: float | None) -> str:
+    return "n/a" if human is None or model is None else f"{model - human:+.2f}"
+
+
+def model_section(
+    question: Mapping[str, Any],
+    label: Callable[[str], str],
+    *,
+    title: str,
+    order: Sequence[str] = (),
+) -> ModelAgreementSection:
+    """The model-versus-human part of a question (one entry of ``agreement_model.json``).
+
+    Figures are means over coder pairs: each model with each human coder,
+    beside each pair of human coders, as ``model_vs_human`` computes them.
+    """
+    human_pairs = list(question.get("human_pairs") or [])
+    model_pairs = list(question.get("model_pairs") or [])
+    summary = question.get("summary") or {}
+    hh, mh = summary.get("human_human") or {}, summary.get("model_human") or {}
+    rows = [Comparison(OVERALL_NAMES.get(k, k), k,
+                       percent(hh.get(k)) if k == "percent_agreement" else number(hh.get(k)),
+                       percent(mh.get(k)) if k == "percent_agreement" else number(mh.get(k)),
+                       _gap(_float(hh.get(k)), _float(mh.get(k))))
+            for k in ("percent_agreement", "krippendorff_alpha_masi", "mean_krippendorff_alpha")]
+    seen = {c for p in human_pairs + model_pairs for c in (p.get("per_code") or {})}
+    codes = [c for c in order if c in seen] + sorted(seen - set(order))
+    per_code, marks = [], []
+    for code in codes:
+        h, m = _pair_alpha(human_pairs, code), _pair_alpha(model_pairs, code)
+        per_code.append(Comparison(label(code), code, number(h), number(m), _gap(h, m)))
+        marks.append((label(code), [(h, None, None), (m, None, None)]))
+    chart = interval_chart(title, marks, series=["coder with coder", "model with coder"],
+                           x_label="Krippendorff's alpha, mean over pairs") if marks else None
+    return ModelAgreementSection(
+        model_coders=[str(c) for c in question.get("model_coders") or []],
+        human_coders=[str(c) for c in question.get("human_coders") or []],
+        pairs=f"{len(model_pairs)} model-coder pair{'s' if len(model_pairs) != 1 else ''}, "
+              f"{len(human_pairs)} coder-coder pair{'s' if len(human_pairs) != 1 else ''}",
+        summary=rows, per_code=per_code, chart=chart,
+        reading=_model_reading(_float(hh.get("krippendorff_alpha_masi")),
+                               _float(mh.get("krippendorff_alpha_masi"))),
+    )
+
+
+def _model_reading(human: float | None, model: float | None) -> str:
+    if model is None:
+        return "The model's agreement with the coders could not be computed."
+    if human is None:
+        return f"The model's suggestions agree with the coders at alpha {model:.2f}."
+    gap = model - human
+    if abs(gap) < 0.05:
+        verdict = "about as well as the coders agree with each other"
+    elif gap < 0:
+        verdict = "less well than the coders agree with each other"
+    else:
+        verdict = "better than the coders agree with each other"
+    return (f"The model's suggestions agree with the coders {verdict} (alpha {model:.2f} "
+            f"against {human:.2f}). Treat them as suggestions: coders decide.")

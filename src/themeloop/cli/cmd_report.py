@@ -1,0 +1,31 @@
+"""themeloop report: one self-contained HTML page of the whole loop."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from themeloop.cli._common import PROJECT_OPTION, load_project
+
+ORDER = 85
+
+
+def report(
+    project: Path = PROJECT_OPTION,
+    out: Path = typer.Option(
+        None, "--out", "-o", help="Folder with the results to report on and to write "
+        "report.html into (default: the project's out/)."),
+    by: str = typer.Option(
+        None, "--by", help="Attribute for the charts of codes (default: [report] by, then the "
+        "first [crosstab] by; none: one bar per code)."),
+) -> None:
+    """Write report.html: themes, codes, agreement, adjudication and provenance, offline."""
+    from themeloop.report import write_report
+
+    path = write_report(load_project(project), out_dir=out, by=by)
+    typer.echo(f"wrote {path}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("report")(report)

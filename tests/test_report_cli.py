@@ -1,0 +1,55 @@
+"""`themeloop report`: the command's contract (output, manifest, exact errors)."""
+
+from __future__ import annotations
+
+import json
+
+from test_report_fixtures import make_project
+
+
+def test_report_writes_page_and_manifest_identically_twice(cli, tmp_path):
+    root = make_project(tmp_path / "proj")
+    result = cli("report", "--project", root, "--by", "org_type")
+    assert result.exit_code == 0, result.output
+    page = root / "out" / "report.html"
+    assert result.stdout.strip() == f"wrote {page}"
+    manifest = json.loads((root / "out" / "report.manifest.json").read_text(encoding="utf-8"))
+    assert manifest["command"] == "report"
+    assert manifest["config"] == {"by": "org_type", "suppress_below": 5}
+    assert set(manifest["inputs"]) >= {"survey", "codebook", "agreed", "agreement",
+                                       "agreement_model", "themes", "ledger", "coding_table"}
+    assert manifest["outputs"] == {"out/report.html": manifest["outputs"]["out/report.html"]}
+    first = page.read_bytes(), (root / "out" / "report.manifest.json").read_bytes()
+    assert cli("report", "--project", root, "--by", "org_type").exit_code == 0
+    assert (page.read_bytes(), (root / "out" / "report.manifest.json").read_bytes()) == first
+
+
+def test_report_out_folder(cli, tmp_path):
+    root = make_project(tmp_path / "proj")
+    result = cli("report", "--project", root, "--out", tmp_path / "elsewhere")
+    assert result.exit_code == 0, result.output
+    html = (tmp_path / "elsewhere" / "report.html").read_text(encoding="utf-8")
+    # results are read from the project's out/ when --out holds none of them
+    assert "Lack of funding" in html and "Agreement between coders" in html
+
+
+def test_unknown_attribute(cli, tmp_path):
+    root = make_project(tmp_path / "proj")
+    result = cli("report", "--project", root, "--by", "org_tpye")
+    assert result.exit_code == 2
+    assert result.stderr == ("Error: --by 'org_tpye' is not a column of the survey (did you "
+                             "mean 'org_type'?); attributes are: org_type\n")
+    assert not (root / "out" / "report.html").exists()
+
+
+def test_no_project(cli, tmp_path):
+    result = cli("report", "--project", tmp_path)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"Error: no themeloop.toml in {tmp_path.resolve()} or above")
+
+
+def test_help(cli):
+    result = cli("report", "--help")
+    assert result.exit_code == 0
+    assert "Write report.html" in result.output
+    assert "--by" in result.output and "--out" in result.output
