@@ -55,7 +55,7 @@ def disagreements(table: pd.DataFrame, responses: pd.DataFrame | None = None) ->
     out["disputed"] = differ.groupby(["question", "response_id"])["codes"].agg(_disputed)
     out = out.reset_index()
     text = {} if responses is None else dict(zip(responses["response_id"], responses["text"]))
-    out["text"] = out["response_id"].map(text).fillna("")
+    out["text"] = [str(text.get(r, "") or "") for r in out["response_id"]]
     return out[columns].fillna("").reset_index(drop=True)
 
 

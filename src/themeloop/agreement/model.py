@@ -91,7 +91,7 @@ def _pair(rows: pd.DataFrame, qid: str, a: str, b: str, level: str, bootstrap: i
     if _unusable(ratings):
         return None
     block, _ = question_agreement(ratings, level=level, bootstrap=bootstrap, seed=seed)
-    return {"coders": [a, b], **block}
+    return {**block, "coders": [a, b]}  # the block's keys, coders in pair order (model first)
 
 
 def _mean(pairs: list[dict[str, Any]]) -> dict[str, float | None]:

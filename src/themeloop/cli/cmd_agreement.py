@@ -149,19 +149,21 @@ def _fmt(value: Any) -> str:
 
 
 def _print(report: Any, model: dict | None, written: list[Path]) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
     out = console()
+    out.width = max(out.width, 120)
     for qid, block in report.result["questions"].items():
         notes = report.notes["questions"][qid]
         overall = block["overall"]
-        out.print(f"[bold]{qid}[/bold]: {block['n_units']} units coded by two or more of "
-                  f"{len(block['coders'])} coders ({', '.join(block['coders'])})")
+        out.print(f"[bold]{escape(qid)}[/bold]: {block['n_units']} units coded by two or more "
+                  f"of {len(block['coders'])} coders ({escape(', '.join(block['coders']))})")
         table = Table("code", "n", "prev.", "% agree", "Cohen", "Fleiss", "alpha", "95% CI",
-                      "AC1", "BP", "reading")
+                      "AC1", "BP", "reading", box=None, pad_edge=False)
         for code, s in block["per_code"].items():
             ci = s["alpha_ci95"]
-            table.add_row(code, str(s["n_units"]), f"{s['prevalence']:.0%}",
+            table.add_row(escape(code), str(s["n_units"]), f"{s['prevalence']:.0%}",
                           _fmt(s["percent_agreement"]), _fmt(s["cohen_kappa"]),
                           _fmt(s["fleiss_kappa"]), _fmt(s["krippendorff_alpha"]),
                           f"{ci[0]:.2f}-{ci[1]:.2f}" if ci else "-", _fmt(s["gwet_ac1"]),
@@ -175,19 +177,19 @@ def _print(report: Any, model: dict | None, written: list[Path]) -> None:
         if notes["cohen_kappa"] is not None:
             out.print(f"  cohen_kappa (categories): {_fmt(notes['cohen_kappa'])}")
         for warning in notes["warnings"]:
-            out.print(f"  [yellow]warning[/yellow]: {warning}")
+            out.print(f"  [yellow]warning[/yellow]: {escape(warning)}")
     for qid, reason in report.notes["skipped"].items():
-        out.print(f"[yellow]skipped[/yellow] {qid}: {reason}")
+        out.print(f"[yellow]skipped[/yellow] {escape(qid)}: {escape(reason)}")
     out.print("Reading (Krippendorff): alpha >= .800 reliable; .667-.800 tentative; "
               "below .667 unreliable.")
     if model is not None:
         for qid, q in model["questions"].items():
             s = q["summary"]
-            out.print(f"model vs human, {qid}: MASI alpha model-human "
+            out.print(f"model vs human, {escape(qid)}: MASI alpha model-human "
                       f"{_fmt(s['model_human']['krippendorff_alpha_masi'])} vs human-human "
                       f"{_fmt(s['human_human']['krippendorff_alpha_masi'])}")
     for path in written:
-        out.print(f"wrote {path}")
+        out.print(escape(f"wrote {path}"))
 
 
 def register(app: typer.Typer) -> None:

@@ -88,7 +88,7 @@ def validate_coding_table(
         frame["question"] = DEFAULT_QUESTION
     for column in CODING_COLUMNS:
         if column not in frame.columns:
-            hint = did_you_mean(column, frame.columns)
+            hint = did_you_mean(column, [c for c in frame.columns if c not in CODING_COLUMNS])
             raise CodingTableError(
                 f"{source}: missing required column '{column}'{hint}; a coding table needs "
                 f"{', '.join(CODING_COLUMNS)}"

@@ -1,0 +1,89 @@
+"""themeloop adjudicate: the agreed coding table from several coders' codes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from themeloop.cli._common import PROJECT_OPTION, console, load_project
+
+ORDER = 61
+TABLE_SUFFIXES = (".csv", ".parquet")
+
+
+def adjudicate(
+    rule: str = typer.Option(None, "--rule", help="unanimous | majority | adjudicator:EMAIL "
+                             "(default: the project's [adjudication] rule, else majority)."),
+    codes: Path = typer.Option(None, "--codes", help="Coding table (CSV or Parquet). Default: "
+                               "the project's annotations/coding_table.csv."),
+    out: Path = typer.Option(None, "--out", help="A folder, or the agreed table's .csv/.parquet "
+                             "path (decisions and undecided go beside it). Default: project out/."),
+    min_coders: int = typer.Option(None, "--min-coders",
+                                   help="Units coded by fewer coders stay undecided."),
+    project: Path = PROJECT_OPTION,
+) -> None:
+    """Decide the agreed codes by a rule; list every decision and what stays undecided."""
+    from themeloop.adjudicate import adjudicate as run_rule
+    from themeloop.adjudicate import write_adjudication
+    from themeloop.coding import read_coding_table
+    from themeloop.errors import CodingTableError
+
+    proj = _project(project, needed=codes is None or project is not None, out=out)
+    cfg = proj.config.adjudication if proj is not None else None
+    rule = rule or (cfg.rule if cfg else "majority")
+    min_coders = min_coders if min_coders is not None else (cfg.min_coders if cfg else 1)
+    table_path = codes if codes is not None else proj.annotations_dir / "coding_table.csv"
+    if codes is None and not table_path.is_file():
+        raise CodingTableError(f"{table_path}: no coding table yet; run 'themeloop pull' "
+                               "or pass --codes")
+    folder, name = _target(out if out is not None else proj.out_dir)
+    result = run_rule(read_coding_table(table_path), rule, min_coders=min_coders)
+    written = write_adjudication(
+        result, folder, agreed_name=name, inputs={"coding_table": table_path},
+        config={"min_coders": min_coders}, relative_to=proj.root if proj else folder,
+    )
+    _print(result, written)
+
+
+def _project(project: Path | None, *, needed: bool, out: Path | None):  # -> Project | None
+    from themeloop.errors import ConfigError
+
+    if needed:
+        return load_project(project)
+    if out is not None:
+        return None
+    try:
+        return load_project(None)
+    except ConfigError:
+        raise ConfigError("--out is needed outside a project (or pass --project DIR)") from None
+
+
+def _target(out: Path) -> tuple[Path, str]:
+    from themeloop.adjudicate.output import AGREED
+
+    if out.suffix.lower() in TABLE_SUFFIXES:
+        return out.parent, out.name
+    return out, AGREED
+
+
+def _print(result, written: list[Path]) -> None:  # result: AdjudicationResult
+    from rich.markup import escape
+
+    out = console()
+    out.width = max(out.width, 120)
+    counts = result.decisions["decision"].value_counts()
+    units = result.decisions[["question", "response_id"]].drop_duplicates()
+    open_units = result.undecided[["question", "response_id"]].drop_duplicates()
+    out.print(f"rule {result.rule}: {len(units)} units, {len(units) - len(open_units)} agreed, "
+              f"{len(open_units)} undecided; decisions: "
+              + ", ".join(f"{counts.get(k, 0)} {k}" for k in ("included", "excluded", "undecided")))
+    for row in result.undecided.itertuples(index=False):
+        code = row.code or "(no code)"
+        out.print(escape(f"  undecided {row.response_id} [{row.question}] {code}: {row.reason}"))
+    for path in written:
+        out.print(escape(f"wrote {path}"))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("adjudicate")(adjudicate)
