@@ -184,8 +184,8 @@ def _result(decisions: pd.DataFrame, source_rows: pd.DataFrame, rule: str) -> Ad
     open_units = decisions.loc[decisions["decision"] == "undecided", ["question", "response_id"]]
     is_open = decisions.set_index(["question", "response_id"]).index.isin(
         pd.MultiIndex.from_frame(open_units))
-    undecided = decisions[(decisions["decision"] == "undecided")].assign(
-        reason=lambda d: d.apply(_reason, axis=1))
+    undecided = decisions[decisions["decision"] == "undecided"]
+    undecided = undecided.assign(reason=[_reason(row) for _, row in undecided.iterrows()])
     closed = decisions[~is_open & (decisions["decision"] == "included")]
     agreed = pd.DataFrame({"response_id": closed["response_id"], "question": closed["question"],
                            "coder": CONSENSUS, "code": closed["code"], "source": "adjudication"})
