@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from themeloop.audit.ledger import GENESIS, Ledger, event_hash, event_id
 from themeloop.errors import AuditError
@@ -301,3 +303,29 @@ def test_a_100k_batch_appends_and_verifies_in_seconds(tmp_path: Path):
     assert result.ok and result.n_events == 100_000
     # A few seconds on an idle laptop; generous here because test machines are shared.
     assert appended < 30, appended
+
+
+# --------------------------------------------------------------------------- any content
+
+
+_json_scalars = st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.text(max_size=20) | \
+    st.floats(allow_nan=False, allow_infinity=False)
+_tricky_keys = st.sampled_from(["manifest_id", "question", "source", "seq", "event_id",
+                                ',"source":', 'a"b', "hash"]) | st.text(max_size=8)
+_details = st.dictionaries(_tricky_keys, st.recursive(
+    _json_scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_tricky_keys, inner, max_size=3),
+    max_leaves=8), max_size=4)
+_texts = st.text(max_size=20) | st.sampled_from([',"source":"x"', ',"question":', '\\', '"'])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(detail=_details, code=_texts, question=_texts, source=_texts)
+def test_any_event_content_chains_and_verifies(tmp_path_factory, detail, code, question, source):
+    ledger = Ledger(tmp_path_factory.mktemp("any") / "l.jsonl")
+    written = ledger.append([event(0, detail=detail, code=code, question=question, source=source),
+                             event(1, detail=detail)])
+    for record in written:
+        assert event_hash(record) == record["hash"]
+        assert event_id(record) == record["event_id"]
+    assert ledger.verify().ok
+    assert ledger.events() == written

@@ -79,6 +79,23 @@ def event_id(content: Mapping[str, Any]) -> str:
     return _sha256(canonical({k: content.get(k) for k in CONTENT_FIELDS}))[:32]
 
 
+def _chained_body(content_json: str, eid: str, prev_hash: str, seq: int) -> str:
+    """``canonical(record without hash)``, spliced from the content's canonical JSON.
+
+    Saves a second JSON encoding per event. The chain fields slot in between
+    top-level keys in sorted order (``event_id`` before ``manifest_id``,
+    ``prev_hash`` before ``question``, ``seq`` before ``source``). Those keys
+    follow ``detail``, the only nested value, so their last occurrence is the
+    top-level one; inside a JSON string a quote is always escaped, so the
+    pattern cannot come from a value.
+    """
+    m = content_json.rindex(',"manifest_id":')
+    q = content_json.rindex(',"question":')
+    s = content_json.rindex(',"source":')
+    return (f'{content_json[:m]},"event_id":"{eid}"{content_json[m:q]},"prev_hash":"{prev_hash}"'
+            f'{content_json[q:s]},"seq":{seq}{content_json[s:]}')
+
+
 # --------------------------------------------------------------------------- normalising
 
 
@@ -96,6 +113,11 @@ def normalise_event(event: Mapping[str, Any], position: int = 0) -> dict[str, An
 
     ``position`` (0-based, in the batch) is used in error messages.
     """
+    return _normalise(event, position)[0]
+
+
+def _normalise(event: Mapping[str, Any], position: int) -> tuple[dict[str, Any], str]:
+    """The checked content with its ``event_id``, and the content's canonical JSON."""
     unknown = event.keys() - _KNOWN_FIELDS
     if unknown:
         name = min(unknown)
@@ -118,8 +140,9 @@ def normalise_event(event: Mapping[str, Any], position: int = 0) -> dict[str, An
     if not isinstance(detail, Mapping):
         raise AuditError(f"event {position}: 'detail' must be a mapping, got {type(detail).__name__}")
     content["detail"] = plain(detail)
-    content["event_id"] = event_id(content)
-    return content
+    content_json = canonical(content)
+    content["event_id"] = _sha256(content_json)[:32]
+    return content, content_json
 
 
 # --------------------------------------------------------------------------- verify result
@@ -304,7 +327,7 @@ class Ledger:
             If an event is malformed (nothing is written then) or the ledger's
             last lines are not ledger events.
         """
-        contents = [normalise_event(e, i) for i, e in enumerate(events)]
+        contents = [_normalise(e, i) for i, e in enumerate(events)]
         if not contents:
             return []
         with self._locked(exclusive=True) as fd:
@@ -313,12 +336,13 @@ class Ledger:
             written: list[dict[str, Any]] = []
             lines: list[str] = []
             seq, head, ids = tail.seq, tail.head, set()
-            for content in contents:
-                if content["event_id"] in tail.ids or content["event_id"] in ids:
+            for content, content_json in contents:
+                eid = content["event_id"]
+                if eid in tail.ids or eid in ids:
                     continue
                 seq += 1
                 record = {"seq": seq, **content, "prev_hash": head}
-                body = canonical(record)
+                body = _chained_body(content_json, eid, head, seq)
                 head = _sha256(body)
                 record["hash"] = head
                 lines.append(f'{body[:-1]},"hash":"{head}"}}\n')
@@ -406,9 +430,17 @@ class Ledger:
         AuditError
             If no event concerns ``response_id`` (with a did-you-mean).
         """
-        events = self.events()
-        mine = [e for e in events if e.get("response_id") == response_id]
+        # Parse only the lines that can be about this answer: a big ledger stays quick.
+        needle = f'"response_id":{canonical(response_id)}'.encode()
+        lines, _ = self._raw_lines()
+        try:
+            mine = [e for e in map(json.loads, (raw for raw in lines if needle in raw))
+                    if e.get("response_id") == response_id]
+        except ValueError:
+            raise AuditError(f"{self.path} has a line that is not valid JSON; "
+                             f"run 'themeloop audit verify'") from None
         if not mine:
+            events = self.events()
             if not events:
                 raise AuditError(f"{self.path} has no events; run a stage that records to it "
                                  f"(themeloop pull, themeloop run)")
