@@ -5,6 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from themeloop.codebook import (
     Codebook,
@@ -12,6 +15,7 @@ from themeloop.codebook import (
     check_codebook,
     dump_codebook,
     load_codebook,
+    parse_codebook,
     save_codebook,
 )
 from themeloop.errors import CodebookError
@@ -230,3 +234,46 @@ def test_sample_codebook_is_clean(sample_dir):
     cb = load_codebook(path)
     assert check_codebook(cb, questions=["barriers", "practice", "radical"]) == []
     assert cb.n_codes > 0
+
+
+def test_example_from_another_question_is_flagged():
+    cb = Codebook(version="1", questions={
+        "q": {"codes": [code("a", examples=["ORG01:other", "ORG01:q", "quote: other"])]},
+        "other": {"codes": [code("b")]},
+    })
+    assert [str(p) for p in check_codebook(cb)] == [
+        "warning: question 'q', code 'a': example 'ORG01:other' is an answer to question 'other'"]
+
+
+def test_unquoted_float_version_is_flagged(tmp_path):
+    path = write(tmp_path, GOOD.replace('version: "1.0"', "version: 1.10"))
+    assert [str(p) for p in check_codebook(path)] == [
+        (f"warning: {path}: version 1.1 was read as a number (1.10 would become 1.1); "
+        'quote it: version: "1.1"')]
+    assert load_codebook(path).version == "1.1"
+
+
+slug = st.from_regex(r"[a-z0-9_]{1,10}", fullmatch=True)
+text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
+
+
+@st.composite
+def codebooks(draw) -> Codebook:
+    questions = {}
+    for qid in draw(st.lists(slug, min_size=1, max_size=3, unique=True)):
+        ids = draw(st.lists(slug, min_size=0, max_size=5, unique=True))
+        questions[qid] = {"codes": [{
+            "id": cid, "label": draw(text), "description": draw(text),
+            "include": draw(text), "exclude": draw(text),
+            "examples": draw(st.lists(text, max_size=2)),
+            "parent": draw(st.sampled_from([None, *ids[:i]])),
+            "replaces": draw(st.lists(slug.filter(lambda s, ids=ids: s not in ids), max_size=2)),
+        } for i, cid in enumerate(ids)]}
+    return Codebook(version=draw(text), questions=questions)
+
+
+@settings(max_examples=100, deadline=None)
+@given(codebooks())
+def test_any_codebook_survives_dump_and_parse(cb):
+    # In memory: save_codebook adds only the atomic write, tested above.
+    assert parse_codebook(yaml.safe_load(dump_codebook(cb))) == cb

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from themeloop.codebook import (
     Codebook,
@@ -174,3 +176,26 @@ def test_sample_coding_table_migrates_through_identity(sample_dir, repo_root):
     out, events = migrate_codings(df, diff_codebooks(cb, cb))
     assert events == []
     assert out["code"].tolist() == df["code"].tolist()
+
+
+OLD_IDS = ["a", "b", "c", "d"]
+rows = st.lists(st.tuples(st.sampled_from(["r1", "r2", "r3"]), st.sampled_from(["ann", "bob"]),
+                          st.sampled_from([*OLD_IDS, ""])), max_size=20)
+mappings = st.dictionaries(st.sampled_from(OLD_IDS), st.one_of(st.none(), st.sampled_from(["x", "y", "a"])))
+
+
+@settings(max_examples=100, deadline=None)
+@given(rows, mappings)
+def test_migration_invariants(raw, mapping):
+    df = table([(r, "q", c, code) for r, c, code in raw])
+    out, events = migrate_codings(df, {("q", k): v for k, v in mapping.items()}, drop_removed=True)
+    keys = ["response_id", "question", "coder"]
+    # every coder keeps every answer they had coded, and no code appears twice for them
+    assert set(map(tuple, out[keys].values)) == set(map(tuple, df[keys].values))
+    coded = out[out["code"] != ""]
+    assert not coded.duplicated(subset=[*keys, "code"]).any()
+    # every code left is the image of an old one, and each changed row is one event
+    for _, row in coded.iterrows():
+        olds = df[(df.response_id == row.response_id) & (df.coder == row.coder)]["code"]
+        assert row.code in {mapping.get(o, o) for o in olds}
+    assert len(events) == sum(1 for *_, code in raw if code and mapping.get(code, code) != code)

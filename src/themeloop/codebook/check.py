@@ -28,7 +28,8 @@ class Problem:
     ``kind`` is a stable tag (``unknown_key``, ``duplicate_id``, ``bad_slug``,
     ``unknown_parent``, ``parent_cycle``, ``no_description``,
     ``replaces_existing``, ``split``, ``no_label``, ``duplicate_label``,
-    ``no_codes``, ``unknown_question``, ``uncoded_question``).
+    ``no_codes``, ``unknown_question``, ``uncoded_question``, ``foreign_example``,
+    ``unquoted_version``, ``unknown_key``, ``bad_value``).
     """
 
     severity: Severity
@@ -72,14 +73,38 @@ def check_codebook(
         errors = shape_errors(data, codebook)
         if errors:
             return [Problem("error", _kind(e), e) for e in errors]
-        codebook = Codebook.model_validate(data)
-
-    problems: list[Problem] = []
+        source, codebook = codebook, Codebook.model_validate(data)
+        problems = _check_raw_version(data, source)
+    else:
+        problems = []
     for qid, q in codebook.questions.items():
         problems.extend(_check_question(qid, q.codes))
+        problems.extend(_check_examples(qid, q.codes, set(codebook.questions)))
     if questions is not None:
         problems.extend(_check_against_project(codebook, list(questions)))
     return problems
+
+
+def _check_raw_version(data: dict, source: object) -> list[Problem]:
+    raw = data.get("version")
+    if isinstance(raw, float):
+        return [Problem("warning", "unquoted_version",
+                        f"{source}: version {raw!r} was read as a number (1.10 would become "
+                        f"1.1); quote it: version: \"{raw}\"")]
+    return []
+
+
+def _check_examples(qid: str, codes: list[Code], questions: set[str]) -> list[Problem]:
+    """Flag examples that are response ids of another question (``ORG01:other``)."""
+    out = []
+    for code in codes:
+        for example in code.examples:
+            head, sep, tail = example.rpartition(":")
+            if sep and head and " " not in example and tail in questions and tail != qid:
+                out.append(Problem("warning", "foreign_example",
+                                   f"{_where(qid, code.id)}: example '{example}' is an answer "
+                                   f"to question '{tail}'", qid, code.id))
+    return out
 
 
 def _kind(message: str) -> str:

@@ -8,6 +8,7 @@ full path of the key, e.g. ``codebook.yaml: unknown key
 from __future__ import annotations
 
 import os
+import re
 import types
 import typing
 from pathlib import Path
@@ -78,7 +79,23 @@ def dump_codebook(codebook: Codebook) -> str:
             for qid, q in codebook.questions.items()
         },
     }
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
+
+
+class _Dumper(yaml.SafeDumper):
+    """Double-quotes strings that other styles would not read back unchanged."""
+
+
+# YAML folds these into line breaks or drops them outside double quotes.
+_AWKWARD = re.compile("[\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f\\u2028\\u2029\\ufeff\\ufffe\\uffff]")
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = '"' if _AWKWARD.search(value) else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
 
 
 def _code_dict(code: Code) -> dict[str, Any]:
