@@ -114,8 +114,11 @@ def _fit(label: str, limit: int) -> str:
 
 
 def fitted_label(label: str, fmt: str) -> str:
-    """The variable label as format ``fmt`` ("sav" or "dta") stores it."""
-    return _fit(label, LABEL_LIMIT[fmt])
+    """The variable label as format ``fmt`` ("sav" or "dta") stores it.
+
+    Cut to the format's limit; trailing blanks go (SPSS drops them anyway).
+    """
+    return _fit(label.rstrip(), LABEL_LIMIT[fmt]).rstrip()
 
 
 def _stat_column(values: pd.Series, labels: dict[Any, str] | None) -> pd.Series:

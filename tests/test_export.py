@@ -1,0 +1,210 @@
+"""Exports: every format reads back to what was written, labels included; no formula survives."""
+
+from __future__ import annotations
+
+import string
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from themeloop.codebook import Codebook
+from themeloop.merge import build_merged, export_all, neutralise, unneutralise
+from themeloop.merge.core import MergedDataset
+from themeloop.merge.exports import fitted_label, read_parquet_labels, stat_rename_map
+from themeloop.merge.names import stat_names
+from themeloop.survey import Question, load_survey
+
+HYPERLINK = '=HYPERLINK("http://x","y")'
+CODEBOOK = Codebook(version="1", questions={
+    "why": {"codes": [{"id": "cost", "label": "Cost of it all"}, {"id": "time", "label": "Time"},
+                      {"id": "a_rather_long_code_identifier", "label": "Long one"}]},
+    "how": {"codes": [{"id": "online", "label": "Online"}]},
+})
+QUESTIONS = [Question("why", "why text", "Why did you do it? " * 6), Question("how", "how_text", "")]
+
+# Text a survey can hold in every format: no control characters (XLSX cannot store them).
+TEXT = st.one_of(
+    st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=20),
+    st.sampled_from([HYPERLINK, "+1 more", "-", "- cost", "-5", "@home", "'=x", "\tlead", "a\r\nb",
+                     "N/A", "don't know", "", " padded ", "ünïcødé ✓", "007"]),
+)
+
+
+@st.composite
+def surveys(draw):
+    ids = draw(st.lists(st.text(string.ascii_letters + string.digits, min_size=1, max_size=5),
+                        min_size=1, max_size=7, unique=True))
+    ids = [i for i in ids if i != "R0"]
+    rows = {
+        "id": ["R0", *ids],
+        "why text": ["Because of money", *[draw(TEXT) for _ in ids]],
+        "how_text": ["Online mostly", *[draw(TEXT) for _ in ids]],
+        "group": ["a", *[draw(st.sampled_from(["a", "b", "=c", ""])) for _ in ids]],
+    }
+    codings = []
+    for rid in rows["id"]:
+        for qid, codes in (("why", ["cost", "time", "a_rather_long_code_identifier"]), ("how", ["online"])):
+            if draw(st.booleans()):
+                chosen = draw(st.lists(st.sampled_from(codes), unique=True, max_size=len(codes)))
+                codings += [(f"{rid}:{qid}", qid, c) for c in chosen or [""]]
+    return rows, codings
+
+
+def _dataset(folder: Path, rows, codings) -> MergedDataset:
+    path = folder / "survey.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    survey = load_survey(path, id_column="id", questions=QUESTIONS, attributes=["group"])
+    agreed = pd.DataFrame(codings, columns=["response_id", "question", "code"]).assign(coder="x")
+    return build_merged(survey, agreed, CODEBOOK)
+
+
+def _text(value) -> str:
+    return "" if pd.isna(value) else str(int(value)) if isinstance(value, (int, float)) else str(value)
+
+
+def _check_csv(dataset: MergedDataset, path: Path) -> None:
+    back = pd.read_csv(path, dtype=str, keep_default_na=False)
+    frame = dataset.frame
+    assert list(back.columns) == list(frame.columns)
+    for column in dataset.original_columns:
+        assert [unneutralise(v) for v in back[column]] == list(frame[column]), column
+    for column in frame.columns[len(dataset.original_columns):]:
+        assert list(back[column]) == [_text(v) for v in frame[column]], column
+
+
+def _check_xlsx(dataset: MergedDataset, path: Path) -> None:
+    import openpyxl
+
+    back = pd.read_excel(path, sheet_name="data", dtype=object, keep_default_na=False)
+    frame = dataset.frame
+    assert list(back.columns) == list(frame.columns)
+    for column in dataset.original_columns:
+        assert [str(v) for v in back[column]] == list(frame[column]), column
+    for column in frame.columns[len(dataset.original_columns):]:
+        assert [_text(v) for v in back[column]] == [_text(v) for v in frame[column]], column
+    book = openpyxl.load_workbook(path)
+    assert not [c for ws in book for row in ws.iter_rows() for c in row if c.data_type == "f"]
+    variables = pd.read_excel(path, sheet_name="variables", dtype=str, keep_default_na=False)
+    assert list(variables["column"]) == list(frame.columns)
+    codebook = pd.read_excel(path, sheet_name="codebook", dtype=str)
+    assert list(codebook["column"]) == [c.column for c in dataset.code_columns]
+
+
+def _check_stat(dataset: MergedDataset, path: Path, fmt: str) -> None:
+    import pyreadstat
+
+    back, meta = (pyreadstat.read_sav if fmt == "sav" else pyreadstat.read_dta)(str(path))
+    names = stat_names(dataset.frame.columns, labelled=dataset.value_labels)
+    frame = dataset.frame
+    assert list(back.columns) == [names[c] for c in frame.columns]
+    for column in dataset.original_columns:
+        got = [str(v) for v in back[names[column]]]
+        want = list(frame[column])
+        if fmt == "sav":  # SPSS pads strings with blanks: trailing spaces do not survive
+            got, want = [v.rstrip(" ") for v in got], [v.rstrip(" ") for v in want]
+        assert got == want, column
+    for column in frame.columns[len(dataset.original_columns):]:
+        assert [_text(v) for v in back[names[column]]] == [_text(v) for v in frame[column]], column
+    labels = meta.column_names_to_labels
+    for column, label in dataset.variable_labels.items():
+        assert labels[names[column]] == fitted_label(label, fmt), column
+    for c in dataset.code_columns:
+        assert meta.variable_value_labels[names[c.column]] == {0: "not mentioned", 1: "mentioned"}
+    for column in dataset.flag_columns.values():
+        assert meta.variable_value_labels[names[column]] == {0: "substantive answer",
+                                                             1: "no substantive answer"}
+
+
+def _check_parquet(dataset: MergedDataset, path: Path) -> None:
+    pd.testing.assert_frame_equal(pd.read_parquet(path), dataset.frame)
+    labels = read_parquet_labels(path)
+    assert labels["variable_labels"] == dataset.variable_labels
+    assert labels["value_labels"]["why__cost"] == {"0": "not mentioned", "1": "mentioned"}
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(surveys())
+def test_every_export_round_trips(survey):
+    rows, codings = survey
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        dataset = _dataset(folder, rows, codings)
+        assert list(dataset.frame["id"]) == rows["id"]
+        paths = export_all(dataset, folder / "out")
+        _check_csv(dataset, paths["csv"])
+        _check_xlsx(dataset, paths["xlsx"])
+        _check_stat(dataset, paths["sav"], "sav")
+        _check_stat(dataset, paths["dta"], "dta")
+        _check_parquet(dataset, paths["parquet"])
+
+
+@given(st.text(max_size=12))
+def test_neutralise_is_reversible_and_safe(text):
+    safe = neutralise(text)
+    assert unneutralise(safe) == text
+    assert not safe.startswith(("=", "+", "@", "\t", "\r")) or safe == text.lstrip("'") == text
+    if safe.startswith("-"):
+        float(safe)  # only plain numbers keep a leading minus
+
+
+def test_formula_is_neutralised_in_csv_and_xlsx(tmp_path):
+    import openpyxl
+
+    rows = {"id": ["1", "2"], "why text": [HYPERLINK, "fine words"], "how_text": ["@SUM(A1)", "-2"],
+            "group": ["a", "b"]}
+    dataset = _dataset(tmp_path, rows, [("1:why", "why", "cost")])
+    paths = export_all(dataset, tmp_path / "out", ["csv", "xlsx"])
+    raw = pd.read_csv(paths["csv"], dtype=str, keep_default_na=False)
+    assert raw["why text"].tolist() == ["'" + HYPERLINK, "fine words"]
+    assert raw["how_text"].tolist() == ["'@SUM(A1)", "-2"]
+    assert "'=HYPERLINK" in paths["csv"].read_text(encoding="utf-8")
+    sheet = openpyxl.load_workbook(paths["xlsx"])["data"]
+    cell = sheet.cell(row=2, column=2)
+    assert cell.value == HYPERLINK and cell.data_type == "s"
+
+
+def test_survey_value_and_variable_labels_survive_spss_and_stata(tmp_path):
+    import pyreadstat
+
+    source = tmp_path / "survey.sav"
+    frame = pd.DataFrame({"id": ["1", "2", "3"], "region": [1.0, 2.0, 1.0],
+                          "why": ["money", "time", "N/A"]})
+    pyreadstat.write_sav(frame, str(source), column_labels=["Respondent", "Region", "Why?"],
+                         variable_value_labels={"region": {1: "North", 2: "South"}})
+    survey = load_survey(source, id_column="id", questions=[Question("why", "why")])
+    assert survey.data.value_labels == {"region": {1.0: "North", 2.0: "South"}}
+    agreed = pd.DataFrame({"response_id": ["1:why", "2:why"], "question": "why", "coder": "x",
+                           "code": ["cost", "time"]})
+    codebook = Codebook(version="1", questions={"why": {"codes": [
+        {"id": "cost", "label": "Cost"}, {"id": "time", "label": "Time"}]}})
+    dataset = build_merged(survey, agreed, codebook)
+    paths = export_all(dataset, tmp_path / "out", ["sav", "dta"])
+    for fmt, read in (("sav", pyreadstat.read_sav), ("dta", pyreadstat.read_dta)):
+        back, meta = read(str(paths[fmt]))
+        assert [int(v) for v in back["region"]] == [1, 2, 1]
+        assert meta.variable_value_labels["region"] == {1: "North", 2: "South"}
+        assert meta.column_names_to_labels["region"] == "Region"
+        assert meta.column_names_to_labels["why__cost"] == "why: Cost"
+        assert [_text(v) for v in back["why__time"]] == ["0", "1", ""]
+        assert [int(v) for v in back["why__nonsubstantive"]] == [0, 0, 1]
+
+
+def test_long_and_odd_names_are_renamed_for_spss_and_stata(tmp_path):
+    rows = {"id": ["1"], "why text": ["money"], "how_text": ["online"], "group": ["a"]}
+    dataset = _dataset(tmp_path, rows, [("1:why", "why", "a_rather_long_code_identifier")])
+    assert dataset.renames == {"why__a_rather_long_code_identifier": "why__a_rather_long_code_iden"}
+    assert stat_rename_map(dataset) == {"why text": "why_text"}
+
+
+@pytest.mark.parametrize("fmt", ["sav", "dta"])
+def test_stata_label_limit(tmp_path, fmt):
+    rows = {"id": ["1"], "why text": ["money"], "how_text": ["online"], "group": ["a"]}
+    dataset = _dataset(tmp_path, rows, [])
+    label = dataset.variable_labels["why text"]
+    assert len(label.encode()) > 80
+    want = label.rstrip()[:80].rstrip() if fmt == "dta" else label.rstrip()
+    assert fitted_label(label, fmt) == want
