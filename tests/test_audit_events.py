@@ -94,11 +94,11 @@ def test_first_pull_adds_everything_and_record_is_idempotent(tmp_path: Path):
 
 def test_coding_diff_keeps_row_source_version_and_annotation_details():
     new = OLD.assign(source="model", codebook_version="0.9", annotation_id=[7, 7, 8],
-                     memo=["", "unsure", None])
+                     memo=["", "unsure", None], unclear=["False", "True", "False"])
     events = events_from_coding_diff(None, new, "m1", "1.0", timestamp=RUN_TIME)
     assert [(e["source"], e["codebook_version"], e["detail"]) for e in events] == [
         ("model", "0.9", {"annotation_id": 7}),
-        ("model", "0.9", {"annotation_id": 7, "memo": "unsure"}),
+        ("model", "0.9", {"annotation_id": 7, "memo": "unsure", "unclear": True}),
     ]
 
 
@@ -180,6 +180,14 @@ def test_migration_events_name_the_old_code():
     ]
     assert {(e["action"], e["actor"], e["codebook_version"]) for e in events} == {
         ("migrated", "codebook-migration", "2.0")}
+
+
+def test_migration_events_from_the_codebook_stage():
+    from themeloop.codebook.versions import MigrationEvent
+
+    moved = [MigrationEvent("ORG01:barriers", "barriers", "a@x.org", "funding", "money")]
+    [event] = events_from_migration(moved, "m", "2.0", timestamp=RUN_TIME)
+    assert (event["code"], event["detail"]) == ("money", {"from_code": "funding", "coder": "a@x.org"})
 
 
 def _full_story(tmp_path: Path) -> Ledger:

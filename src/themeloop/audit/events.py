@@ -31,7 +31,7 @@ def _records(table: Any, name: str) -> list[dict[str, Any]]:
     if hasattr(table, "to_dict"):
         return table.to_dict("records")
     try:
-        return [dict(row) for row in table]
+        return [row.as_dict() if hasattr(row, "as_dict") else dict(row) for row in table]
     except (TypeError, ValueError):
         raise AuditError(f"{name} must be a DataFrame or a list of mappings, "
                          f"got {type(table).__name__}") from None
@@ -146,7 +146,10 @@ def _latest_times(table: Any, name: str) -> dict[tuple[str, str], str]:
 
 
 def _human_detail(row: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: _value(row, k) for k in ("annotation_id", "memo", "unclear") if _value(row, k) is not None}
+    detail = {k: _value(row, k) for k in ("annotation_id", "memo") if _value(row, k) is not None}
+    if str(_value(row, "unclear")).lower() in ("true", "1", "yes"):
+        detail["unclear"] = True  # flagged by the coder; "not unclear" is not news
+    return detail
 
 
 def events_from_coding_diff(
@@ -286,7 +289,9 @@ def events_from_migration(
     ----------
     migration_events : rows with ``response_id``, ``old_code`` (or
         ``from_code``) and ``new_code`` (or ``to_code``; empty when the code
-        was dropped), optionally ``question``, ``coder`` and ``from_version``.
+        was dropped), optionally ``question``, ``coder``, ``from_version``,
+        ``annotation_id`` and ``timestamp``; e.g. the events of
+        :func:`themeloop.codebook.migrate_codings` or of a Label Studio push.
     codebook_version : the version migrated *to*.
     """
     rows = _records(migration_events, "migration events")
@@ -295,7 +300,7 @@ def events_from_migration(
     events = []
     for row in rows:
         detail = {"from_code": _value(row, "old_code", "from_code")}
-        for extra in ("coder", "from_version", "reason"):
+        for extra in ("coder", "from_version", "annotation_id", "reason"):
             if _value(row, extra) is not None:
                 detail[extra] = _value(row, extra)
         events.append({
