@@ -329,3 +329,19 @@ def test_any_event_content_chains_and_verifies(tmp_path_factory, detail, code, q
         assert event_id(record) == record["event_id"]
     assert ledger.verify().ok
     assert ledger.events() == written
+
+
+def test_concurrent_writers_serialise_through_the_lock(tmp_path: Path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    path = tmp_path / "l.jsonl"
+
+    def writer(w: int) -> int:
+        ledger = Ledger(path)  # its own descriptor, so flock really excludes
+        return sum(len(ledger.append([event(1000 * w + 50 * b + i) for i in range(50)]))
+                   for b in range(10))
+
+    with ThreadPoolExecutor(4) as pool:
+        assert sum(pool.map(writer, range(4))) == 2000
+    result = Ledger(path).verify()
+    assert result.ok and result.n_events == 2000
