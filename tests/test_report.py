@@ -7,8 +7,18 @@ import shutil
 
 import pytest
 from test_report_fixtures import (
-    XSS, agreed_table, agreement, agreement_model, agreement_notes, coding_table, decisions,
-    ledger_events, make_project, manifest, themes,
+    XSS,
+    agreed_table,
+    agreement,
+    agreement_model,
+    agreement_notes,
+    coding_table,
+    decisions,
+    ledger_events,
+    make_project,
+    manifest,
+    themes,
+    undecided,
 )
 
 from themeloop.codebook import load_codebook
@@ -26,12 +36,13 @@ def project(tmp_path_factory):
 
 def _data(project, **overrides):
     survey, codebook = load_project_survey(project), load_codebook(project.codebook_path)
-    kwargs = dict(
-        codebook=codebook, agreed=agreed_table(), coding=coding_table(),
-        merged=build_merged(survey, agreed_table(), codebook), themes=themes(),
-        agreement=agreement(), agreement_model=agreement_model(), decisions=decisions(),
-        ledger_events=ledger_events(), manifests=[manifest()], by="org_type",
-    )
+    kwargs = {
+        "codebook": codebook, "agreed": agreed_table(), "coding": coding_table(),
+        "merged": build_merged(survey, agreed_table(), codebook), "themes": themes(),
+        "agreement": agreement(), "agreement_model": agreement_model(),
+        "decisions": decisions(), "ledger_events": ledger_events(), "manifests": [manifest()],
+        "by": "org_type",
+    }
     kwargs.update(overrides)
     return build_report_data(survey, **kwargs)
 
@@ -117,11 +128,16 @@ def test_model_versus_human(project):
     assert len(model.chart.marks) == 2 * 3 and len(model.chart.legend) == 2
 
 
-def test_decisions(project):
-    barriers = _question(_data(project), "barriers")
-    assert [(d.response_id, d.code, d.outcome) for d in barriers.decisions] == [
-        ("O02:barriers", "staff", "not applied"), ("O06:barriers", "risk", "applied")]
-    assert barriers.decisions[1].text == "Budgets are tight; fear of failure."
+def test_only_contested_decisions_are_listed(project):
+    barriers = _question(_data(project, undecided=undecided()), "barriers")
+    items = [i for d in barriers.disagreements for i in d.items]
+    assert [(i.response_id, i.code, i.outcome, i.votes) for i in items] == [
+        ("O02:barriers", "staff", "undecided", "1 of 2: ben@example.org"),
+        ("O06:barriers", "risk", "code applied", "1 of 2: amira@example.org")]
+    assert items[1].rule == "adjudicator:amira@example.org"
+    assert barriers.disagreements[1].text == "Budgets are tight; fear of failure."
+    assert [(d.response_id, d.outcome) for d in barriers.undecided] == [
+        ("O02:barriers", "tie under majority")]
 
 
 def test_provenance_trail_is_chronological(project):
@@ -130,7 +146,9 @@ def test_provenance_trail_is_chronological(project):
     assert [e.action for e in trail.events] == ["suggested", "added", "decided"]
     assert trail.events[0].sentence.startswith("Suggested by model run-abc (run m-themes)")
     assert "Coded by amira@example.org" in trail.events[1].sentence
-    assert trail.events[2].sentence.startswith("Decided by adjudicator at 2024-03-05T12:00:00Z")
+    assert trail.events[2].timestamp == "2024-03-05T12:00:00Z"
+    assert trail.events[2].sentence == ("Decided by adjudicator (run m-adj), codebook 1.1. "
+                                        "decision: applied; votes: 1 of 2")
     assert len(barriers.trails) == 15  # every agreed assignment has a trail
 
 
@@ -157,7 +175,7 @@ def test_page_is_self_contained(project):
     assert "default-src 'none'" in html and "Content-Security-Policy" in html
     without_svg_ns = html.replace('xmlns="http://www.w3.org/2000/svg"', "")
     assert not re.search(r"https?://|//[a-z0-9.-]+\.[a-z]{2,}/", without_svg_ns)
-    assert not re.search(r"<(script|link|img|iframe|object|embed)\b", html, re.I)
+    assert not re.search(r"<(script|link|img|iframe|object|embed)\b", html, re.IGNORECASE)
     assert "@import" not in html and "url(" not in html
     assert html.count("<svg") == 2 * 3  # per question: codes by attribute, agreement, model
     assert html.count("<details") >= 15 + 13
@@ -179,7 +197,8 @@ def test_unknown_attribute_is_a_one_line_error(project):
 
 def test_survey_alone_gives_a_report_with_notes(tmp_path):
     root = make_project(tmp_path / "bare")
-    for name in ("agreed.csv", "decisions.csv", "agreement.json", "themes.json",
+    for name in ("agreed.csv", "adjudication_decisions.csv", "undecided.csv", "agreement.json",
+                 "themes.json",
                  "agreement_model.json", "agreement_notes.json", "run.manifest.json"):
         (root / "out" / name).unlink()
     (root / "codebook.yaml").unlink()

@@ -127,12 +127,24 @@ def agreed_table() -> pd.DataFrame:
 
 
 def decisions() -> pd.DataFrame:
+    """``themeloop.adjudicate``'s decisions: one row per (answer, code), contested or not."""
+    both = ";".join(CODERS)
     return pd.DataFrame([
+        {"response_id": "O01:barriers", "question": "barriers", "code": "funding",
+         "decision": "included", "rule": "majority", "votes": both, "coders": both},
         {"response_id": "O02:barriers", "question": "barriers", "code": "staff",
-         "votes": "1 of 2", "decision": "not applied", "rule": "majority"},
+         "decision": "undecided", "rule": "majority", "votes": CODERS[1], "coders": both},
         {"response_id": "O06:barriers", "question": "barriers", "code": "risk",
-         "votes": "1 of 2", "decision": "applied", "rule": "adjudicator"},
+         "decision": "included", "rule": f"adjudicator:{CODERS[0]}", "votes": CODERS[0],
+         "coders": both},
     ])
+
+
+def undecided() -> pd.DataFrame:
+    both = ";".join(CODERS)
+    return pd.DataFrame([{"response_id": "O02:barriers", "question": "barriers",
+                          "code": "staff", "votes": CODERS[1], "coders": both,
+                          "reason": "tie under majority"}])
 
 
 def _per_code(alpha: float | None, n: int = 14, prevalence: float = 0.4) -> dict:
@@ -256,7 +268,8 @@ def make_project(root: Path) -> Path:
     out = root / "out"
     out.mkdir()
     agreed_table().to_csv(out / "agreed.csv", index=False)
-    decisions().to_csv(out / "decisions.csv", index=False)
+    decisions().to_csv(out / "adjudication_decisions.csv", index=False)
+    undecided().to_csv(out / "undecided.csv", index=False)
     for name, data in (("agreement.json", agreement()), ("agreement_model.json",
                        agreement_model()), ("agreement_notes.json", agreement_notes()),
                        ("themes.json", themes()), ("run.manifest.json", manifest())):

@@ -10,15 +10,18 @@ from themeloop.cli._common import PROJECT_OPTION, load_project
 
 ORDER = 85
 
+OUT_OPTION = typer.Option(
+    None, "--out", "-o", help="Folder with the results to report on and to write report.html "
+    "into (default: the project's out/).")
+BY_OPTION = typer.Option(
+    None, "--by", help="Attribute for the charts of codes (default: [report] by, then the first "
+    "[crosstab] by; none: one bar per code).")
+
 
 def report(
     project: Path = PROJECT_OPTION,
-    out: Path = typer.Option(
-        None, "--out", "-o", help="Folder with the results to report on and to write "
-        "report.html into (default: the project's out/)."),
-    by: str = typer.Option(
-        None, "--by", help="Attribute for the charts of codes (default: [report] by, then the "
-        "first [crosstab] by; none: one bar per code)."),
+    out: Path = OUT_OPTION,
+    by: str = BY_OPTION,
 ) -> None:
     """Write report.html: themes, codes, agreement, adjudication and provenance, offline."""
     from themeloop.report import write_report

@@ -14,9 +14,14 @@ import pandas as pd
 from themeloop.errors import ReportError, did_you_mean
 from themeloop.report import codes as codes_mod
 from themeloop.report.model import (
-    CodebookEntry, Metric, Overview, QuestionReport, ReportData, RunRecord,
+    CodebookEntry,
+    Metric,
+    Overview,
+    QuestionReport,
+    ReportData,
+    RunRecord,
 )
-from themeloop.report.provenance import decision_rows, trails
+from themeloop.report.provenance import by_answer, decision_rows, trails
 from themeloop.report.reliability import agreement_section, model_section
 
 REQUIRED = ("response_id", "question", "code")
@@ -144,8 +149,8 @@ def _question(q: Any, responses: pd.DataFrame, inputs: dict[str, Any]) -> Questi
         model_agreement=model_section(
             model, label, title=f"{q.id}: model with coders, beside coders with each other",
             order=order) if model else None,
-        decisions=decision_rows(inputs["decisions"], q.id, label, texts),
-        undecided=decision_rows(inputs["undecided"], q.id, label, texts),
+        disagreements=by_answer(decision_rows(inputs["decisions"], q.id, label, texts)),
+        undecided=decision_rows(inputs["undecided"], q.id, label, texts, contested_only=False),
         trails=[] if agreed is None else trails(agreed, q.id, inputs["events"], label),
     )
 

@@ -13,7 +13,13 @@ import math
 from dataclasses import dataclass
 
 from themeloop.report.model import (
-    Bar, BarChart, Interval, IntervalChart, LegendItem, RowLabel, Tick,
+    Bar,
+    BarChart,
+    Interval,
+    IntervalChart,
+    LegendItem,
+    RowLabel,
+    Tick,
 )
 
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
@@ -88,6 +94,14 @@ def bar_chart(
     labels: list[RowLabel] = []
     y = top + 8
     for i, row in enumerate(rows):
+        if len(series) > 1 and all(cell.suppressed for cell in cells[i]):
+            # one line instead of a column of "<N": the row says the same for every group
+            labels.append(RowLabel(y + bar_h / 2, short(row)))
+            text = f"<{threshold} in every group" if threshold > 0 else "suppressed"
+            bars.append(Bar(left, y + 1, 0.0, bar_h - 2, "#767676", text, left + 8, True,
+                            f"{row}: {text} (suppressed to protect respondents)"))
+            y += bar_h + gap
+            continue
         group_h = bar_h * max(len(series), 1)
         labels.append(RowLabel(y + group_h / 2, short(row)))
         for j, cell in enumerate(cells[i]):
@@ -107,7 +121,7 @@ def _bar(cell: Cell, left: float, right: float, y: float, h: float, colour: str,
          threshold: int, name: str) -> Bar:
     if cell.suppressed:
         text = f"<{threshold}" if threshold > 0 else "suppressed"
-        return Bar(left, y + 1, 0.0, h - 2, colour, text, left + 4, True,
+        return Bar(left, y + 1, 0.0, h - 2, colour, text, left + 8, True,
                    f"{name}: {text} (suppressed to protect respondents)")
     width = (right - left) * cell.percent / 100
     text = f"{cell.percent:.0f}% ({cell.count}/{cell.base})"
@@ -149,7 +163,7 @@ def interval_chart(
         return left + (right - left) * (v - domain_low) / (1.0 - domain_low)
 
     tick_step = 0.25 if 1.0 - domain_low <= 1.25 else 0.5
-    n_ticks = int(round((1.0 - domain_low) / tick_step))
+    n_ticks = round((1.0 - domain_low) / tick_step)
     ticks = [Tick(pos(domain_low + k * tick_step), f"{domain_low + k * tick_step:g}")
              for k in range(n_ticks + 1)]
     labels, marks = [], []

@@ -11,7 +11,8 @@ from themeloop.report.charts import Cell, bar_chart
 from themeloop.report.model import BarChart, CodeRow, Quote, ThemeRow, ThemeSummary
 
 MAX_EXEMPLARS = 3
-MAX_QUOTE = 400
+MAX_QUOTE = 300
+MIN_QUOTE = 25  # shorter answers rarely show what a code means
 
 
 def clip(text: str, limit: int = MAX_QUOTE) -> str:
@@ -78,6 +79,10 @@ def code_rows(
         if rid not in ids:
             ids.append(rid)
     texts = _texts(responses, qid)
+    n_codes: dict[str, int] = {}
+    for ids in by_code.values():
+        for rid in ids:
+            n_codes[rid] = n_codes.get(rid, 0) + 1
     rows: list[CodeRow] = []
     known = codebook_codes(codebook, qid)
     for code in known:
@@ -85,13 +90,13 @@ def code_rows(
         rows.append(CodeRow(
             id=code.id, label=code.label or code.id, description=code.description or "",
             parent=code.parent, count=len(ids), percent=_pct(len(ids), n_coded),
-            in_codebook=True, exemplars=_exemplars(ids, texts, list(code.examples or [])),
+            in_codebook=True, exemplars=_exemplars(ids, texts, list(code.examples or []), n_codes),
         ))
     known_ids = {c.id for c in known}
     for code in sorted(set(by_code) - known_ids):
         ids = by_code[code]
         rows.append(CodeRow(code, code, "", None, len(ids), _pct(len(ids), n_coded), False,
-                            _exemplars(ids, texts, [])))
+                            _exemplars(ids, texts, [], n_codes)))
     return rows, n_coded
 
 
@@ -112,17 +117,23 @@ def _texts(responses: pd.DataFrame, qid: str) -> dict[str, tuple[str, bool]]:
     return out
 
 
-def _exemplars(ids: list[str], texts: dict[str, tuple[str, bool]], examples: list[str]
-               ) -> list[Quote]:
-    """Codebook examples that are coded response ids first, then coded answers in survey order."""
-    chosen: list[str] = [e for e in examples if e in ids and e in texts]
+def _exemplars(ids: list[str], texts: dict[str, tuple[str, bool]], examples: list[str],
+               n_codes: dict[str, int]) -> list[Quote]:
+    """Up to three quotes that show the code: codebook examples first, then focused answers.
+
+    Answers that carry fewest other codes come first, then answers of a
+    readable length (not too short, shorter before longer), then survey order.
+    """
+    chosen: list[str] = [e for e in examples if e in ids and e in texts][:MAX_EXEMPLARS]
     order = {rid: i for i, rid in enumerate(texts)}
-    for rid in sorted(ids, key=lambda r: order.get(r, len(order))):
-        if len(chosen) >= MAX_EXEMPLARS:
-            break
-        if rid not in chosen and rid in texts and texts[rid][1]:
-            chosen.append(rid)
-    return [Quote(rid, clip(texts[rid][0])) for rid in chosen[:MAX_EXEMPLARS]]
+
+    def focus(rid: str) -> tuple[int, int, int, int]:
+        length = len(texts[rid][0].strip())
+        return (n_codes.get(rid, 1), length < MIN_QUOTE, length, order[rid])
+
+    usable = [r for r in ids if r in texts and texts[r][1] and r not in chosen]
+    chosen += sorted(usable, key=focus)[: MAX_EXEMPLARS - len(chosen)]
+    return [Quote(rid, clip(texts[rid][0])) for rid in chosen]
 
 
 def overall_chart(qid: str, rows: list[CodeRow], n_coded: int) -> BarChart | None:

@@ -23,7 +23,7 @@ AGREEMENT = ("agreement.json",)
 AGREEMENT_MODEL = ("agreement_model.json",)
 AGREEMENT_NOTES = ("agreement_notes.json",)
 AGREED = ("agreed.csv", "agreed.parquet", "agreed_codes.csv", "agreed_codes.parquet")
-DECISIONS = ("decisions.csv", "adjudication_decisions.csv")
+DECISIONS = ("adjudication_decisions.csv", "decisions.csv")
 UNDECIDED = ("undecided.csv",)
 CODING = ("coding_table.csv", "coding_table.parquet", "codings.csv", "codings.parquet")
 

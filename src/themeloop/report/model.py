@@ -214,6 +214,15 @@ class Decision:
 
 
 @dataclass(frozen=True)
+class Disagreement:
+    """One answer the coders disagreed on, with each contested code's resolution."""
+
+    response_id: str
+    text: str
+    items: list[Decision]
+
+
+@dataclass(frozen=True)
 class TrailEvent:
     timestamp: str
     action: str
@@ -242,7 +251,7 @@ class QuestionReport:
     chart: BarChart | None
     agreement: AgreementSection | None
     model_agreement: ModelAgreementSection | None
-    decisions: list[Decision]
+    disagreements: list[Disagreement]
     undecided: list[Decision]
     trails: list[Trail]
 

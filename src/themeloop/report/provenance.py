@@ -8,16 +8,20 @@ codebook migration, each as one plain sentence.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import pandas as pd
 
-from themeloop.report.model import Decision, Trail, TrailEvent
+from themeloop.report.model import Decision, Disagreement, Trail, TrailEvent
 
 
 def _text(value: Any) -> str:
-    if value is None or (isinstance(value, float) and value != value):
+    """Cell text; ``""`` for None, NaN and pandas' NA."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if type(value).__name__ in ("NAType", "NaTType"):
         return ""
     return str(value)
 
@@ -38,31 +42,32 @@ def detail_text(detail: Any) -> str:
 
 
 def sentence(event: Mapping[str, Any]) -> str:
-    """One ledger event as a sentence, e.g. ``Coded by a@x.org (human) at 2024-...``."""
+    """One ledger event as a sentence, e.g. ``Coded by a@x.org (human) (run 3f2a...).``
+
+    The time is not repeated here: the report prints it before the sentence.
+    """
     action = _text(event.get("action"))
     actor = _text(event.get("actor")) or "unknown"
     source = _text(event.get("source"))
-    when = _text(event.get("timestamp"))
     run = _text(event.get("manifest_id"))
     version = _text(event.get("codebook_version"))
-    at = f" at {when}" if when else ""
     in_run = f" (run {run})" if run else ""
     by_source = f" ({source})" if source and source not in actor else ""
     if action == "suggested":
-        text = f"Suggested by model {actor}{in_run}{at}"
+        text = f"Suggested by model {actor}{in_run}"
     elif action == "added":
-        text = f"Coded by {actor}{by_source}{at}{in_run}"
+        text = f"Coded by {actor}{by_source}{in_run}"
     elif action == "removed":
-        text = f"Removed by {actor}{by_source}{at}{in_run}"
+        text = f"Removed by {actor}{by_source}{in_run}"
     elif action == "decided":
-        text = f"Decided by {actor}{at}{in_run}"
+        text = f"Decided by {actor}{in_run}"
     elif action == "migrated":
-        text = f"Migrated by {actor} to codebook version {version or '?'}{at}{in_run}"
+        text = f"Migrated by {actor} to codebook version {version or '?'}{in_run}"
     else:
-        text = f"{action or 'Event'} by {actor}{at}{in_run}"
-    extra = detail_text(event.get("detail"))
+        text = f"{action or 'Event'} by {actor}{in_run}"
     if version and action != "migrated":
-        text += f"; codebook {version}"
+        text += f", codebook {version}"
+    extra = detail_text(event.get("detail"))
     return f"{text}. {extra}".rstrip() if extra else f"{text}."
 
 
@@ -105,27 +110,26 @@ def trails(
     return out
 
 
-def _outcome(row: Mapping[str, Any]) -> str:
-    for key in ("outcome", "decision", "resolution"):
-        if _text(row.get(key)):
-            return _text(row.get(key))
-    for key in ("applied", "kept", "agreed"):
-        value = row.get(key)
-        if isinstance(value, (bool, int)) and not isinstance(value, float):
-            return "code applied" if value else "code not applied"
-    return "undecided"
+OUTCOMES = {"included": "code applied", "excluded": "code not applied", "undecided": "undecided"}
+SEP = ";"
+
+
+def _names(value: Any) -> list[str]:
+    return [v.strip() for v in _text(value).split(SEP) if v.strip()]
 
 
 def _votes(row: Mapping[str, Any]) -> str:
-    if _text(row.get("votes")):
-        return detail_text(row.get("votes"))
-    applied, total = row.get("n_applied"), row.get("n_coders")
-    if applied is not None and total is not None and _text(applied) and _text(total):
-        return f"{int(applied)} of {int(total)} coders"
-    for key in ("applied_by", "coders"):
-        if _text(row.get(key)):
-            return detail_text(row.get(key))
-    return ""
+    """``"1 of 2: a@x.org"``: who applied the code among the coders of the answer."""
+    votes, coders = _names(row.get("votes")), _names(row.get("coders"))
+    if not coders:
+        return ", ".join(votes)
+    return f"{len(votes)} of {len(coders)}" + (f": {', '.join(votes)}" if votes else "")
+
+
+def _contested(row: Mapping[str, Any]) -> bool:
+    """A decision the coders did not all agree on (unanimous ones are not disagreements)."""
+    coders = set(_names(row.get("coders")))
+    return not coders or set(_names(row.get("votes"))) != coders
 
 
 def decision_rows(
@@ -133,17 +137,35 @@ def decision_rows(
     qid: str,
     label: Callable[[str], str],
     texts: Mapping[str, str],
+    *,
+    contested_only: bool = True,
 ) -> list[Decision]:
-    """Adjudication decisions (or undecided units) of question ``qid``, by response then code."""
-    if table is None or len(table) == 0:
+    """Adjudication decisions of question ``qid`` (``themeloop.adjudicate`` columns).
+
+    Decisions where every coder of the answer voted alike are left out unless
+    ``contested_only`` is false; undecided rows give their ``reason``.
+    """
+    if table is None or len(table) == 0 or "response_id" not in table.columns:
         return []
-    part = table[table["question"].astype(str) == qid] if "question" in table else table
+    part = table[table["question"].astype(str) == qid] if "question" in table.columns else table
     out = []
     for row in part.to_dict("records"):
+        if contested_only and not _contested(row):
+            continue
         rid, code = _text(row.get("response_id")), _text(row.get("code"))
+        decision = _text(row.get("decision"))
         out.append(Decision(
             response_id=rid, code=code, label=label(code) if code else "(no code)",
-            votes=_votes(row), outcome=_outcome(row), rule=_text(row.get("rule")),
-            text=texts.get(rid, ""),
+            votes=_votes(row), outcome=OUTCOMES.get(decision, decision)
+            or _text(row.get("reason")) or "undecided",
+            rule=_text(row.get("rule")), text=texts.get(rid, ""),
         ))
     return sorted(out, key=lambda d: (d.response_id, d.code))
+
+
+def by_answer(decisions: list[Decision]) -> list[Disagreement]:
+    """Decisions grouped per answer (response id order), so each answer is shown once."""
+    groups: dict[str, list[Decision]] = {}
+    for d in decisions:
+        groups.setdefault(d.response_id, []).append(d)
+    return [Disagreement(rid, items[0].text, items) for rid, items in sorted(groups.items())]

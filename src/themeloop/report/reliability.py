@@ -14,7 +14,11 @@ from typing import Any
 
 from themeloop.report.charts import interval_chart
 from themeloop.report.model import (
-    AgreementRow, AgreementSection, Comparison, Metric, ModelAgreementSection,
+    AgreementRow,
+    AgreementSection,
+    Comparison,
+    Metric,
+    ModelAgreementSection,
 )
 
 MIN_UNITS = 30     # fewer double-coded answers than this gives very wide intervals

@@ -19,7 +19,7 @@ from themeloop.report.model import ReportData
 def _px(value: float) -> str:
     """A coordinate with at most one decimal and no trailing zeros (stable, compact)."""
     text = f"{float(value):.1f}"
-    return text[:-2] if text.endswith(".0") else text
+    return text.removesuffix(".0")
 
 
 def _environment():
