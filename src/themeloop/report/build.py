@@ -182,7 +182,7 @@ def _overview(survey, codebook, coding, agreement, themes, manifests, by, thresh
         run = (f"run {themes.get('run_id', '?')}, seed {themes.get('seed', '?')}, model "
                f"{model.get('id', '?')} ({model.get('precision', '?')})")
     return Overview(
-        title=title or f"Thematic analysis report: {survey.path.stem}",
+        title=title or f"Thematic analysis report: {survey.path.name}",
         survey_file=survey.path.name, n_rows=len(survey.frame),
         questions=[Metric(q.id, q.prompt) for q in survey.questions],
         attributes=list(survey.attributes), coders=coders,
