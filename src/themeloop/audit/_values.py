@@ -1,7 +1,8 @@
-"""Plain JSON values for ledger events: canonical JSON, timestamps, missing values."""
+"""Ledger building blocks: canonical JSON, event ids and hashes, plain values, UTC timestamps."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from collections.abc import Mapping
@@ -18,6 +19,45 @@ _ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",",
 def canonical(data: Any) -> str:
     """Canonical JSON: sorted keys, no spaces, UTF-8, no NaN."""
     return _ENCODER.encode(data)
+
+
+GENESIS = "0" * 64
+CONTENT_FIELDS = (
+    "response_id", "question", "code", "action", "actor", "source", "timestamp",
+    "codebook_version", "manifest_id", "detail",
+)
+CHAIN_FIELDS = ("seq", "event_id", "prev_hash", "hash")
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def event_hash(record: Mapping[str, Any]) -> str:
+    """sha256 of ``record``'s canonical JSON without its ``hash`` field."""
+    return sha256_text(canonical({k: v for k, v in record.items() if k != "hash"}))
+
+
+def event_id(content: Mapping[str, Any]) -> str:
+    """Deterministic id of an event: sha256 of its content fields (first 32 hex)."""
+    return sha256_text(canonical({k: content.get(k) for k in CONTENT_FIELDS}))[:32]
+
+
+def chained_body(content_json: str, eid: str, prev_hash: str, seq: int) -> str:
+    """``canonical(record without hash)``, spliced from the content's canonical JSON.
+
+    Saves a second JSON encoding per event. The chain fields slot in between
+    top-level keys in sorted order (``event_id`` before ``manifest_id``,
+    ``prev_hash`` before ``question``, ``seq`` before ``source``). Those keys
+    follow ``detail``, the only nested value, so their last occurrence is the
+    top-level one; inside a JSON string a quote is always escaped, so the
+    pattern cannot come from a value.
+    """
+    m = content_json.rindex(',"manifest_id":')
+    q = content_json.rindex(',"question":')
+    s = content_json.rindex(',"source":')
+    return (f'{content_json[:m]},"event_id":"{eid}"{content_json[m:q]},"prev_hash":"{prev_hash}"'
+            f'{content_json[q:s]},"seq":{seq}{content_json[s:]}')
 
 
 def is_missing(value: Any) -> bool:

@@ -34,7 +34,6 @@ event is there whole or not at all.
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
 import os
 from collections.abc import Iterable, Iterator, Mapping
@@ -44,7 +43,19 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from themeloop.audit._values import canonical, format_timestamp, parse_timestamp, plain
+from themeloop.audit._values import (
+    CHAIN_FIELDS,
+    CONTENT_FIELDS,
+    GENESIS,
+    canonical,
+    chained_body,
+    event_hash,
+    event_id,
+    format_timestamp,
+    parse_timestamp,
+    plain,
+    sha256_text,
+)
 from themeloop.audit.events import (  # re-exported for the other stages
     events_from_adjudication,
     events_from_assignments,
@@ -52,48 +63,12 @@ from themeloop.audit.events import (  # re-exported for the other stages
     events_from_migration,
     record_coding_diff,
 )
+from themeloop.audit.verify import VerifyResult, verify_lines
 from themeloop.errors import AuditError, did_you_mean
 
 LEDGER_NAME = "ledger.jsonl"
-GENESIS = "0" * 64
 ACTIONS = ("suggested", "added", "removed", "decided", "migrated")
-CONTENT_FIELDS = (
-    "response_id", "question", "code", "action", "actor", "source", "timestamp",
-    "codebook_version", "manifest_id", "detail",
-)
-CHAIN_FIELDS = ("seq", "event_id", "prev_hash", "hash")
 _KNOWN_FIELDS = frozenset(CONTENT_FIELDS + CHAIN_FIELDS)
-
-
-def _sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def event_hash(record: Mapping[str, Any]) -> str:
-    """sha256 of ``record``'s canonical JSON without its ``hash`` field."""
-    return _sha256(canonical({k: v for k, v in record.items() if k != "hash"}))
-
-
-def event_id(content: Mapping[str, Any]) -> str:
-    """Deterministic id of an event: sha256 of its content fields (first 32 hex)."""
-    return _sha256(canonical({k: content.get(k) for k in CONTENT_FIELDS}))[:32]
-
-
-def _chained_body(content_json: str, eid: str, prev_hash: str, seq: int) -> str:
-    """``canonical(record without hash)``, spliced from the content's canonical JSON.
-
-    Saves a second JSON encoding per event. The chain fields slot in between
-    top-level keys in sorted order (``event_id`` before ``manifest_id``,
-    ``prev_hash`` before ``question``, ``seq`` before ``source``). Those keys
-    follow ``detail``, the only nested value, so their last occurrence is the
-    top-level one; inside a JSON string a quote is always escaped, so the
-    pattern cannot come from a value.
-    """
-    m = content_json.rindex(',"manifest_id":')
-    q = content_json.rindex(',"question":')
-    s = content_json.rindex(',"source":')
-    return (f'{content_json[:m]},"event_id":"{eid}"{content_json[m:q]},"prev_hash":"{prev_hash}"'
-            f'{content_json[q:s]},"seq":{seq}{content_json[s:]}')
 
 
 # --------------------------------------------------------------------------- normalising
@@ -141,71 +116,8 @@ def _normalise(event: Mapping[str, Any], position: int) -> tuple[dict[str, Any],
         raise AuditError(f"event {position}: 'detail' must be a mapping, got {type(detail).__name__}")
     content["detail"] = plain(detail)
     content_json = canonical(content)
-    content["event_id"] = _sha256(content_json)[:32]
+    content["event_id"] = sha256_text(content_json)[:32]
     return content, content_json
-
-
-# --------------------------------------------------------------------------- verify result
-
-
-@dataclass(frozen=True)
-class VerifyResult:
-    """Outcome of :meth:`Ledger.verify`.
-
-    ``line`` and ``seq`` name the first bad event (``None`` when ``ok``);
-    ``problem`` says what is wrong with it. ``torn_tail`` is True when the file
-    ends in an incomplete line left by a crashed writer; that line is ignored
-    and does not make the ledger invalid.
-    """
-
-    path: Path
-    ok: bool
-    n_events: int
-    head: str
-    torn_tail: bool = False
-    line: int | None = None
-    seq: int | None = None
-    problem: str | None = None
-
-    @property
-    def message(self) -> str:
-        if self.ok:
-            torn = "; a torn final line from an interrupted write is ignored" if self.torn_tail else ""
-            return f"{self.path}: OK, {self.n_events} events, head {self.head[:16]}{torn}"
-        seq = f" (seq {self.seq})" if self.seq is not None else ""
-        return f"{self.path} line {self.line}{seq}: {self.problem}"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"path": str(self.path), "ok": self.ok, "n_events": self.n_events,
-                "head": self.head, "torn_tail": self.torn_tail, "line": self.line,
-                "seq": self.seq, "problem": self.problem}
-
-
-def _check_line(raw: bytes, line_no: int, prev_hash: str, seen: dict[str, int]) -> tuple[dict | None, str | None]:
-    """Parse and check one complete ledger line; return (record, problem)."""
-    try:
-        record = json.loads(raw)
-    except (UnicodeDecodeError, ValueError):
-        return None, "not valid JSON (the line was edited or corrupted)"
-    if not isinstance(record, dict):
-        return None, "not a JSON object (the line was edited or corrupted)"
-    missing = [k for k in (*CONTENT_FIELDS, *CHAIN_FIELDS) if k not in record]
-    if missing:
-        return record, f"missing field(s) {', '.join(missing)} (the event was edited)"
-    if event_hash(record) != record["hash"]:
-        return record, "hash does not match the event's content: the event was edited after it was written"
-    if record["seq"] != line_no:
-        if isinstance(record["seq"], int) and record["seq"] > line_no:
-            gap = f"{line_no}" if record["seq"] == line_no + 1 else f"{line_no}-{record['seq'] - 1}"
-            return record, f"seq {record['seq']} where {line_no} was expected: event(s) {gap} were deleted or moved"
-        return record, f"seq {record['seq']} where {line_no} was expected: events were reordered or duplicated"
-    if record["prev_hash"] != prev_hash:
-        return record, "prev_hash does not match the hash of the event before it: an earlier event was deleted, edited or moved"
-    if event_id(record) != record["event_id"]:
-        return record, "event_id does not match the event's content: the event was edited"
-    if record["event_id"] in seen:
-        return record, f"duplicate event_id {record['event_id']} (first at line {seen[record['event_id']]})"
-    return record, None
 
 
 # --------------------------------------------------------------------------- the ledger
@@ -278,7 +190,7 @@ class Ledger:
                 return [], False
             data = self._read_from(fd, 0)
         end = data.rfind(b"\n") + 1
-        return data[:end].splitlines(), end < len(data)
+        return data[:end].split(b"\n")[:-1], end < len(data)
 
     def _refresh_tail(self, fd: int) -> _Tail:
         """Bring the writer's view up to date with the file (under the lock)."""
@@ -288,7 +200,7 @@ class Ledger:
             tail = _Tail(stat.st_ino, 0, 0, GENESIS, set())
         data = self._read_from(fd, tail.offset)
         end = data.rfind(b"\n") + 1
-        for raw in data[:end].splitlines():
+        for raw in data[:end].split(b"\n")[:-1]:
             try:
                 record = json.loads(raw)
                 tail.ids.add(record["event_id"])
@@ -342,8 +254,8 @@ class Ledger:
                     continue
                 seq += 1
                 record = {"seq": seq, **content, "prev_hash": head}
-                body = _chained_body(content_json, eid, head, seq)
-                head = _sha256(body)
+                body = chained_body(content_json, eid, head, seq)
+                head = sha256_text(body)
                 record["hash"] = head
                 lines.append(f'{body[:-1]},"hash":"{head}"}}\n')
                 ids.add(content["event_id"])
@@ -352,6 +264,8 @@ class Ledger:
                 return []
             data = "".join(lines).encode("utf-8")
             self._write_all(fd, data, tail.offset)
+            if tail.offset == 0:  # a new file: make its directory entry durable too
+                _fsync_dir(self.path.parent)
             tail.offset += len(data)
             tail.seq, tail.head = seq, head
             tail.ids |= ids
@@ -402,25 +316,7 @@ class Ledger:
             contain it, which catches events cut off the end.
         """
         lines, torn = self._raw_lines()
-        prev, seen = GENESIS, {}
-        hashes = {GENESIS}
-        for line_no, raw in enumerate(lines, 1):
-            record, problem = _check_line(raw, line_no, prev, seen)
-            if problem is not None:
-                seq = record.get("seq") if isinstance(record, dict) else None
-                return VerifyResult(self.path, False, line_no - 1, prev, torn, line_no,
-                                    seq if isinstance(seq, int) else None, problem)
-            assert record is not None
-            seen[record["event_id"]] = line_no
-            prev = record["hash"]
-            hashes.add(prev)
-        if expect_head is not None and expect_head not in hashes:
-            return VerifyResult(
-                self.path, False, len(lines), prev, torn, len(lines) + 1, len(lines) + 1,
-                f"the recorded head {expect_head[:16]} is not in the chain: events were "
-                f"removed from the end or the chain was rewritten",
-            )
-        return VerifyResult(self.path, True, len(lines), prev, torn)
+        return verify_lines(self.path, lines, torn, expect_head)
 
     def explain(self, response_id: str) -> list[dict[str, Any]]:
         """The history of one answer's codes, oldest first (by timestamp, then seq).
@@ -448,6 +344,19 @@ class Ledger:
             hint = did_you_mean(response_id, known) or f" (ids look like '{known[0]}')"
             raise AuditError(f"response id '{response_id}' is not in {self.path}{hint}")
         return sorted(mine, key=_chronological)
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some filesystems refuse to fsync a directory; the data itself is synced
+    finally:
+        os.close(fd)
 
 
 def _chronological(event: Mapping[str, Any]) -> tuple[datetime, int]:
