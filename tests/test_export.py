@@ -68,6 +68,7 @@ def _text(value) -> str:
 
 def _check_csv(dataset: MergedDataset, path: Path) -> None:
     back = pd.read_csv(path, dtype=str, keep_default_na=False)
+    back.columns = [unneutralise(c) for c in back.columns]
     frame = dataset.frame
     assert list(back.columns) == list(frame.columns)
     for column in dataset.original_columns:

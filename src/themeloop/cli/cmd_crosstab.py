@@ -46,6 +46,8 @@ def _print(run) -> None:  # run: themeloop.merge.project.CrosstabRun
     result = run.result
     table = result.published()
     out = console()
+    if not out.is_terminal:  # a pipe or a file: do not squeeze the table into 80 columns
+        out.width = 160
     note = f"cells below {result.suppress_below} shown as <{result.suppress_below}" \
         if result.suppress_below else "no suppression"
     for qid, rows in table.groupby("question", sort=False):
@@ -61,14 +63,23 @@ def _print(run) -> None:  # run: themeloop.merge.project.CrosstabRun
             cells.append(f"{low:.1f}-{high:.1f}%" if ok else "")
             p = row.get("p_value")
             test = row.get("test")
-            cells.append(str(test) if isinstance(test, str) else "")
+            cells.append(_short_test(test) if isinstance(test, str) else "")
             cells.append(f"{p:.3g}" if isinstance(p, float) and not math.isnan(p) else "")
             grid.add_row(*cells)
         out.print(grid)
+    out.print("tests: chi2 = chi-square; Fisher = Fisher's exact (2 groups); FH exact = "
+              "Freeman-Halton exact; FH MC = Freeman-Halton Monte Carlo")
     if result.n_without_group:
         out.print(f"{result.n_without_group} respondents have no {result.by} and are left out")
     for path in run.outputs.values():
         out.print(f"wrote {path}")
+
+
+def _short_test(name: str) -> str:
+    if name.startswith("Freeman-Halton Monte Carlo"):
+        return "FH MC"
+    return {"chi-square": "chi2", "chi-square (Yates)": "chi2 (Yates)", "Fisher exact": "Fisher",
+            "Freeman-Halton exact": "FH exact", "not tested": "-"}.get(name, name)
 
 
 def _cell(n: object, percent: object) -> str:

@@ -10,7 +10,8 @@ Statistical disclosure control: in the *published* table every count below
 ``suppress_below`` (zero included) is shown as ``<N`` and its percentage is
 blanked; when a row then has exactly one suppressed group, the next smallest
 group is suppressed too so the hidden count cannot be recovered from the
-total. ``suppress_below=0`` turns suppression off. The raw counts exist only
+total. ``suppress_below=0`` turns suppression off. The published table
+leaves out the test statistic and the smallest expected count. The raw counts exist only
 in :attr:`CrosstabResult.internal`.
 """
 
@@ -124,7 +125,7 @@ def _code_row(values: pd.Series, qid: str, code: str, label: str, group: pd.Seri
 
 def suppress(internal: pd.DataFrame, groups: list[str], threshold: int) -> pd.DataFrame:
     """Apply disclosure control to an internal crosstab (see the module docstring)."""
-    out = internal.astype(object).copy()
+    out = internal.astype(object).drop(columns=["statistic", "min_expected"], errors="ignore")
     if threshold <= 0:
         return out
     label = f"<{threshold}"
@@ -143,4 +144,4 @@ def suppress(internal: pd.DataFrame, groups: list[str], threshold: int) -> pd.Da
             for column in (f"{ALL}: %", "ci95_low %", "ci95_high %"):
                 if column in out.columns:
                     out.at[i, column] = np.nan
-    return out.drop(columns=["statistic", "min_expected"], errors="ignore")
+    return out

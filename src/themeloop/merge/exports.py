@@ -54,11 +54,12 @@ def _text_columns(frame: pd.DataFrame) -> list[str]:
 
 
 def csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """The frame as the CSV export writes it: text cells neutralised, missing empty."""
+    """The frame as the CSV export writes it: text cells and headers neutralised, missing empty."""
     out = frame.copy()
     for column in _text_columns(frame):
         values = frame[column].astype(object)
         out[column] = [neutralise(str(v)) if pd.notna(v) else "" for v in values]
+    out.columns = [neutralise(str(c)) for c in frame.columns]
     return out
 
 
