@@ -10,6 +10,7 @@ import pytest
 from themeloop.audit.explain import current_codes, explain_response
 from themeloop.audit.ledger import (
     Ledger,
+    as_of_timestamp,
     events_from_adjudication,
     events_from_assignments,
     events_from_coding_diff,
@@ -230,3 +231,9 @@ def test_explain_tells_the_whole_story(tmp_path: Path):
 def test_current_codes_of_no_events():
     assert current_codes([]) == {"model": None, "coders": {}, "decided": None,
                                  "undecided": [], "codebook_versions": []}
+
+
+def test_a_runs_timestamp_comes_from_its_inputs():
+    assert as_of_timestamp(OLD, NEW) == "2026-03-04T12:00:00Z"
+    assert as_of_timestamp(OLD.drop(columns="timestamp")) == "1970-01-01T00:00:00Z"
+    assert as_of_timestamp(None, default=RUN_TIME) == RUN_TIME

@@ -79,6 +79,35 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+EPOCH = "1970-01-01T00:00:00Z"
+
+
+def as_of_timestamp(*tables: Any, default: str = EPOCH) -> str:
+    """A run's timestamp derived from its inputs: the newest ``timestamp`` in ``tables``.
+
+    Model and adjudication events of a run are stamped with it, so a rerun on
+    the same inputs yields the same events (and appends nothing), while new
+    codings move it forward. ``default`` when no table has a time.
+
+    Examples
+    --------
+    >>> as_of_timestamp([{"timestamp": "2026-03-02T10:00:00+01:00"},
+    ...                  {"timestamp": "2026-03-02T09:30:00Z"}])
+    '2026-03-02T09:30:00Z'
+    >>> as_of_timestamp(None)
+    '1970-01-01T00:00:00Z'
+    """
+    newest: tuple[datetime, str] | None = None
+    for table in tables:
+        for row in _records(table, "table"):
+            when = _value(row, "timestamp")
+            if when is not None:
+                moment = parse_timestamp(when)
+                if newest is None or moment > newest[0]:
+                    newest = (moment, format_timestamp(when))
+    return newest[1] if newest else default
+
+
 def events_from_assignments(
     assignments: pd.DataFrame,
     run_id: str,

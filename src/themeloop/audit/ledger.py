@@ -57,6 +57,7 @@ from themeloop.audit._values import (
     sha256_text,
 )
 from themeloop.audit.events import (  # re-exported for the other stages
+    as_of_timestamp,
     events_from_adjudication,
     events_from_assignments,
     events_from_coding_diff,
@@ -373,7 +374,7 @@ def default_ledger_path(project: Any) -> Path:
 
 
 __all__ = [
-    "ACTIONS", "GENESIS", "LEDGER_NAME", "Ledger", "VerifyResult", "canonical",
+    "ACTIONS", "GENESIS", "LEDGER_NAME", "Ledger", "VerifyResult", "as_of_timestamp", "canonical",
     "default_ledger_path", "event_hash", "event_id", "events_from_adjudication",
     "events_from_assignments", "events_from_coding_diff", "events_from_migration",
     "format_timestamp", "normalise_event", "record_coding_diff",
