@@ -46,7 +46,7 @@ def free_port() -> int:
 def _ls_version(exe: Path) -> str:
     venv = exe.parent.parent
     found = sorted(venv.glob("lib/python*/site-packages/label_studio-*.dist-info"))
-    return found[-1].name.split("-")[1] if found else "unknown"
+    return found[-1].name.removesuffix(".dist-info").split("-")[-1] if found else "unknown"
 
 
 @dataclass(frozen=True)

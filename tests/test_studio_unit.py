@@ -20,6 +20,7 @@ from themeloop.studio.pull import COLUMNS, coding_rows, table_csv
 from themeloop.studio.push import build_tasks, load_predictions
 from themeloop.studio.server import StudioPaths, admin_token, port_in_use, server_env
 
+pytest.register_assert_rewrite("studio_fixture")
 from studio_fixture import write_project
 
 

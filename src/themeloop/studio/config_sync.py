@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from themeloop.errors import StudioError
@@ -117,7 +117,7 @@ def _migrate_annotations(client, project_id: int, qid: str,
     from themeloop.studio.sync import export_snapshot
 
     events = []
-    now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     for task in json.loads(export_snapshot(client, project_id)):
         rid = str((task.get("data") or {}).get("response_id", ""))
         for ann in task.get("annotations") or []:

@@ -13,7 +13,7 @@ import json
 import os
 import warnings
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -195,7 +195,7 @@ def _write_pull(project, codebook, exports: dict[str, bytes], table_path: Path,
     old_text = table_path.read_text(encoding="utf-8") if table_path.is_file() else None
     if old_text == text:
         return result
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     raw_dir = project.annotations_dir / "raw"
     result.raw = [_write_raw(raw_dir, qid, data, stamp) for qid, data in exports.items()]
     write_text_atomic(table_path, text)

@@ -10,6 +10,7 @@ themes that are codes of the codebook are suggested.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -77,7 +78,7 @@ def build_tasks(survey, qid: str, attributes: list[str] = ()) -> list[dict[str, 
 
 
 def _cell(value: Any) -> str:
-    if value is None or (isinstance(value, float) and value != value):
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
@@ -121,7 +122,7 @@ def load_predictions(out_dir: Path, qid: str, code_ids: list[str]) -> tuple[dict
         codes = list(dict.fromkeys(group["theme_id"]))
         best = group["_score"].max()
         prediction = {"model_version": run_id, "result": choices_result(codes)}
-        if best == best:  # not NaN
+        if not math.isnan(best):
             prediction["score"] = float(best)
         out[str(rid)] = [prediction]
     return out, run_id
@@ -188,13 +189,18 @@ def _pushed_codebook(paths: StudioPaths):
         return None
 
 
-def _push_question(client, url, registry, project, survey, codebook, old_codebook, qid,
-                   use_predictions, recreate, batch_size, progress, notes) -> QuestionPush:
+def question_config(project, codebook, qid: str) -> str:
+    """The labeling config push gives question ``qid``'s project."""
     from themeloop.codebook import label_config
 
-    cfg = project.config.studio
     prompt = project.config.question(qid).prompt or None
-    config = label_config(codebook, qid, cfg.task_attributes, prompt=prompt)
+    return label_config(codebook, qid, project.config.studio.task_attributes, prompt=prompt)
+
+
+def _push_question(client, url, registry, project, survey, codebook, old_codebook, qid,
+                   use_predictions, recreate, batch_size, progress, notes) -> QuestionPush:
+    cfg = project.config.studio
+    config = question_config(project, codebook, qid)
     ls_project, created = ensure_project(client, registry, url, qid, label_config=config,
                                          maximum_annotations=cfg.n_coders, recreate=recreate)
     change = ConfigChange()

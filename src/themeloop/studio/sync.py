@@ -8,6 +8,7 @@ A push killed between batches loses nothing: the next one lists again.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -213,10 +214,9 @@ def export_snapshot(client, project_id: int) -> bytes:
         data = b"".join(client.projects.exports.download(project_id, export.id,
                                                          export_type="JSON"))
     finally:
-        try:
+        # cleanup only: the snapshot is already in hand (or lost anyway)
+        with contextlib.suppress(Exception):
             client.projects.exports.delete(project_id, export.id)
-        except Exception:  # cleanup only; the snapshot is already in hand or lost anyway
-            pass
     json.loads(data)  # fail here, not later, on a truncated download
     return data
 

@@ -72,7 +72,7 @@ def _set_password(paths: StudioPaths, email: str, password: str, exe: Path) -> N
     proc = subprocess.run(
         [str(exe), "reset_password", "--username", email],
         input=password + "\n", env=server_env(paths), cwd=paths.root, capture_output=True,
-        text=True, start_new_session=True, timeout=300,  # no tty: getpass reads stdin
+        text=True, start_new_session=True, timeout=300, check=False,  # no tty: getpass reads stdin
     )
     said = proc.stdout + proc.stderr
     if proc.returncode != 0 or not ("successfully changed" in said or "same as current" in said):

@@ -1,0 +1,99 @@
+"""themeloop studio up|status|token|users add|down against a real Label Studio."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import stat
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from themeloop.cli.app import app
+from themeloop.studio.server import StudioPaths, stop_server
+
+pytest.register_assert_rewrite("studio_fixture")
+from studio_fixture import free_port, write_project
+
+pytest_plugins = ["studio_fixture"]
+
+pytestmark = pytest.mark.studio
+runner = CliRunner()
+
+
+def _login(url: str, email: str, password: str) -> str:
+    """Log in through the web form like a coder would; return whoami's e-mail."""
+    with httpx.Client(base_url=url, timeout=60) as web:
+        web.get("/user/login/")
+        csrf = web.cookies.get("csrftoken")
+        web.post("/user/login/", data={"email": email, "password": password,
+                                       "csrfmiddlewaretoken": csrf},
+                 headers={"Referer": f"{url}/user/login/"})
+        reply = web.get("/api/current-user/whoami")
+        return reply.json().get("email", "") if reply.status_code == 200 else ""
+
+
+@pytest.fixture
+def project_root(ls_template, tmp_path):
+    """A project whose state dir holds a migrated (not running) server."""
+    root = write_project(tmp_path / "p", free_port())
+    shutil.copytree(ls_template, root / ".themeloop" / "studio")
+    yield root
+    stop_server(StudioPaths(root / ".themeloop" / "studio"))
+
+
+def test_up_status_token_users_down(project_root, monkeypatch):
+    port = int((project_root / "themeloop.toml").read_text().split("port = ")[1].split()[0])
+    up = runner.invoke(app, ["studio", "up", "-p", str(project_root)])
+    assert up.exit_code == 0, up.output
+    url = f"http://127.0.0.1:{port}"
+    assert up.output.startswith(f"Label Studio is running at {url} ")
+    status = json.loads(runner.invoke(app, ["studio", "status", "--json", "-p",
+                                            str(project_root)]).output)
+    assert status["running"] and status["port"] == port
+    token = runner.invoke(app, ["studio", "token", "-p", str(project_root)]).output.strip()
+    paths = StudioPaths(project_root / ".themeloop" / "studio")
+    assert token == paths.token.read_text().strip() and len(token) == 40
+    cmdline = Path(f"/proc/{status['pid']}/cmdline").read_bytes()
+    assert token.encode() not in cmdline and b"127.0.0.1" in cmdline
+    assert token not in paths.log.read_text(errors="replace")
+    assert httpx.get(f"{url}/api/current-user/whoami",
+                     headers={"Authorization": f"Token {token}"}).status_code == 200
+
+    again = runner.invoke(app, ["studio", "up", "-p", str(project_root)])
+    assert again.exit_code == 0  # already running: says so, starts nothing
+
+    monkeypatch.setenv("TL_CODER_PW", "correct horse battery")
+    added = runner.invoke(app, ["studio", "users", "add", "new.coder@example.org",
+                                "--password-env", "TL_CODER_PW", "-p", str(project_root)])
+    assert added.exit_code == 0, added.output
+    assert added.output.strip() == (f"coder new.coder@example.org added; log in at {url} "
+                                    "(password from $TL_CODER_PW)")
+    assert _login(url, "new.coder@example.org", "correct horse battery") == \
+        "new.coder@example.org"
+    assert _login(url, "new.coder@example.org", "wrong password") == ""
+
+    generated = runner.invoke(app, ["studio", "users", "add", "amira.khan@example.org",
+                                    "-p", str(project_root)])
+    assert generated.exit_code == 0, generated.output
+    secret = paths.passwords / "amira.khan@example.org"
+    assert stat.S_IMODE(secret.stat().st_mode) == 0o600
+    assert secret.read_text().strip() not in generated.output
+    assert _login(url, "amira.khan@example.org", secret.read_text().strip()) == \
+        "amira.khan@example.org"
+
+    bad = runner.invoke(app, ["studio", "users", "add", "not-an-email", "-p", str(project_root)])
+    assert bad.exit_code == 2
+    assert bad.output.strip() == ("Error: 'not-an-email' is not an e-mail address; "
+                                  "coders log in with their e-mail")
+
+    down = runner.invoke(app, ["studio", "down", "-p", str(project_root)])
+    assert down.output.strip() == "Label Studio stopped"
+    assert not Path(f"/proc/{status['pid']}").exists() or \
+        Path(f"/proc/{status['pid']}/stat").read_text().split(") ")[1][0] == "Z"
+    with pytest.raises(httpx.HTTPError):
+        httpx.get(f"{url}/health", timeout=2)
+    assert runner.invoke(app, ["studio", "down", "-p", str(project_root)]).output.strip() == \
+        "Label Studio was not running"
