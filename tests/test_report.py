@@ -167,6 +167,8 @@ def test_user_text_is_escaped(project):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "Staff &amp; skills &lt;shortage&gt;" in html
     assert "why it &lt;matters&gt;." in html
+    assert "Budget &lt;and&gt; money" in html
+    assert "Memo by ben@example.org:</span> &lt;b&gt;unsure&lt;/b&gt; about risk" in html
     assert XSS not in html
 
 

@@ -53,3 +53,22 @@ def test_help(cli):
     assert result.exit_code == 0
     assert "Write report.html" in result.output
     assert "--by" in result.output and "--out" in result.output
+
+
+def test_same_bytes_under_different_hash_seeds(tmp_path):
+    """Nothing depends on set or dict order that Python randomises per process."""
+    import os
+    import subprocess
+    import sys
+
+    root = make_project(tmp_path / "proj")
+    pages = []
+    for seed in ("1", "2"):
+        out = tmp_path / f"out{seed}"
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        run = subprocess.run([sys.executable, "-m", "themeloop", "report", "--project",
+                              str(root), "--out", str(out)], env=env, capture_output=True,
+                             text=True, timeout=300, check=False)
+        assert run.returncode == 0, run.stderr
+        pages.append((out / "report.html").read_bytes())
+    assert pages[0] == pages[1]

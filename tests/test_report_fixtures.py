@@ -110,7 +110,8 @@ def coding_table() -> pd.DataFrame:
                     rows.append({"response_id": rid, "question": qid, "coder": coder,
                                  "code": code, "source": "human", "timestamp": ts,
                                  "codebook_version": "1.1",
-                                 "memo": "<b>unsure</b>" if rid == "O03:barriers" else ""})
+                                 "memo": "<b>unsure</b> about risk" if rid == "O06:barriers"
+                                 and k == 1 else ""})
     return pd.DataFrame(rows)
 
 

@@ -21,7 +21,7 @@ from themeloop.report.model import (
     ReportData,
     RunRecord,
 )
-from themeloop.report.provenance import by_answer, decision_rows, trails
+from themeloop.report.provenance import by_answer, coder_memos, decision_rows, trails
 from themeloop.report.reliability import agreement_section, model_section
 
 REQUIRED = ("response_id", "question", "code")
@@ -65,6 +65,7 @@ def build_report_data(
     suppress_below: int = 5,
     title: str | None = None,
     notes: Iterable[str] = (),
+    versions: Mapping[str, str | None] | None = None,
 ) -> ReportData:
     """Everything the report shows, from results already in memory.
 
@@ -82,6 +83,8 @@ def build_report_data(
     decisions, undecided : ``AdjudicationResult.decisions`` / ``.undecided``.
     ledger_events : the audit ledger's events (``Ledger.events()``).
     manifests : run manifests found beside the outputs.
+    versions : package versions of this environment; they fill in what the
+        manifests do not record (``themeloop.audit.manifest.package_versions()``).
     by : attribute for the bar charts; None draws one bar per code.
     suppress_below : disclosure control of the charts by attribute, as in
         ``themeloop crosstab``: counts below it are shown as ``<N``; 0: off.
@@ -102,13 +105,14 @@ def build_report_data(
     inputs = {"codebook": codebook, "agreed": agreed, "themes": themes or {},
               "agreement": agreement or {}, "notes": agreement_notes or {},
               "model": agreement_model or {}, "decisions": decisions, "undecided": undecided,
-              "events": events, "crosstab": _crosstab(merged, by, suppress_below)}
+              "events": events, "crosstab": _crosstab(merged, by, suppress_below),
+              "memos": coder_memos(coding)}
     sections = [_question(q, responses, inputs) for q in survey.questions]
     notes = list(notes)
     if by is not None and merged is None:
         notes.append(f"No merged dataset: the charts by '{by}' are missing; run 'themeloop merge'.")
     overview = _overview(survey, codebook, coding, agreement, themes, list(manifests), by,
-                         suppress_below, title)
+                         suppress_below, title, versions or {})
     return ReportData(overview=overview, questions=sections,
                       codebook=_appendix(codebook, survey), notes=notes)
 
@@ -149,14 +153,15 @@ def _question(q: Any, responses: pd.DataFrame, inputs: dict[str, Any]) -> Questi
         model_agreement=model_section(
             model, label, title=f"{q.id}: model with coders, beside coders with each other",
             order=order) if model else None,
-        disagreements=by_answer(decision_rows(inputs["decisions"], q.id, label, texts)),
+        disagreements=by_answer(decision_rows(inputs["decisions"], q.id, label, texts),
+                                inputs["memos"]),
         undecided=decision_rows(inputs["undecided"], q.id, label, texts, contested_only=False),
         trails=[] if agreed is None else trails(agreed, q.id, inputs["events"], label),
     )
 
 
 def _overview(survey, codebook, coding, agreement, themes, manifests, by, threshold,
-              title) -> Overview:
+              title, current) -> Overview:
     if coding is not None and "coder" in coding.columns:
         human = coding if "source" not in coding.columns else coding[
             coding["source"].fillna("human").astype(str) == "human"]
@@ -176,6 +181,9 @@ def _overview(survey, codebook, coding, agreement, themes, manifests, by, thresh
         for name, version in (m.get("versions") or {}).items():
             if version and name not in versions:
                 versions[name] = str(version)
+    for name, version in current.items():
+        if version and name not in versions:
+            versions[name] = str(version)
     run = None
     if themes:
         model = themes.get("model") or {}

@@ -182,7 +182,7 @@ def write_report(
         If ``by`` is not a survey column or an input file cannot be read.
     """
     from themeloop._io import write_text_atomic
-    from themeloop.audit.manifest import build_manifest, write_manifest
+    from themeloop.audit.manifest import build_manifest, package_versions, write_manifest
     from themeloop.report.build import build_report_data
     from themeloop.report.render import render_report
 
@@ -191,7 +191,8 @@ def write_report(
     threshold = cfg.crosstab.suppress_below
     inputs = load_inputs(project, out_dir)
     data = build_report_data(**inputs.for_build(), by=by, suppress_below=threshold,
-                             title=f"Thematic analysis report: {Path(project.root).name}")
+                             title=f"Thematic analysis report: {Path(project.root).name}",
+                             versions=package_versions())
     out = Path(out_dir) if out_dir is not None else project.out_dir
     page = write_text_atomic(out / REPORT_NAME, render_report(data))
     manifest = build_manifest(

@@ -220,6 +220,7 @@ class Disagreement:
     response_id: str
     text: str
     items: list[Decision]
+    memos: list[Metric] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

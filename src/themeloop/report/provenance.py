@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from themeloop.report.model import Decision, Disagreement, Trail, TrailEvent
+from themeloop.report.model import Decision, Disagreement, Metric, Trail, TrailEvent
 
 
 def _text(value: Any) -> str:
@@ -163,9 +163,23 @@ def decision_rows(
     return sorted(out, key=lambda d: (d.response_id, d.code))
 
 
-def by_answer(decisions: list[Decision]) -> list[Disagreement]:
-    """Decisions grouped per answer (response id order), so each answer is shown once."""
+def by_answer(decisions: list[Decision], memos: Mapping[str, list[Metric]] | None = None
+              ) -> list[Disagreement]:
+    """Decisions grouped per answer (response id order), with the coders' memos on it."""
     groups: dict[str, list[Decision]] = {}
     for d in decisions:
         groups.setdefault(d.response_id, []).append(d)
-    return [Disagreement(rid, items[0].text, items) for rid, items in sorted(groups.items())]
+    return [Disagreement(rid, items[0].text, items, list((memos or {}).get(rid, [])))
+            for rid, items in sorted(groups.items())]
+
+
+def coder_memos(coding: pd.DataFrame | None) -> dict[str, list[Metric]]:
+    """response id -> the coders' memos on it (coder, memo), sorted, without repeats."""
+    if coding is None or "memo" not in coding.columns or "coder" not in coding.columns:
+        return {}
+    found: dict[str, set[tuple[str, str]]] = {}
+    for rid, coder, memo in zip(coding["response_id"], coding["coder"], coding["memo"]):
+        text = _text(memo).strip()
+        if text:
+            found.setdefault(_text(rid), set()).add((_text(coder), text))
+    return {rid: [Metric(c, m) for c, m in sorted(pairs)] for rid, pairs in found.items()}
