@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import re
 import shutil
+from dataclasses import replace
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from markupsafe import escape
 from test_report_fixtures import (
     XSS,
     agreed_table,
@@ -223,3 +227,26 @@ def test_write_report_reads_project_files(project, tmp_path):
         encoding="utf-8")
     assert "&lt;5" in html and "Lack of funding" in html
     assert "Coded by amira@example.org" in html
+
+
+@pytest.fixture(scope="module")
+def base_data(project):
+    return _data(project)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(tail=st.text(alphabet=st.sampled_from(list("<>&\"'/ab =;")), max_size=30))
+def test_any_user_text_is_escaped_everywhere(base_data, tail):
+    """A hostile string as title, code label, quote, memo and coder renders only escaped."""
+    text = f"<zz {tail}>&x;"
+    q = base_data.questions[0]
+    code = replace(q.codes[0], label=text, exemplars=[replace(q.codes[0].exemplars[0], text=text)])
+    memo = replace(q.disagreements[0], memos=[replace(m, name=text, value=text)
+                                              for m in q.disagreements[0].memos] or [])
+    data = replace(base_data, overview=replace(base_data.overview, title=text, coders=[text]),
+                   questions=[replace(q, codes=[code, *q.codes[1:]], prompt=text,
+                                      disagreements=[memo, *q.disagreements[1:]]),
+                              *base_data.questions[1:]])
+    html = render_report(data)
+    assert "<zz" not in html
+    assert html.count(str(escape(text))) >= 6

@@ -9,6 +9,7 @@ The same data always gives the same bytes (no clock time, stable order).
 
 from __future__ import annotations
 
+from functools import lru_cache
 from importlib import resources
 
 from markupsafe import Markup
@@ -22,6 +23,7 @@ def _px(value: float) -> str:
     return text.removesuffix(".0")
 
 
+@lru_cache(maxsize=1)
 def _environment():
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
@@ -38,6 +40,7 @@ def _environment():
     return env
 
 
+@lru_cache(maxsize=1)
 def stylesheet() -> str:
     """The report's CSS, shipped in ``themeloop/report/static/report.css``."""
     return (resources.files("themeloop.report") / "static" / "report.css").read_text("utf-8")
