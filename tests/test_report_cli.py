@@ -31,6 +31,7 @@ def test_report_out_folder(cli, tmp_path):
     html = (tmp_path / "elsewhere" / "report.html").read_text(encoding="utf-8")
     # results are read from the project's out/ when --out holds none of them
     assert "Lack of funding" in html and "Agreement between coders" in html
+    assert "0123456789abcdef" in html  # and so are the other commands' manifests
 
 
 def test_unknown_attribute(cli, tmp_path):

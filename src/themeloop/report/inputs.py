@@ -151,19 +151,19 @@ def load_inputs(project: Any, out_dir: str | Path | None = None) -> ReportInputs
     if ledger.is_file():
         inputs.ledger_events = Ledger(ledger).events()
         found["ledger"] = ledger
-    for path in _manifests(out):
+    for path in _manifests(outs):
         manifest = _json(path)
-        if manifest:
+        if manifest and path.name.removesuffix(".json") not in found:
             inputs.manifests.append(manifest)
             found[path.name.removesuffix(".json")] = path
     return inputs
 
 
-def _manifests(out: Path) -> list[Path]:
-    """The other commands' manifests in ``out`` (never the report's own)."""
-    if not out.is_dir():
-        return []
-    return sorted(p for p in out.glob("*manifest.json") if p.is_file() and p.name != MANIFEST_NAME)
+def _manifests(folders: list[Path]) -> list[Path]:
+    """The other commands' manifests in ``folders`` (never the report's own), first folder first."""
+    return [p for folder in folders if folder.is_dir()
+            for p in sorted(folder.glob("*manifest.json"))
+            if p.is_file() and p.name != MANIFEST_NAME]
 
 
 def write_report(
