@@ -250,3 +250,12 @@ def test_any_user_text_is_escaped_everywhere(base_data, tail):
     html = render_report(data)
     assert "<zz" not in html
     assert html.count(str(escape(text))) >= 6
+
+
+def test_groups_carry_the_surveys_value_labels(project):
+    survey, codebook = load_project_survey(project), load_codebook(project.codebook_path)
+    survey.data.value_labels["org_type"] = {"charity": "Charitable body"}
+    data = build_report_data(survey, codebook=codebook, agreed=agreed_table(),
+                             merged=build_merged(survey, agreed_table(), codebook), by="org_type")
+    legend = [item.label for item in data.questions[0].chart.legend]
+    assert legend == ["Charitable body (charity)", "independent agency", "local authority"]

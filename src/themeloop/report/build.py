@@ -106,7 +106,8 @@ def build_report_data(
               "agreement": agreement or {}, "notes": agreement_notes or {},
               "model": agreement_model or {}, "decisions": decisions, "undecided": undecided,
               "events": events, "crosstab": _crosstab(merged, by, suppress_below),
-              "memos": coder_memos(coding)}
+              "memos": coder_memos(coding),
+              "value_labels": (getattr(survey.data, "value_labels", None) or {}).get(by, {})}
     sections = [_question(q, responses, inputs) for q in survey.questions]
     notes = list(notes)
     if by is not None and merged is None:
@@ -137,7 +138,8 @@ def _question(q: Any, responses: pd.DataFrame, inputs: dict[str, Any]) -> Questi
     rows, n_coded = ([], 0) if agreed is None else codes_mod.code_rows(
         q.id, agreed, responses, codebook)
     if inputs["crosstab"] is not None:
-        chart = codes_mod.attribute_chart(q.id, rows, inputs["crosstab"])
+        chart = codes_mod.attribute_chart(q.id, rows, inputs["crosstab"],
+                                          inputs["value_labels"])
     else:
         chart = codes_mod.overall_chart(q.id, rows, n_coded)
     texts = dict(zip(part["response_id"].astype(str), part["text"].fillna("").astype(str)))

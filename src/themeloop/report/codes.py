@@ -149,13 +149,24 @@ def overall_chart(qid: str, rows: list[CodeRow], n_coded: int) -> BarChart | Non
                      ["All"], cells, x_label=f"% of {n_coded} coded answers")
 
 
-def attribute_chart(qid: str, rows: list[CodeRow], result: Any) -> BarChart | None:
+def _group_name(group: str, labels: Mapping[Any, str]) -> str:
+    """An SPSS/Stata value label for a group (``1`` -> ``"charity"``) when the survey has one."""
+    for value, label in labels.items():
+        text = str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+        if text == group:
+            return f"{label} ({group})" if label else group
+    return group
+
+
+def attribute_chart(qid: str, rows: list[CodeRow], result: Any,
+                    value_labels: Mapping[Any, str] | None = None) -> BarChart | None:
     """Share of each attribute group's coded answers with each code, from a crosstab.
 
     ``result`` is a :class:`themeloop.merge.crosstab.CrosstabResult`. Counts
     come from its internal table; a cell is drawn only when its *published*
     table shows it, so the chart hides exactly what the crosstab suppresses
     (small counts and the secondary cells that would reveal them).
+    ``value_labels`` names coded groups (the survey file's value labels).
     """
     from themeloop.merge.crosstab import BASE
 
@@ -174,7 +185,8 @@ def attribute_chart(qid: str, rows: list[CodeRow], result: Any) -> BarChart | No
     ]
     threshold = result.suppress_below
     return bar_chart(f"{qid}: share of coded answers with each code, by {result.by}",
-                     [r.label for r in present], list(result.groups), cells,
+                     [r.label for r in present],
+                     [_group_name(str(g), value_labels or {}) for g in result.groups], cells,
                      x_label=f"% of each {result.by} group's coded answers",
                      threshold=threshold, note=_note(threshold, result.n_without_group))
 
