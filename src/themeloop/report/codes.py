@@ -38,6 +38,7 @@ def theme_summary(entry: Mapping[str, Any] | None) -> ThemeSummary | None:
             share=float(t.get("share") or 0.0), seeded=bool(t.get("seeded")),
             quotes=[Quote(str(q.get("response_id", "")), clip(q.get("text", "")))
                     for q in (t.get("quotes") or [])[:MAX_EXEMPLARS]],
+            description=str(t.get("description") or ""),
         )
         for t in entry.get("themes") or []
     ]

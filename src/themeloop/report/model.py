@@ -114,6 +114,7 @@ class ThemeRow:
     share: float
     seeded: bool
     quotes: list[Quote]
+    description: str = ""
 
 
 @dataclass(frozen=True)
