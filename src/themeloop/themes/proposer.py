@@ -1,0 +1,232 @@
+"""The :class:`ThemeProposer` estimator: themes for the answers to one question."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from themeloop.errors import ThemesError
+from themeloop.progress import Progress, no_progress
+from themeloop.themes import cluster, keywords, quality
+from themeloop.themes.model import UNASSIGNED, Quote, SeedCode, Theme
+
+N_QUOTES = 5
+
+_CONSTRAINTS = {
+    "max_themes": (int, 1, None), "min_theme_size": (int, 1, None),
+    "merge_similarity": (float, 0.0, 1.0), "min_similarity": (float, -1.0, 1.0),
+    "seed_threshold": (float, -1.0, 1.0), "sample_size": (int, 100, None),
+    "keyword_docs": (int, 100, None),
+}
+
+
+class ThemeProposer:
+    """Propose themes for one question's substantive answers.
+
+    Parameters
+    ----------
+    random_state : seed passed to KMeans, UMAP and sampling.
+    max_themes : most themes proposed (seeded ones included); ``None``: no cap.
+    min_theme_size : smallest theme kept; ``None`` scales it with n.
+    merge_similarity : themes whose centroid cosine exceeds this are merged.
+    min_similarity : an answer joins a theme only if its cosine to the theme's
+        centroid is at least this; otherwise it is "unassigned".
+    seed_threshold : cosine to a seed code at which an answer takes that code.
+    small_max, large_min : answer counts where the strategy changes.
+    sample_size : answers the ``large`` strategy fits on.
+    keyword_docs : at most this many answers are lemmatised for keywords.
+
+    Attributes
+    ----------
+    strategy_ : "none", "small", "mid" or "large".
+    labels_ : index into ``themes_`` per answer, -1 for unassigned.
+    theme_ids_ : theme id per answer, or "unassigned".
+    scores_ : cosine to the answer's theme centroid (nearest centroid if
+        unassigned; NaN when no theme exists).
+    themes_ : list of :class:`~themeloop.themes.model.Theme`, largest first.
+    note_ : a sentence for the user when something notable happened.
+    """
+
+    def __init__(
+        self, *, random_state: int = 42, max_themes: int | None = 12,
+        min_theme_size: int | None = None, merge_similarity: float = 0.9,
+        min_similarity: float = 0.3, seed_threshold: float = 0.5,
+        small_max: int = cluster.SMALL_MAX, large_min: int = cluster.LARGE_MIN,
+        sample_size: int = 20_000, keyword_docs: int = 20_000,
+    ) -> None:
+        self.random_state = random_state
+        self.max_themes = max_themes
+        self.min_theme_size = min_theme_size
+        self.merge_similarity = merge_similarity
+        self.min_similarity = min_similarity
+        self.seed_threshold = seed_threshold
+        self.small_max = small_max
+        self.large_min = large_min
+        self.sample_size = sample_size
+        self.keyword_docs = keyword_docs
+
+    def _check_params(self) -> None:
+        for name, (kind, low, high) in _CONSTRAINTS.items():
+            value = getattr(self, name)
+            if value is None and name in ("max_themes", "min_theme_size"):
+                continue
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+            ok = ok and (kind is float or float(value).is_integer())
+            ok = ok and value >= low and (high is None or value <= high)
+            if not ok:
+                bound = f"in [{low}, {high}]" if high is not None else f">= {low}"
+                raise ThemesError(
+                    f"The '{name}' parameter of ThemeProposer must be {kind.__name__} {bound}; "
+                    f"got {value!r} instead"
+                )
+
+    def fit(
+        self, texts: Sequence[str], embeddings: np.ndarray, response_ids: Sequence[str],
+        *, seed_codes: Sequence[SeedCode] = (), seed_embeddings: np.ndarray | None = None,
+        progress: Progress = no_progress,
+    ) -> ThemeProposer:
+        """Cluster the answers and describe each theme."""
+        self._check_params()
+        texts = [str(t).strip() for t in texts]
+        n = len(texts)
+        if embeddings.shape[0] != n or len(response_ids) != n:
+            raise ThemesError(
+                f"got {n} texts, {embeddings.shape[0]} embeddings and {len(response_ids)} "
+                "response ids; they must be the same length"
+            )
+        seed_codes = list(seed_codes)
+        labels, n_seeds = self._seeded_labels(embeddings, seed_codes, seed_embeddings)
+        rest = np.flatnonzero(labels < 0)
+        self.strategy_ = cluster.choose_strategy(
+            len(rest), small_max=self.small_max, large_min=self.large_min
+        )
+        self.note_ = ""
+        if self.strategy_ == "none" and n_seeds == 0:
+            self.note_ = (
+                f"only {n} substantive answers (fewer than {cluster.MIN_ANSWERS}): "
+                "no themes proposed, every answer is unassigned"
+            )
+        if self.strategy_ != "none":
+            inductive = self._cluster(embeddings[rest], len(rest))
+            cap = None if self.max_themes is None else max(1, self.max_themes - n_seeds)
+            inductive = quality.merge_similar(
+                embeddings[rest], inductive, threshold=self.merge_similarity, max_themes=cap
+            )
+            labels[rest[inductive >= 0]] = inductive[inductive >= 0] + len(seed_codes)
+        min_size = self.min_theme_size or self._default_min_size(n)
+        labels = quality.drop_small(labels, min_size)
+        labels, scores = quality.reassign(embeddings, labels, min_similarity=self.min_similarity)
+        labels = quality.drop_small(labels, min_size)
+        labels, scores = quality.reassign(embeddings, labels, min_similarity=self.min_similarity)
+        self._describe(texts, embeddings, list(response_ids), labels, scores, seed_codes, progress)
+        return self
+
+    def _seeded_labels(
+        self, embeddings: np.ndarray, seeds: list[SeedCode], seed_embeddings: np.ndarray | None
+    ) -> tuple[np.ndarray, int]:
+        labels = np.full(len(embeddings), -1, dtype=int)
+        if not seeds:
+            return labels, 0
+        if seed_embeddings is None or len(seed_embeddings) != len(seeds):
+            raise ThemesError("seed codes need one embedding each (pass seed_embeddings)")
+        if len(embeddings):
+            sims = embeddings @ seed_embeddings.T
+            best = sims.argmax(axis=1)
+            hit = sims.max(axis=1) >= self.seed_threshold
+            labels[hit] = best[hit]
+        return labels, len({int(v) for v in labels if v >= 0})
+
+    def _cluster(self, embeddings: np.ndarray, n: int) -> np.ndarray:
+        seed = self.random_state
+        if self.strategy_ == "small":
+            return cluster.cluster_small(
+                embeddings, random_state=seed, max_clusters=min(12, self.max_themes or 12)
+            )
+        if self.strategy_ == "mid":
+            return cluster.cluster_mid(embeddings, random_state=seed)
+        return cluster.cluster_large(embeddings, random_state=seed, sample_size=self.sample_size)
+
+    def _default_min_size(self, n: int) -> int:
+        if n <= self.small_max:
+            return max(2, round(n / 20))
+        fit_n = min(n, self.sample_size) if n > self.large_min else n
+        return cluster.min_cluster_size_for(fit_n)
+
+    def _describe(
+        self, texts: list[str], embeddings: np.ndarray, response_ids: list[str],
+        labels: np.ndarray, scores: np.ndarray, seeds: list[SeedCode], progress: Progress,
+    ) -> None:
+        values = [int(v) for v in np.unique(labels[labels >= 0])]
+        sizes = {v: int((labels == v).sum()) for v in values}
+        values.sort(key=lambda v: (-sizes[v], v))
+        words = self._keywords(texts, labels, progress)
+        cents = dict(zip(*cluster.centroids_of(embeddings, labels)))
+        n = len(texts)
+        taken: set[str] = {s.id for s in seeds}
+        themes: list[Theme] = []
+        for v in values:
+            members = np.flatnonzero(labels == v)
+            quotes = _quotes(texts, response_ids, embeddings, members, cents[v])
+            kw = keywords.tidy_keywords(words.get(v, []))
+            if v < len(seeds):
+                code = seeds[v]
+                tid, label, seeded = code.id, code.label, True
+            else:
+                label = keywords.make_label(kw)
+                tid = keywords.slugify(label, taken, f"theme_{len(themes) + 1}")
+                seeded = False
+            themes.append(Theme(
+                id=tid, label=label, keywords=kw, size=sizes[v],
+                share=round(sizes[v] / n, 4) if n else 0.0, seeded=seeded, quotes=quotes,
+                description=_description(kw, quotes, seeds[v] if seeded else None),
+            ))
+        position = {v: i for i, v in enumerate(values)}
+        self.labels_ = np.array([position.get(int(v), -1) for v in labels], dtype=int)
+        self.theme_ids_ = [themes[i].id if i >= 0 else UNASSIGNED for i in self.labels_]
+        self.scores_ = scores
+        self.themes_ = themes
+
+    def _keywords(self, texts: list[str], labels: np.ndarray, progress: Progress) -> dict:
+        use = np.flatnonzero(labels >= 0)
+        if len(use) == 0:
+            return {}
+        if len(use) > self.keyword_docs:
+            rng = np.random.default_rng(self.random_state)
+            use = np.sort(rng.choice(use, size=self.keyword_docs, replace=False))
+        lemmas = keywords.lemmatise([texts[i] for i in use], progress=progress)
+        return keywords.ctfidf_keywords(lemmas, labels[use])
+
+
+def _quotes(
+    texts: list[str], response_ids: list[str], embeddings: np.ndarray, members: np.ndarray,
+    centroid: np.ndarray,
+) -> list[Quote]:
+    sims = embeddings[members] @ centroid
+    order = members[np.lexsort((members, -sims))]
+    quotes: list[Quote] = []
+    seen: set[str] = set()
+    for i in order:
+        key = texts[i].lower()
+        if key in seen:
+            continue
+        seen.add(key)
+        quotes.append(Quote(response_ids[i], texts[i]))
+        if len(quotes) == N_QUOTES:
+            break
+    return quotes
+
+
+def _description(kw: list[str], quotes: list[Quote], seed: SeedCode | None) -> str:
+    if seed is not None and seed.description:
+        return seed.description
+    parts = []
+    if kw:
+        parts.append("Answers about " + ", ".join(kw[:5]) + ".")
+    if quotes:
+        quote = quotes[0].text
+        if len(quote) > 200:
+            quote = quote[:197].rsplit(" ", 1)[0] + "..."
+        parts.append(f'For example: "{quote}"')
+    return " ".join(parts)
+
