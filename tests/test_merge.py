@@ -331,3 +331,27 @@ def test_merge_scales_linearly_enough():
     merged = merge(survey, agreed)
     assert time.perf_counter() - start < 5
     assert merged.filter(like="q__c").shape[1] == 30
+
+
+@pytest.mark.parametrize("text", ["N/A" + "!" * 40, "n / a", "  see   above  ", "x" * 30, "a" * 26,
+                                  "Ｎ／Ａ", "don't know " + "." * 50, None, ""])
+def test_fast_substantive_check_agrees_with_the_survey_rule(text):
+    from themeloop.merge.core import _substantive
+    from themeloop.survey import is_substantive
+
+    assert _substantive(pd.Series([text], dtype=object)).tolist() == [is_substantive(text or "")]
+
+
+def test_fast_substantive_check_agrees_on_random_text():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from themeloop.merge.core import _substantive
+    from themeloop.survey import is_substantive
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(st.text(max_size=60), max_size=5))
+    def check(texts):
+        assert _substantive(pd.Series(texts, dtype=object)).tolist() == [is_substantive(t) for t in texts]
+
+    check()

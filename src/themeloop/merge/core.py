@@ -14,6 +14,7 @@ but that received a code is treated as substantive.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -115,12 +116,13 @@ def build_merged(
     source: str | Path = "agreed table",
 ) -> MergedDataset:
     """Like :func:`merge`, returning the frame with its labels, renames and a summary."""
-    table = _checked_table(survey, agreed, coder, str(source))
+    ids = survey.ids  # computed once: the property rebuilds the list on every call
+    table = _checked_table(survey, ids, agreed, coder, str(source))
     codes = {q.id: _question_codes(table, q.id, codebook, allow_unknown_codes, str(source))
              for q in survey.questions}
     frame = survey.frame
     taken = {str(c).lower() for c in frame.columns}
-    position = pd.Index(survey.ids).get_indexer(table["respondent"])
+    position = table["position"].to_numpy()
     new: dict[str, Any] = {}
     code_columns: list[CodeColumn] = []
     counts: dict[str, str] = {}
@@ -156,13 +158,13 @@ def build_merged(
         new[counts[q.id]] = pd.arrays.IntegerArray(matrix.sum(axis=1, dtype=np.int16), missing)
         flags[q.id] = name(f"{q.id}__nonsubstantive")
         new[flags[q.id]] = pd.array((~substantive).astype(np.int8), dtype="Int8")
-        ids = np.asarray(survey.ids, dtype=object)
+        id_array = np.asarray(ids, dtype=object)
         summary[q.id] = {
             "codes": len(entries),
             "coded": int((substantive & coded).sum()),
             "not_coded": int((substantive & ~coded).sum()),
             "nonsubstantive": int((~substantive).sum()),
-            "coded_despite_nonsubstantive": [f"{i}:{q.id}" for i in ids[has_code & ~said]],
+            "coded_despite_nonsubstantive": [f"{i}:{q.id}" for i in id_array[has_code & ~said]],
         }
     added = pd.DataFrame(new, index=frame.index)
     merged = pd.concat([frame, added], axis=1)
@@ -182,15 +184,28 @@ def build_merged(
     )
 
 
+_WORDY = re.compile(r"[^\W_](?:[\W_]*[^\W_]){25}")  # 26 letters or digits
+
+
 def _substantive(values: pd.Series) -> np.ndarray:
-    """``is_substantive`` per cell, computed once per distinct answer."""
-    texts = values.astype(object).where(values.notna(), "")
-    unique = pd.unique(texts)
-    verdict = {t: is_substantive(t) for t in unique}
-    return np.fromiter((verdict[t] for t in texts), dtype=bool, count=len(texts))
+    """``is_substantive`` per cell, computed once per distinct short answer.
+
+    Every non-substantive form ("N/A", "see previous answer", ...) has fewer
+    than 20 letters and digits, so an answer with more than 25 is substantive
+    without the (slow) normalisation.
+    """
+    texts = values.astype(object).where(values.notna(), "").to_numpy()
+    long = np.fromiter((_WORDY.search(t) is not None for t in texts), dtype=bool, count=len(texts))
+    short = texts[~long]
+    verdict = {t: is_substantive(t) for t in pd.unique(short)}
+    result = long.copy()
+    result[~long] = np.fromiter((verdict[t] for t in short), dtype=bool, count=len(short))
+    return result
 
 
-def _checked_table(survey: Survey, agreed: pd.DataFrame, coder: str | None, source: str) -> pd.DataFrame:
+def _checked_table(
+    survey: Survey, ids: list[str], agreed: pd.DataFrame, coder: str | None, source: str
+) -> pd.DataFrame:
     missing = [c for c in REQUIRED if c not in agreed.columns]
     if missing:
         raise MergeError(
@@ -217,15 +232,19 @@ def _checked_table(survey: Survey, agreed: pd.DataFrame, coder: str | None, sour
     parts = [rid.rpartition(":") for rid in table["response_id"]]
     table["respondent"] = [p[0] for p in parts]
     table["rid_question"] = [p[2] for p in parts]
-    _check_ids(survey, table, source)
+    table["position"] = pd.Index(ids).get_indexer(table["respondent"])
+    _check_ids(survey, ids, table, source)
     return table.reset_index(drop=True)
 
 
 def _text(values: pd.Series) -> pd.Series:
-    return values.astype(object).where(values.notna(), "").astype(str).str.strip()
+    """Stripped text in a plain object column (iterating Arrow strings is slow)."""
+    text = values.to_numpy(dtype=object, na_value="")
+    return pd.Series([v.strip() if isinstance(v, str) else str(v).strip() for v in text],
+                     index=values.index, dtype=object)
 
 
-def _check_ids(survey: Survey, table: pd.DataFrame, source: str) -> None:
+def _check_ids(survey: Survey, ids: list[str], table: pd.DataFrame, source: str) -> None:
     qids = [q.id for q in survey.questions]
     bad_question = ~table["question"].isin(qids)
     if bad_question.any():
@@ -241,8 +260,7 @@ def _check_ids(survey: Survey, table: pd.DataFrame, source: str) -> None:
             f"{source} row {row['row']}: response_id '{row['response_id']}' does not end in "
             f"':{row['question']}' (its question column); response ids are '<respondent id>:<question id>'"
         )
-    known = pd.Index(survey.ids)
-    unknown = known.get_indexer(table["respondent"]) < 0
+    unknown = table["position"] < 0
     if unknown.any():
         rows = table[unknown]
         first = rows.iloc[0]
@@ -250,7 +268,7 @@ def _check_ids(survey: Survey, table: pd.DataFrame, source: str) -> None:
         raise MergeError(
             f"{source} row {first['row']}: response_id '{first['response_id']}' is not in the survey "
             f"{survey.path.name}: no respondent '{first['respondent']}'"
-            f"{_nearest(first['respondent'], survey.ids)}{more}; fix the id or the survey file"
+            f"{_nearest(first['respondent'], ids)}{more}; fix the id or the survey file"
         )
 
 
