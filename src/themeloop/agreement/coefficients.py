@@ -219,10 +219,11 @@ def bootstrap_binary_alpha(
     keep = n >= 2
     if n_boot <= 0 or keep.sum() < 2:
         return None
-    patterns, freq = np.unique(np.stack([n[keep], k[keep]], axis=1), axis=0, return_counts=True)
+    width = int(n.max()) + 1
+    keys, freq = np.unique(n[keep].astype(np.int64) * width + k[keep], return_counts=True)
     draws = rng.multinomial(int(keep.sum()), freq / freq.sum(), size=n_boot)
-    alphas = _alpha_from_patterns(draws.astype(float), patterns[:, 0].astype(float),
-                                  patterns[:, 1].astype(float))
+    alphas = _alpha_from_patterns(draws.astype(float), (keys // width).astype(float),
+                                  (keys % width).astype(float))
     alphas = alphas[np.isfinite(alphas)]
     if len(alphas) == 0:
         return None

@@ -61,15 +61,17 @@ def build_ratings(rows: pd.DataFrame, question: str) -> Ratings:
 
     unit_idx, units = pd.factorize(rows["response_id"], sort=True)
     coder_idx, coders = pd.factorize(rows["coder"], sort=True)
-    codes = np.array(sorted(set(rows["code"]) - {""}), dtype=object)
+    code_idx, code_values = pd.factorize(rows["code"], sort=True)
+    code_values = [str(c) for c in code_values]
+    offset = 1 if code_values and code_values[0] == "" else 0  # "" sorts first: no code
+    codes = code_values[offset:]
     n_coders = max(len(coders), 1)
     keys, judgement = np.unique(unit_idx.astype(np.int64) * n_coders + coder_idx,
                                 return_inverse=True)
     judgement = judgement.ravel()
     presence = np.zeros((len(keys), len(codes)), dtype=bool)
-    has_code = (rows["code"] != "").to_numpy()
-    code_idx = np.searchsorted(codes, rows["code"].to_numpy()[has_code]) if len(codes) else []
-    presence[judgement[has_code], code_idx] = True
+    has_code = code_idx >= offset
+    presence[judgement[has_code], code_idx[has_code] - offset] = True
     return Ratings(
         question=question,
         units=np.asarray(units, dtype=object),
