@@ -121,6 +121,9 @@ def test_suppression_hides_small_cells_and_their_complement():
     assert out["d: n"] == 20 and out["all: n"] == 35
     assert "min_expected" not in out.index
     assert suppress(internal, ["a", "b", "d"], 0).iloc[0]["a: n"] == 3
+    base = internal.assign(code="(base)")
+    out = suppress(base, ["a", "b", "d"], 5).iloc[0]
+    assert (out["a: n"], out["b: n"], out["d: n"]) == ("<5", 12, 20)  # bases: primary only
     assert suppress(internal, ["a", "b", "d"], 50).iloc[0]["all: n"] == "<50"
 
 

@@ -8,9 +8,10 @@ independence (see :mod:`themeloop.merge.significance`), named per code.
 
 Statistical disclosure control: in the *published* table every count below
 ``suppress_below`` (zero included) is shown as ``<N`` and its percentage is
-blanked; when a row then has exactly one suppressed group, the next smallest
-group is suppressed too so the hidden count cannot be recovered from the
-total. ``suppress_below=0`` turns suppression off. The published table
+blanked; when a code's row then has exactly one suppressed group, the next
+smallest group is suppressed too so the hidden count cannot be recovered from
+the total. What this does not cover: a shown count close to its base reveals
+that few respondents did *not* mention the code (e.g. 6 of 7). ``suppress_below=0`` turns suppression off. The published table
 leaves out the test statistic and the smallest expected count. The raw counts exist only
 in :attr:`CrosstabResult.internal`.
 """
@@ -133,7 +134,9 @@ def suppress(internal: pd.DataFrame, groups: list[str], threshold: int) -> pd.Da
         counts = {g: int(row[f"{g}: n"]) for g in groups}
         hidden = {g for g, n in counts.items() if n < threshold}
         total_hidden = int(row[f"{ALL}: n"]) < threshold
-        if len(hidden) == 1 and not total_hidden and len(counts) > 1:
+        # Group bases are implied by any shown count and its %, so hiding a second
+        # base protects nothing; the base row gets primary suppression only.
+        if len(hidden) == 1 and not total_hidden and len(counts) > 1 and row["code"] != BASE:
             shown = sorted((n, g) for g, n in counts.items() if g not in hidden)
             hidden.add(shown[0][1])
         for g in hidden:
