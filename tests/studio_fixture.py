@@ -13,6 +13,10 @@ Fixtures
 ``studio_project`` (function)
     A themeloop project folder (the sample survey and codebook) whose local
     server is ``studio_server``: ``themeloop push`` etc. run against it.
+``shared_studio_server`` (module) and ``shared_studio_project`` (function)
+    One server per test module, and a fresh project folder per test that talks
+    to it (its own ``projects.json``, so its own Label Studio projects). For
+    tests that do not stop the server; a start costs 3 s idle, 20 s+ under load.
 
 Tests needing them are skipped when ``.venv-ls`` is missing.
 """
@@ -160,3 +164,27 @@ def write_project(root: Path, port: int, *, extra_studio: str = "") -> Path:
 def studio_project(studio_server, tmp_path) -> Path:
     """The project folder; its ``.themeloop/studio`` is ``studio_server``'s data dir."""
     return write_project(tmp_path / "project", studio_server.port)
+
+
+@pytest.fixture(scope="module")
+def shared_studio_server(ls_template, tmp_path_factory) -> StudioServer:
+    """One server for a whole test module (saves a start per test); tests must not stop it."""
+    from themeloop.studio.server import StudioPaths, stop_server
+
+    data_dir = tmp_path_factory.mktemp("shared-studio") / "studio"
+    server = start_copy(ls_template, data_dir)
+    try:
+        yield server
+    finally:
+        stop_server(StudioPaths(data_dir))
+
+
+@pytest.fixture
+def shared_studio_project(shared_studio_server, tmp_path) -> Path:
+    """A fresh project folder (own ``projects.json``) using ``shared_studio_server``."""
+    root = write_project(tmp_path / "project", shared_studio_server.port)
+    state = root / ".themeloop" / "studio"
+    state.mkdir(parents=True)
+    for name in ("admin.token", "server.json"):
+        shutil.copy2(shared_studio_server.data_dir / name, state / name)
+    return root

@@ -75,15 +75,6 @@ def test_up_status_token_users_down(project_root, monkeypatch):
         "new.coder@example.org"
     assert _login(url, "new.coder@example.org", "wrong password") == ""
 
-    generated = runner.invoke(app, ["studio", "users", "add", "amira.khan@example.org",
-                                    "-p", str(project_root)])
-    assert generated.exit_code == 0, generated.output
-    secret = paths.passwords / "amira.khan@example.org"
-    assert stat.S_IMODE(secret.stat().st_mode) == 0o600
-    assert secret.read_text().strip() not in generated.output
-    assert _login(url, "amira.khan@example.org", secret.read_text().strip()) == \
-        "amira.khan@example.org"
-
     bad = runner.invoke(app, ["studio", "users", "add", "not-an-email", "-p", str(project_root)])
     assert bad.exit_code == 2
     assert bad.output.strip() == ("Error: 'not-an-email' is not an e-mail address; "
@@ -97,3 +88,22 @@ def test_up_status_token_users_down(project_root, monkeypatch):
         httpx.get(f"{url}/health", timeout=2)
     assert runner.invoke(app, ["studio", "down", "-p", str(project_root)]).output.strip() == \
         "Label Studio was not running"
+
+
+def test_users_add_generates_a_private_password(project_root, monkeypatch):
+    """The generated-password path, with the (slow, tested above) reset_password stubbed."""
+    from themeloop.studio import users
+
+    set_to = {}
+    monkeypatch.setattr(users, "_set_password",
+                        lambda paths, email, password, exe: set_to.update({email: password}))
+    assert runner.invoke(app, ["studio", "up", "-p", str(project_root)]).exit_code == 0
+    result = runner.invoke(app, ["studio", "users", "add", "amira.khan@example.org",
+                                 "-p", str(project_root)])
+    assert result.exit_code == 0, result.output
+    secret = StudioPaths(project_root / ".themeloop" / "studio").passwords / \
+        "amira.khan@example.org"
+    assert stat.S_IMODE(secret.stat().st_mode) == 0o600
+    assert secret.read_text().strip() == set_to["amira.khan@example.org"]
+    assert set_to["amira.khan@example.org"] not in result.output
+    assert result.output.startswith("coder amira.khan@example.org updated; ")

@@ -33,6 +33,18 @@ pytest_plugins = ["studio_fixture"]
 
 pytestmark = pytest.mark.studio
 
+
+@pytest.fixture
+def server(shared_studio_server):
+    """The module's Label Studio (one start for all tests that do not stop it)."""
+    return shared_studio_server
+
+
+@pytest.fixture
+def root(shared_studio_project):
+    """A fresh project folder, with its own projects, on the module's server."""
+    return shared_studio_project
+
 SAMPLE_TABLE = REPO / "annotations" / "innovation-survey" / "coding_table.csv"
 ADMIN = "admin@themeloop.local"
 COMPARED = ["response_id", "question", "coder", "code", "memo", "status", "unclear", "lead_time"]
@@ -106,8 +118,8 @@ def _norm(table: pd.DataFrame) -> list[tuple]:
     return sorted(map(tuple, table.itertuples(index=False)))
 
 
-def test_two_coder_round_trip_and_nothing_new(studio_server, studio_project):
-    project, _, expected = _coded_project(studio_project, studio_server)
+def test_two_coder_round_trip_and_nothing_new(server, root):
+    project, _, expected = _coded_project(root, server)
     # push sees every answer already there: nothing imported, annotations untouched
     result = push(project, question="barriers", predictions=False)
     assert (result.questions[0].stats.imported, result.questions[0].stats.existing) == \
@@ -117,7 +129,7 @@ def test_two_coder_round_trip_and_nothing_new(studio_server, studio_project):
     table = pd.read_csv(first.table_path, dtype=str, keep_default_na=False)
     assert _norm(table) == _norm(expected)
     assert set(table["source"]) == {"human"} and set(table["codebook_version"]) == {"1.0"}
-    assert set(table["coder"]) == {*studio_server.coders, ADMIN}
+    assert set(table["coder"]) == {*server.coders, ADMIN}
     assert (table["in_codebook"] == "True").all()
     [raw] = first.raw
     assert raw.parent == project.annotations_dir / "raw"
@@ -125,20 +137,20 @@ def test_two_coder_round_trip_and_nothing_new(studio_server, studio_project):
     assert json.loads(raw.read_bytes())[0]["annotations"][0]["completed_by"]["email"]
 
     before = first.table_path.stat().st_mtime_ns
-    cli = runner.invoke(app, ["pull", "-p", str(studio_project)])
+    cli = runner.invoke(app, ["pull", "-p", str(root)])
     assert cli.exit_code == 0, cli.output
     assert cli.output.startswith("nothing new")
     assert list((project.annotations_dir / "raw").iterdir()) == [raw]
     assert first.table_path.stat().st_mtime_ns == before
 
 
-def test_unknown_codes_are_flagged_not_dropped(studio_server, studio_project):
-    project, client, _ = _coded_project(studio_project, studio_server)
+def test_unknown_codes_are_flagged_not_dropped(server, root):
+    project, client, _ = _coded_project(root, server)
     pid = Registry.load(StudioPaths.for_project(project).projects).entry(
-        studio_server.url, "barriers")["id"]
+        server.url, "barriers")["id"]
     index, _ = list_task_index(client, pid)
     client.annotations.create(index["ORG03:barriers"].id, result=choices_result(["not_a_code"]),
-                              completed_by=studio_server.coders["ben.osei@example.org"])
+                              completed_by=server.coders["ben.osei@example.org"])
     with pytest.warns(UserWarning, match="not_a_code"):
         result = pull(project)
     assert result.unknown_codes == {"barriers": ["not_a_code"]}
@@ -154,8 +166,8 @@ def _write_themes(project, run_id: str, rids: list[str]) -> None:
                   "score": 0.5}).to_csv(project.out_dir / "assignments.csv", index=False)
 
 
-def test_repush_is_idempotent_and_refreshes_only_unannotated(studio_server, studio_project):
-    project = find_project(studio_project)
+def test_repush_is_idempotent_and_refreshes_only_unannotated(server, root):
+    project = find_project(root)
     rids = [t["data"]["response_id"]
             for t in build_tasks(load_project_survey(project), "barriers")]
     _write_themes(project, "run-1", rids)
@@ -165,15 +177,15 @@ def test_repush_is_idempotent_and_refreshes_only_unannotated(studio_server, stud
     assert (again.stats.imported, again.stats.existing, again.stats.predictions_refreshed) == \
         (0, len(rids), 0)
 
-    client = studio_server.client()
+    client = server.client()
     index, _ = list_task_index(client, first.project_id)
     client.annotations.create(index[rids[0]].id, result=choices_result(["funding"]),
-                              completed_by=studio_server.coders["amira.khan@example.org"])
-    survey = pd.read_csv(studio_project / "survey.csv", dtype=str, keep_default_na=False)
+                              completed_by=server.coders["amira.khan@example.org"])
+    survey = pd.read_csv(root / "survey.csv", dtype=str, keep_default_na=False)
     added = pd.concat([survey.iloc[[0]], survey.iloc[[0]]], ignore_index=True)
     added["org_id"] = ["ORG98", "ORG99"]
     added["barriers_text"] = ["Money is short and grants are brief.", "N/A"]
-    pd.concat([survey, added]).to_csv(studio_project / "survey.csv", index=False)
+    pd.concat([survey, added]).to_csv(root / "survey.csv", index=False)
     _write_themes(project, "run-2", rids + ["ORG98:barriers"])
     third = push(project, question="barriers").questions[0]
     assert third.stats.imported == 1  # ORG99's "N/A" is not substantive
@@ -202,21 +214,21 @@ KILL_SCRIPT = textwrap.dedent("""\
     """)
 
 
-def test_kill_9_during_push_then_repush_gives_one_task_per_answer(studio_server, studio_project):
-    proc = subprocess.Popen([sys.executable, "-c", KILL_SCRIPT, str(studio_project)],
+def test_kill_9_during_push_then_repush_gives_one_task_per_answer(server, root):
+    proc = subprocess.Popen([sys.executable, "-c", KILL_SCRIPT, str(root)],
                             stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout.readline().split() == ["batch", "5"]
     finally:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
-    project = find_project(studio_project)
+    project = find_project(root)
     pid = Registry.load(StudioPaths.for_project(project).projects).entry(
-        studio_server.url, "barriers")["id"]
-    client = studio_server.client()
+        server.url, "barriers")["id"]
+    client = server.client()
     assert len(list_task_index(client, pid)[0]) == 5
     result = runner.invoke(app, ["push", "-q", "barriers", "--no-predictions", "--batch-size", "7",
-                                 "-p", str(studio_project)])
+                                 "-p", str(root)])
     assert result.exit_code == 0, result.output
     rids = [t["data"]["response_id"] for t in build_tasks(load_project_survey(project), "barriers")]
     index, duplicates = list_task_index(client, pid)
@@ -230,41 +242,43 @@ def _edit_codebook(project, version: str, edit) -> None:
     project.codebook_path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
 
 
-def test_codebook_change_migrates_codings_and_refuses_unmapped_removal(studio_server,
-                                                                      studio_project):
-    project, client, expected = _coded_project(studio_project, studio_server)
+def test_codebook_change_migrates_codings_and_refuses_unmapped_removal(server, root):
+    project, client, expected = _coded_project(root, server)
     push(project, question="barriers", predictions=False)
-    n_funding = int((expected["code"] == "funding").sum())  # submitted codings
-    assert n_funding > 0
+    # rename the least used code: fewer annotations to update, the same path
+    counts = expected[expected["code"] != ""]["code"].value_counts()
+    renamed = {counts.index[-1]: "renamed_code"}
+    n_moved = int(counts[list(renamed)].sum())
 
     def rename(codes):
         for code in codes:
-            if code["id"] == "funding":
-                code["id"], code["replaces"] = "money", ["funding"]
+            if code["id"] in renamed:
+                code["id"], code["replaces"] = renamed[code["id"]], [code["id"]]
 
     _edit_codebook(project, "1.1", rename)
     result = push(project, question="barriers", predictions=False).questions[0]
-    assert result.config.updated and result.config.removed == ["funding"]
-    # the admin's cancelled annotation had ticked funding too: it is migrated, not pulled
-    assert len(result.config.migrated) == n_funding + 1
+    assert result.config.updated and result.config.removed == sorted(renamed)
+    assert len(result.config.migrated) == n_moved
     table = pd.read_csv(pull(project).table_path, dtype=str, keep_default_na=False)
-    assert "funding" not in set(table["code"])
-    assert int((table["code"] == "money").sum()) == n_funding
+    assert not set(renamed) & set(table["code"])
+    for old, new in renamed.items():
+        assert int((table["code"] == new).sum()) == counts[old]
+    assert set(table["codebook_version"]) == {"1.1"}
     ledger = project.annotations_dir / "ledger.jsonl"
     if ledger.exists():
         actions = [json.loads(line)["action"] for line in ledger.read_text().splitlines()]
-        assert actions.count("migrated") == n_funding + 1
+        assert actions.count("migrated") == n_moved
 
+    # removing a code in use without saying where its codings go is refused
     _edit_codebook(project, "1.2", lambda codes: codes.remove(
-        next(c for c in codes if c["id"] == "money")))
-    cli = runner.invoke(app, ["push", "-q", "barriers", "-p", str(studio_project)])
+        next(c for c in codes if c["id"] == "funding")))
+    cli = runner.invoke(app, ["push", "-q", "barriers", "-p", str(root)])
     assert cli.exit_code == 2
     line = cli.output.strip()
     assert line.startswith("Error: codebook 1.2 and the Label Studio project for question "
                            "'barriers' are out of step: ") and "\n" not in line
-    assert "money" in line
-    pid = result.project_id
-    assert 'value="money"' in client.projects.get(pid).label_config
+    assert "it removes code(s) that coders used: funding (" in line
+    assert 'value="funding"' in client.projects.get(result.project_id).label_config
 
 
 def test_deleted_project_wrong_token_unreachable(studio_server, studio_project, monkeypatch):

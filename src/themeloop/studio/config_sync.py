@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from themeloop.errors import StudioError
+from themeloop.studio.sync import export_snapshot
 
 
 @dataclass
@@ -71,14 +72,47 @@ def sync_label_config(client, ls_project, qid: str, new_config: str, *, old_code
     change.added = sorted(new_ids - old_ids)
     change.removed = sorted(old_ids - new_ids)
     mapping = code_mapping(old_codebook, new_codebook, qid, old_ids)
-    moves = {old: new for old, new in mapping.items() if old in change.removed and new}
-    if moves:
-        change.migrated = _migrate_annotations(client, ls_project.id, qid, moves)
+    if change.removed:
+        # validate_label_config alone misses codes that came in with imported annotations
+        tasks = json.loads(export_snapshot(client, ls_project.id))
+        _refuse_lost_codes(tasks, qid, [c for c in change.removed if not mapping.get(c)],
+                           new_codebook.version)
+        moves = {old: mapping[old] for old in change.removed if mapping.get(old)}
+        change.migrated = _migrate_annotations(client, tasks, qid, moves)
     _validate(client, ls_project.id, qid, new_config, new_codebook.version)
     client.projects.update(ls_project.id, label_config=new_config,
                            maximum_annotations=maximum_annotations)
     change.updated = True
     return change
+
+
+def _out_of_step(version: str, qid: str, reason: str) -> StudioError:
+    return StudioError(
+        f"codebook {version} and the Label Studio project for question '{qid}' are out of "
+        f"step: {reason}; name the removed code in 'replaces' of the code that takes its "
+        "codings (see 'themeloop codebook diff'), or keep the code"
+    )
+
+
+def _refuse_lost_codes(tasks: list[dict], qid: str, lost: list[str], version: str) -> None:
+    """Refuse to drop codes that annotations use and the codebook maps nowhere."""
+    from collections import Counter
+
+    from themeloop.codebook import CODES_NAME
+
+    if not lost:
+        return
+    used: Counter[str] = Counter()
+    for task in tasks:
+        for ann in task.get("annotations") or []:
+            for item in ann.get("result") or []:
+                if item.get("from_name") == CODES_NAME:
+                    used.update(c for c in (item.get("value") or {}).get("choices") or []
+                                if c in lost)
+    if used:
+        listed = ", ".join(f"{code} ({n} annotation{'s' if n != 1 else ''})"
+                           for code, n in sorted(used.items()))
+        raise _out_of_step(version, qid, f"it removes code(s) that coders used: {listed}")
 
 
 def _validate(client, project_id: int, qid: str, config: str, version: str) -> None:
@@ -89,12 +123,7 @@ def _validate(client, project_id: int, qid: str, config: str, version: str) -> N
     except ApiError as exc:
         if exc.status_code != 400:
             raise
-        reason = _reason(exc.body)
-        raise StudioError(
-            f"codebook {version} and the Label Studio project for question '{qid}' are out of "
-            f"step: {reason}; name the removed code in 'replaces' of the code that takes its "
-            "codings (see 'themeloop codebook diff'), or keep the code"
-        ) from None
+        raise _out_of_step(version, qid, _reason(exc.body)) from None
 
 
 def _reason(body: Any) -> str:
@@ -110,15 +139,16 @@ def _reason(body: Any) -> str:
     return text[:400]
 
 
-def _migrate_annotations(client, project_id: int, qid: str,
+def _migrate_annotations(client, tasks: list[dict], qid: str,
                          moves: dict[str, str]) -> list[dict[str, Any]]:
     """Rewrite the ``codes`` choices of every annotation that used a moved code."""
     from themeloop.codebook import CODES_NAME
-    from themeloop.studio.sync import export_snapshot
 
-    events = []
+    events: list[dict[str, Any]] = []
+    if not moves:
+        return events
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    for task in json.loads(export_snapshot(client, project_id)):
+    for task in tasks:
         rid = str((task.get("data") or {}).get("response_id", ""))
         for ann in task.get("annotations") or []:
             result, moved = _moved_result(ann.get("result") or [], moves, CODES_NAME)
