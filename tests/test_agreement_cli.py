@@ -95,11 +95,11 @@ def test_kappa_paradox_warning_shows_ac1():
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (("--level", "ordinl"), "Error: level must be one of nominal, ordinal, interval, ratio; got "
-                            "'ordinl' (did you mean 'ordinal'?)\n"),
+    (("--level", "ordinl"), ("Error: level must be one of nominal, ordinal, interval, ratio; "
+                             "got 'ordinl' (did you mean 'ordinal'?)\n")),
     (("--bootstrap", "-1"), "Error: bootstrap must be a whole number >= 0; got -1\n"),
-    (("--question", "q11"), "Error: question 'q11' has no coded units (did you mean 'q1'?); "
-                           "questions in the table: q1\n"),
+    (("--question", "q11"), ("Error: question 'q11' has no coded units (did you mean 'q1'?); "
+                             "questions in the table: q1\n")),
 ])
 def test_cli_errors_are_one_line_exit_2(cli, tmp_path, args, message):
     source = tmp_path / "codes.csv"

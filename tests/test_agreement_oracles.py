@@ -7,7 +7,6 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-
 from tests._coding_fixtures import expected, fleiss_1971, krippendorff_2011, sas_cohen
 
 

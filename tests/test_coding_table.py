@@ -38,16 +38,16 @@ def test_parquet_round_trip(tmp_path):
 
 @pytest.mark.parametrize(("text", "message"), [
     ("response_id,question,coder\nr1,q,a\n",
-     "{path}: missing required column 'code'; a coding table needs response_id, question, "
-     "coder, code"),
+     ("{path}: missing required column 'code'; a coding table needs response_id, question, "
+      "coder, code")),
     ("response_id,question,coders,code\nr1,q,a,x\n",
-     "{path}: missing required column 'coder' (did you mean 'coders'?); a coding table needs "
-     "response_id, question, coder, code"),
+     ("{path}: missing required column 'coder' (did you mean 'coders'?); a coding table needs "
+      "response_id, question, coder, code")),
     ("response_id,question,coder,code\nr1,q,a,x\nr2,q,,x\n",
      "{path}: row 3: column 'coder' is empty; every row needs a coder"),
     ("response_id,question,coder,code,source\nr1,q,a,x,humna\n",
-     "{path}: row 2: column 'source' has 'humna' (did you mean 'human'?); allowed: human, "
-     "model, adjudication or empty"),
+     ("{path}: row 2: column 'source' has 'humna' (did you mean 'human'?); allowed: human, "
+      "model, adjudication or empty")),
     ("response_id,question,coder,code,status\nr1,q,a,x,done\n",
      "{path}: row 2: column 'status' has 'done'; allowed: submitted, skipped, cancelled or empty"),
 ])

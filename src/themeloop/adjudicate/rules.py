@@ -80,7 +80,6 @@ def adjudicate(table: pd.DataFrame, rule: str = "majority", min_coders: int = 1)
     AdjudicationError
         For an unknown rule, an adjudicator who coded nothing, or no human codes at all.
     """
-    import pandas as pd
 
     name, adjudicator = parse_rule(rule)
     if min_coders < 1:

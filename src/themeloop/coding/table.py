@@ -61,7 +61,7 @@ def read_coding_table(path: str | Path) -> pd.DataFrame:
         raise
     except UnicodeDecodeError:
         raise CodingTableError(f"{path}: not UTF-8 text; save the CSV as UTF-8") from None
-    except Exception as exc:  # parser errors differ by engine; report them in one line
+    except (ValueError, OSError) as exc:  # parser errors (pandas, Arrow) are ValueErrors
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise CodingTableError(f"{path}: cannot be read as a coding table: {first}") from None
     return validate_coding_table(frame, source=str(path), header_rows=1 if suffix != ".parquet" else 0)
