@@ -69,6 +69,10 @@ def question_notes(block: dict[str, Any], extra: dict[str, Any], level: str,
     if block["n_units"] < min_units:
         warnings.insert(0, f"only {block['n_units']} units were coded by two or more coders "
                            f"(< {min_units}); treat every coefficient as a rough guide")
+    complete = extra.get("fleiss_units_per_code")
+    if complete is not None and complete < block["n_units"] and block["per_code"]:
+        warnings.append(f"per-code Fleiss' kappa uses the {complete} units coded by every coder; "
+                        "alpha and AC1 use all units coded by two or more")
     alpha_key = f"krippendorff_alpha_{level}"
     reading = {"krippendorff_alpha_masi": read_alpha(overall["krippendorff_alpha_masi"]),
                "mean_krippendorff_alpha": read_alpha(overall["mean_krippendorff_alpha"])}
