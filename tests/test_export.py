@@ -209,3 +209,30 @@ def test_stata_label_limit(tmp_path, fmt):
     assert len(label.encode()) > 80
     want = label.rstrip()[:80].rstrip() if fmt == "dta" else label.rstrip()
     assert fitted_label(label, fmt) == want
+
+
+def test_exports_are_byte_identical_on_rerun(tmp_path):
+    import time
+
+    from themeloop._io import sha256_file
+
+    rows = {"id": ["1", "2"], "why text": ["money", "N/A"], "how_text": ["online", "x y"],
+            "group": ["a", "b"]}
+    dataset = _dataset(tmp_path, rows, [("1:why", "why", "cost")])
+    first = {k: sha256_file(p) for k, p in export_all(dataset, tmp_path / "a").items()}
+    time.sleep(1.1)  # the clock moves on: SAV stores seconds, XLSX zip entries two-second steps
+    time.sleep(1.0)
+    second = {k: sha256_file(p) for k, p in export_all(dataset, tmp_path / "b").items()}
+    assert first == second
+
+
+def test_spss_and_stata_headers_carry_no_clock(tmp_path):
+    import zipfile
+
+    rows = {"id": ["1"], "why text": ["money"], "how_text": ["online"], "group": ["a"]}
+    paths = export_all(_dataset(tmp_path, rows, []), tmp_path / "out", ["sav", "dta", "xlsx"])
+    assert paths["sav"].read_bytes()[92:109] == b"01 Jan 0000:00:00"
+    assert b"<timestamp>\x1101 Jan 2000 00:00</timestamp>" in paths["dta"].read_bytes()[:512]
+    with zipfile.ZipFile(paths["xlsx"]) as book:
+        assert {i.date_time for i in book.infolist()} == {(2000, 1, 1, 0, 0, 0)}
+        assert b"2000-01-01T00:00:00Z" in book.read("docProps/core.xml")

@@ -18,8 +18,17 @@ from themeloop.merge.inputs import load_project_codebook, read_agreed_table
 from themeloop.merge.safe_cells import neutralise, unneutralise
 
 __all__ = [
-    "CodeColumn", "FORMATS", "MergedDataset", "build_merged", "export_all", "load_project_codebook",
-    "merge", "neutralise", "read_agreed_table", "stat_rename_map", "unneutralise",
+    "FORMATS",
+    "CodeColumn",
+    "MergedDataset",
+    "build_merged",
+    "export_all",
+    "load_project_codebook",
+    "merge",
+    "neutralise",
+    "read_agreed_table",
+    "stat_rename_map",
+    "unneutralise",
 ]
 
 

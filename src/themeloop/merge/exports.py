@@ -31,6 +31,7 @@ from themeloop.errors import MergeError
 from themeloop.merge.core import MergedDataset
 from themeloop.merge.names import stat_names
 from themeloop.merge.safe_cells import neutralise
+from themeloop.merge.stable import stable_dta, stable_sav
 from themeloop.merge.xlsx import write_sheets
 
 FORMATS = ("csv", "xlsx", "sav", "dta", "parquet")
@@ -171,8 +172,9 @@ def _write_stat(dataset: MergedDataset, path: str | Path, fmt: str) -> Path:
     def writer(tmp: Path) -> None:
         try:
             write(frame, str(tmp), column_labels=column_labels, variable_value_labels=value_labels)
-        except Exception as exc:  # pyreadstat's messages say which limit was hit
+        except (pyreadstat.PyreadstatError, pyreadstat.ReadstatError) as exc:  # names the limit hit
             raise MergeError(f"{path}: cannot write {fmt.upper()}: {exc}") from None
+        (stable_sav if fmt == "sav" else stable_dta)(tmp)
 
     return write_with(path, writer)
 

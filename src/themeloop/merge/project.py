@@ -55,12 +55,17 @@ def load_merged(
     from themeloop.survey import load_project_survey
 
     path = Path(codes) if codes else default_codes_path(project)
-    allow = project.config.merge.allow_unknown_codes if allow_unknown_codes is None else allow_unknown_codes
+    allow = _allow(project, allow_unknown_codes)
     survey = load_project_survey(project)
     table = read_agreed_table(path)
     codebook = load_project_codebook(project.codebook_path)
     dataset = build_merged(survey, table, codebook, allow, coder=coder, source=path.name)
     return dataset, path
+
+
+def _allow(project: Project, flag: bool | None) -> bool:
+    """``--allow-unknown-codes`` when given, else ``[merge] allow_unknown_codes``."""
+    return project.config.merge.allow_unknown_codes if flag is None else flag
 
 
 def _inputs(project: Project, codes: Path) -> dict[str, Path]:
@@ -94,7 +99,7 @@ def merge_project(
         out_dir / "merge_report.json", json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     manifest = build_manifest(
         "merge", inputs=_inputs(project, codes_path), outputs=outputs.values(),
-        config={"allow_unknown_codes": allow_unknown_codes, "coder": coder,
+        config={"allow_unknown_codes": _allow(project, allow_unknown_codes), "coder": coder,
                 "formats": [f for f in outputs if f != "report"]},
         codebook_version=dataset.codebook_version, relative_to=project.root,
     )

@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from themeloop._io import write_with
+from themeloop.merge.stable import stable_xlsx
 
 
 def _plain(value: Any) -> Any:
@@ -44,7 +45,7 @@ def write_sheets(path: str | Path, sheets: Mapping[str, pd.DataFrame]) -> Path:
         for title, frame in sheets.items():
             sheet = book.create_sheet(title)
 
-            def cell(value: Any) -> Any:
+            def cell(value: Any, sheet: Any = sheet) -> Any:
                 value = _plain(value)
                 if not isinstance(value, str):
                     return value
@@ -57,5 +58,6 @@ def write_sheets(path: str | Path, sheets: Mapping[str, pd.DataFrame]) -> Path:
             for row in frame.itertuples(index=False, name=None):
                 sheet.append([cell(v) for v in row])
         book.save(tmp)
+        stable_xlsx(tmp)
 
     return write_with(path, writer)
