@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -33,48 +32,30 @@ def agreement(
     project: Path = PROJECT_OPTION,
 ) -> None:
     """Agreement per question and code: kappas, Krippendorff's alpha, AC1, with readings."""
-    from themeloop.agreement import agreement_report, model_vs_human
+    from themeloop.agreement.project import agreement_settings, run_agreement
     from themeloop.coding import read_coding_table
-
-    proj = load_project(project) if codes is None or project is not None else None
-    settings = _settings(proj, level, bootstrap, seed)
-    table_path = codes if codes is not None else proj.annotations_dir / "coding_table.csv"
-    table = _read_table(read_coding_table, table_path, from_project=codes is None)
-    if assignments is not None:
-        table = _with_assignments(table, assignments)
-    report = agreement_report(table, question=question, **settings)
-    if json_out is None and codes is None:
-        json_out = proj.out_dir / "agreement.json"
-    model = None
-    if "source" in table.columns and (table["source"] == "model").any():
-        model = model_vs_human(table, level=settings["level"], bootstrap=settings["bootstrap"],
-                               seed=settings["seed"], question=question)
-    written = _write_outputs(report, model, json_out, csv_out)
-    if disagreements_out is not None:
-        written.append(_write_disagreements(table, proj, disagreements_out))
-    if written and json_out is not None:
-        written.append(_manifest(json_out, table_path, written, settings, proj))
-    _print(report, model, written)
-
-
-def _settings(proj: Any, level: str | None, bootstrap: int | None,
-              seed: int | None) -> dict[str, Any]:
-    cfg = proj.config.agreement if proj is not None else None
-    return {
-        "level": level or (cfg.level if cfg else "nominal"),
-        "bootstrap": bootstrap if bootstrap is not None else (cfg.bootstrap if cfg else 1000),
-        "seed": seed if seed is not None else (proj.config.seed if proj else 42),
-        "min_units": cfg.min_units if cfg else 30,
-        "min_prevalence": cfg.min_prevalence if cfg else 0.05,
-    }
-
-
-def _read_table(reader: Any, path: Path, from_project: bool) -> Any:
     from themeloop.errors import CodingTableError
 
-    if from_project and not path.is_file():
-        raise CodingTableError(f"{path}: no coding table yet; run 'themeloop pull' or pass CODES")
-    return reader(path)
+    proj = load_project(project) if codes is None or project is not None else None
+    table_path = codes if codes is not None else proj.annotations_dir / "coding_table.csv"
+    if codes is None and not table_path.is_file():
+        raise CodingTableError(f"{table_path}: no coding table yet; run 'themeloop pull' or pass CODES")
+    table = read_coding_table(table_path)
+    if assignments is not None:
+        table = _with_assignments(table, assignments)
+    if json_out is None and codes is None:
+        json_out = proj.out_dir / "agreement.json"
+    responses = None
+    if disagreements_out is not None and proj is not None:
+        from themeloop.survey import load_project_survey
+
+        responses = load_project_survey(proj).responses()
+    run = run_agreement(
+        table, table_path=table_path, settings=agreement_settings(proj, level, bootstrap, seed),
+        json_out=json_out, csv_out=csv_out, disagreements_out=disagreements_out,
+        responses=responses, question=question, root=proj.root if proj is not None else None,
+    )
+    _print(run.report, run.model, run.paths)
 
 
 def _with_assignments(table: Any, path: Path) -> Any:
@@ -87,57 +68,6 @@ def _with_assignments(table: Any, path: Path) -> Any:
         raise CodingTableError(f"{path}: no such assignments file")
     model = assignments_to_coding(pd.read_csv(path, dtype={"theme_id": str}, keep_default_na=False))
     return validate_coding_table(pd.concat([table, model], ignore_index=True))
-
-
-def _dump(data: dict[str, Any]) -> str:
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-
-
-def _sibling(path: Path, suffix: str) -> Path:
-    return path.with_name(f"{path.stem}_{suffix}.json")
-
-
-def _write_outputs(report: Any, model: dict | None, json_out: Path | None,
-                   csv_out: Path | None) -> list[Path]:
-    from themeloop._io import write_text_atomic, write_with
-    from themeloop.agreement.export import flat_table
-
-    written: list[Path] = []
-    if json_out is not None:
-        written.append(write_text_atomic(json_out, _dump(report.result)))
-        written.append(write_text_atomic(_sibling(json_out, "notes"), _dump(report.notes)))
-        if model is not None:
-            written.append(write_text_atomic(_sibling(json_out, "model"), _dump(model)))
-    if csv_out is not None:
-        frame = flat_table(report.result, report.notes)
-        written.append(write_with(csv_out, lambda p: frame.to_csv(p, index=False)))
-    return written
-
-
-def _write_disagreements(table: Any, proj: Any, path: Path) -> Path:
-    from themeloop._io import write_with
-    from themeloop.agreement import disagreements
-
-    responses = None
-    if proj is not None:
-        from themeloop.survey import load_project_survey
-
-        responses = load_project_survey(proj).responses()
-    frame = disagreements(table, responses)
-    return write_with(path, lambda p: frame.to_csv(p, index=False))
-
-
-def _manifest(json_out: Path, table_path: Path, outputs: list[Path], settings: dict,
-              proj: Any) -> Path:
-    from themeloop.audit.manifest import build_manifest, write_manifest
-
-    manifest = build_manifest(
-        "agreement", inputs={"coding_table": table_path}, outputs=outputs,
-        config={k: settings[k] for k in ("level", "bootstrap", "min_units", "min_prevalence")},
-        seeds={"bootstrap": settings["seed"]},
-        relative_to=proj.root if proj is not None else json_out.parent,
-    )
-    return write_manifest(json_out.with_name(f"{json_out.stem}.manifest.json"), manifest)
 
 
 def _fmt(value: Any) -> str:
