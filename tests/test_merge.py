@@ -253,11 +253,11 @@ def test_cli_merge_writes_every_export_and_a_manifest(cli, project_copy):
     report = json.loads(result.stdout)
     assert report["rows"] == 41
     out = project_copy / "out"
-    for name in ["merged.csv", "merged.xlsx", "merged.sav", "merged.dta", "merged.parquet",
+    for name in ["coded.csv", "coded.xlsx", "coded.sav", "coded.dta", "coded.parquet",
                  "merge_report.json", "merge.manifest.json"]:
         assert (out / name).is_file(), name
     manifest = json.loads((out / "merge.manifest.json").read_text())
-    assert set(manifest["outputs"]) >= {"out/merged.csv", "out/merged.sav"}
+    assert set(manifest["outputs"]) >= {"out/coded.csv", "out/coded.sav"}
     assert manifest["inputs"]["codes"]["path"] == "out/agreed.csv"
 
 
@@ -284,7 +284,7 @@ def test_cli_merge_unknown_code_exit_2(cli, project_copy):
         "pass --allow-unknown-codes\n"
     )
     assert cli("merge", "-p", project_copy, "--allow-unknown-codes", "--format", "csv").exit_code == 0
-    merged = pd.read_csv(project_copy / "out" / "merged.csv", dtype=str, keep_default_na=False)
+    merged = pd.read_csv(project_copy / "out" / "coded.csv", dtype=str, keep_default_na=False)
     assert merged["barriers__fundng"].tolist()[0] == "1"
 
 

@@ -224,7 +224,7 @@ WRITERS = {"csv": write_csv, "xlsx": write_xlsx, "sav": write_sav, "dta": write_
 
 def export_all(
     dataset: MergedDataset, out_dir: str | Path, formats: Iterable[str] = FORMATS,
-    stem: str = "merged",
+    stem: str = "coded",
 ) -> dict[str, Path]:
     """Write ``<stem>.<fmt>`` for each format into ``out_dir``; return format -> path."""
     formats = list(formats)
