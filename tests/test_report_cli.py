@@ -73,3 +73,16 @@ def test_same_bytes_under_different_hash_seeds(tmp_path):
         assert run.returncode == 0, run.stderr
         pages.append((out / "report.html").read_bytes())
     assert pages[0] == pages[1]
+
+
+def test_a_manifest_that_hashes_the_report_is_not_an_input(cli, tmp_path):
+    """themeloop run's manifest.json lists report.html: reading it back would never converge."""
+    root = make_project(tmp_path / "proj")
+    assert cli("report", "--project", root).exit_code == 0
+    page = root / "out" / "report.html"
+    first = page.read_bytes()
+    run_manifest = {"command": "run", "manifest_id": "feedfacecafebeef",
+                    "outputs": {"out/report.html": "0" * 64}}
+    (root / "out" / "manifest.json").write_text(json.dumps(run_manifest), encoding="utf-8")
+    assert cli("report", "--project", root).exit_code == 0
+    assert page.read_bytes() == first

@@ -153,10 +153,21 @@ def load_inputs(project: Any, out_dir: str | Path | None = None) -> ReportInputs
         found["ledger"] = ledger
     for path in _manifests(outs):
         manifest = _json(path)
-        if manifest and path.name.removesuffix(".json") not in found:
+        if manifest and path.name.removesuffix(".json") not in found \
+                and not _covers_report(manifest):
             inputs.manifests.append(manifest)
             found[path.name.removesuffix(".json")] = path
     return inputs
+
+
+def _covers_report(manifest: dict) -> bool:
+    """True for a manifest that hashes a report (``themeloop run``'s ``manifest.json``).
+
+    Showing its id would make each report depend on the previous one, so reruns
+    would never give the same bytes.
+    """
+    outputs = manifest.get("outputs") or {}
+    return any(Path(str(name)).name == REPORT_NAME for name in outputs)
 
 
 def _manifests(folders: list[Path]) -> list[Path]:
