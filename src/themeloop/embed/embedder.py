@@ -114,11 +114,13 @@ class Embedder:
         return _normalise(out)
 
     def _encode_missing(self, texts: list[str], progress: Progress) -> np.ndarray:
+        # Longest first, so each call pads its batch to similar lengths.
+        order = sorted(range(len(texts)), key=lambda i: (-len(texts[i]), i))
         total = len(texts)
         progress("embedding", 0, total)
         parts = []
         for start in range(0, total, self.batch_size):
-            batch = texts[start:start + self.batch_size]
+            batch = [texts[i] for i in order[start:start + self.batch_size]]
             part = np.asarray(self.model_.encode(batch), dtype=np.float32)
             if part.ndim != 2 or part.shape[0] != len(batch):
                 raise EmbedError(
@@ -129,7 +131,9 @@ class Embedder:
             self.n_encoded_ += len(batch)
             parts.append(_normalise(part))
             progress("embedding", min(start + self.batch_size, total), total)
-        return np.concatenate(parts)
+        out = np.empty((total, parts[0].shape[1]), dtype=np.float32)
+        out[order] = np.concatenate(parts)
+        return out
 
 
 def _normalise(vectors: np.ndarray) -> np.ndarray:

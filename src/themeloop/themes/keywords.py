@@ -7,6 +7,7 @@ reads "funding, budget and grant" rather than "the, to, and".
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from functools import lru_cache
@@ -105,7 +106,7 @@ def ctfidf_keywords(
         # BERTopic's c-TF-IDF needs at least two classes; a constant dummy is harmless.
         docs.append("zzzplaceholder")
         y = np.append(y, max(topics) + 1)
-    model = _bertopic(top_n)
+    model = _bertopic(3 * top_n)
     dummy_embeddings = np.zeros((len(docs), 1), dtype=np.float32)
     fitted, _ = model.fit_transform(docs, embeddings=dummy_embeddings, y=y)
     mapping: dict[int, int] = {}
@@ -113,8 +114,22 @@ def ctfidf_keywords(
         mapping.setdefault(int(ours), int(theirs))
     for topic in topics:
         words = model.get_topic(mapping[topic]) or [] if topic in mapping else []
-        out[topic] = [w for w, score in words if w and score > 0 and w != "zzzplaceholder"]
+        ranked = [w for w, score in words if w and score > 0 and w != "zzzplaceholder"]
+        members = [set(d.split()) for d, t in zip(docs, y) if t == topic]
+        out[topic] = _common_first(ranked, members, top_n)
     return out
+
+
+def _common_first(ranked: list[str], members: list[set[str]], top_n: int) -> list[str]:
+    """Keep c-TF-IDF order but drop words few of the theme's answers use.
+
+    c-TF-IDF alone favours words that occur once in one answer and nowhere
+    else; a label should name what many of the theme's answers say.
+    """
+    need = max(2, math.ceil(0.15 * len(members))) if len(members) >= 4 else 1
+    common = [w for w in ranked if sum(w in m for m in members) >= need]
+    rest = [w for w in ranked if w not in common]
+    return (common + rest)[:top_n]
 
 
 def _bertopic(top_n: int):

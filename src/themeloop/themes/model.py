@@ -41,9 +41,7 @@ class Theme:
     description: str = ""
 
     def to_json(self) -> dict:
-        data = asdict(self)
-        data.pop("description")
-        return data
+        return asdict(self)
 
 
 @dataclass

@@ -1,0 +1,74 @@
+"""themeloop themes: propose themes per question and write a draft codebook."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from themeloop.cli._common import PROJECT_OPTION, console, progress_bar
+
+ORDER = 30
+
+
+def themes(
+    survey_file: Path | None = typer.Argument(
+        None, help="Ad hoc: a survey file to theme without a project (needs --id-column and "
+        "--text-column).", show_default=False,
+    ),
+    project: Path = PROJECT_OPTION,
+    question: list[str] = typer.Option(
+        None, "--question", "-q", help="Only this question id (repeatable; default: all)."
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Output folder (default: the project's out/; ad hoc: '.')."
+    ),
+    seed: int | None = typer.Option(None, "--seed", help="Random seed (default: the project's)."),
+    max_themes: int | None = typer.Option(
+        None, "--max-themes", min=1, help="Most themes per question (default: [themes] max_themes)."
+    ),
+    seeds_file: Path | None = typer.Option(
+        None, "--seeds-file", help="A codebook.yaml whose codes seed deductive themes."
+    ),
+    id_column: str | None = typer.Option(None, "--id-column", help="Ad hoc: respondent id column."),
+    text_column: str | None = typer.Option(
+        None, "--text-column", help="Ad hoc: the free-text column to theme."
+    ),
+    cache_dir: Path | None = typer.Option(
+        None, "--cache-dir", help="Embedding cache folder (default: the project's models/cache)."
+    ),
+) -> None:
+    """Propose themes: themes.json, assignments.csv and a draft codebook.yaml."""
+    from themeloop.themes.run import run_themes
+
+    with progress_bar() as progress:
+        run = run_themes(
+            project, survey_file=survey_file, id_column=id_column, text_column=text_column,
+            out=out, seed=seed, questions=question or None, max_themes=max_themes,
+            seeds_file=seeds_file, cache_dir=cache_dir, progress=progress,
+        )
+    _print(run)
+
+
+def _print(run) -> None:
+    from rich.table import Table
+
+    out = console()
+    result = run.result
+    table = Table("question", "strategy", "answers", "substantive", "themes", "unassigned")
+    for qid, q in result.questions.items():
+        table.add_row(qid, q.strategy, str(q.n_responses), str(q.n_substantive),
+                      str(len(q.themes)), str(q.n_unassigned))
+    out.print(table)
+    for qid, q in result.questions.items():
+        if q.themes:
+            out.print(f"[bold]{qid}[/bold]: " + "; ".join(
+                f"{t.label} ({t.size}{', seeded' if t.seeded else ''})" for t in q.themes
+            ))
+    for note in run.notes:
+        out.print(f"Note: {note}")
+    out.print("Wrote " + ", ".join(str(p) for p in run.paths.values()))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("themes")(themes)
