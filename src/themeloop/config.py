@@ -49,6 +49,8 @@ class ThemesSection(_Section):
     min_theme_size: int | None = None
     max_themes: int = 12
     merge_similarity: float = 0.9
+    min_similarity: float = 0.3
+    seed_threshold: float = 0.5
     model_path: str | None = None
     precision: Literal["auto", "bf16", "fp32"] = "auto"
     seeds: str | None = None
