@@ -123,7 +123,7 @@ def project(tmp_path, sample_dir, repo_root):
 
 
 def test_cli_in_a_project_writes_three_tables_and_a_manifest(cli, project):
-    result = cli("adjudicate", "--project", project)
+    result = cli("adjudicate", "--project", project, "--rule", "majority")
     assert result.exit_code == 0, result.output
     out = project / "out"
     agreed = read_coding_table(out / "agreed.csv")
@@ -140,6 +140,23 @@ def test_cli_in_a_project_writes_three_tables_and_a_manifest(cli, project):
     assert manifest["config"]["rule"] == "majority"
     assert set(manifest["outputs"]) == {"out/agreed.csv", "out/adjudication_decisions.csv",
                                         "out/undecided.csv"}
+
+
+def test_sample_adjudicator_settles_every_disagreement(cli, project):
+    """The sample's lead researcher (source "adjudication") decides where the two coders differ."""
+    result = cli("adjudicate", "--project", project, "--rule", "adjudicator:chloe.reid@example.org")
+    assert result.exit_code == 0, result.output
+    out = project / "out"
+    undecided = pd.read_csv(out / "undecided.csv", keep_default_na=False)
+    assert len(undecided) == 0
+    decisions = pd.read_csv(out / "adjudication_decisions.csv", keep_default_na=False)
+    by_chloe = decisions[decisions["rule"] == "adjudicator:chloe.reid@example.org"]
+    coding = read_coding_table(project / "annotations" / "coding_table.csv")
+    chloe_units = set(coding.loc[coding["source"] == "adjudication", "response_id"])
+    assert set(by_chloe["response_id"]) == chloe_units
+    agreed = read_coding_table(out / "agreed.csv")
+    substantive = {rid for rid in coding.loc[coding["code"] != "", "response_id"]}
+    assert substantive <= set(agreed["response_id"])
 
 
 def test_cli_out_file_and_errors(cli, project, tmp_path):

@@ -76,7 +76,7 @@ def test_project_paths(project):
     assert [q.id for q in cfg.questions] == ["barriers", "practice", "radical"]
     assert cfg.studio.coders == CODERS
     assert cfg.crosstab.by == ["org_type"] and cfg.report.by == "org_type"
-    assert cfg.adjudication.rule == "majority"
+    assert cfg.adjudication.rule == "adjudicator:chloe.reid@example.org"
 
 
 def test_rows_and_ids(survey, frame):
@@ -182,11 +182,12 @@ def test_barriers_ranking(coding, codebook):
 def test_coding_table_format(coding):
     with open(ANNOTATIONS / "coding_table.csv", encoding="utf-8", newline="") as handle:
         assert next(csv.reader(handle)) == CODING_COLUMNS
-    assert {r["coder"] for r in coding} == set(CODERS)
-    assert {r["source"] for r in coding} == {"human"}
+    assert {r["coder"] for r in coding if r["source"] == "human"} == set(CODERS)
+    assert {r["coder"] for r in coding if r["source"] == "adjudication"} == {"chloe.reid@example.org"}
+    assert {r["source"] for r in coding} == {"human", "adjudication"}
     assert {r["codebook_version"] for r in coding} == {"1.0"}
     assert {r["status"] for r in coding} == {"submitted"}
-    stamps = sorted(r["timestamp"] for r in coding)
+    stamps = sorted(r["timestamp"] for r in coding if r["source"] == "human")
     assert stamps[0] >= "2021-02-01" and stamps[-1] < "2021-02-15"
     assert any(r["memo"] for r in coding)
 
@@ -241,7 +242,7 @@ def test_coders_agree_mostly_but_not_always(coding, responses):
     a = {u: set() for u in units}
     b = {u: set() for u in units}
     for row in coding:
-        if row["code"]:
+        if row["code"] and row["source"] == "human":
             (a if row["coder"] == CODERS[0] else b)[row["response_id"]].add(row["code"])
     decisions = sum(len(a[u] | b[u]) for u in units)
     differ = sum(len(a[u] ^ b[u]) for u in units)

@@ -42,6 +42,7 @@ HERE = Path(__file__).resolve().parent
 SURVEY = HERE.parent.parent / "examples" / "innovation-survey" / "survey.csv"
 QUESTIONS = {"barriers": "barriers_text", "practice": "practice_text", "radical": "radical_text"}
 AMIRA, BEN = "amira.khan@example.org", "ben.osei@example.org"
+CHLOE = "chloe.reid@example.org"  # lead researcher: adjudicates where Amira and Ben differ
 CODEBOOK_VERSION = "1.0"
 COLUMNS = [
     "response_id", "question", "coder", "code", "source", "timestamp", "codebook_version",
@@ -266,6 +267,37 @@ def build(rng: random.Random) -> list[dict[str, str]]:
                     "annotation_id": str(annotation_id[(coder, rid)]), "lead_time": f"{lead:.3f}",
                     "status": "submitted", "unclear": str(memo in BORDERLINE.values()),
                 })
+    return rows + adjudication(random.Random(SEED + 1), units, coded)
+
+
+def adjudication(rng: random.Random, units: list[tuple[str, str, str]],
+                 coded: dict[str, dict[str, tuple[list[str], str]]]) -> list[dict[str, str]]:
+    """Chloe's decisions on the answers where Amira and Ben differ (source "adjudication").
+
+    She reads both codings against the codebook: mostly Amira's reading stands, but
+    she accepts an extra code of Ben's in about half the cases, as a lead coder would.
+    """
+    rows = []
+    clock = datetime(2021, 2, 15, 10, 0)
+    for rid, question, _ in units:
+        amira, ben = coded[AMIRA][rid][0], coded[BEN][rid][0]
+        if set(amira) == set(ben):
+            continue
+        extra = [c for c in ben if c not in amira]
+        codes = list(amira)
+        if extra and len(ben) > len(amira) and rng.random() < 0.5:
+            codes += extra[:1]
+            memo = f"accepted {extra[0]}: the answer supports both readings"
+        else:
+            memo = "Amira's reading fits the codebook's include notes"
+        clock += timedelta(minutes=rng.randint(2, 9))
+        for n, code in enumerate(codes[:3]):
+            rows.append({
+                "response_id": rid, "question": question, "coder": CHLOE, "code": code,
+                "source": "adjudication", "timestamp": clock.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "codebook_version": CODEBOOK_VERSION, "memo": memo if n == 0 else "",
+                "annotation_id": "", "lead_time": "", "status": "submitted", "unclear": "False",
+            })
     return rows
 
 

@@ -84,18 +84,22 @@ def adjudicate(table: pd.DataFrame, rule: str = "majority", min_coders: int = 1)
     name, adjudicator = parse_rule(rule)
     if min_coders < 1:
         raise AdjudicationError(f"min_coders must be at least 1; got {min_coders}")
-    rows = judged_rows(validate_coding_table(table))
+    table = validate_coding_table(table)
+    rows = judged_rows(table)
     if rows.empty:
         raise AdjudicationError("the coding table has no human judgements to adjudicate")
     own = rows.iloc[0:0]
     if adjudicator is not None:
-        coders = sorted(rows["coder"].unique())
+        # The adjudicator's rows may be ordinary human codings or, as pulled from an
+        # adjudication project, rows with source "adjudication"; only theirs decide.
+        theirs = judged_rows(table, ("human", "adjudication"))
+        coders = sorted(theirs["coder"].unique())
         if adjudicator not in coders:
             raise AdjudicationError(
                 f"adjudicator '{adjudicator}' coded nothing in this table"
                 f"{did_you_mean(adjudicator, coders)}; coders: {', '.join(coders)}"
             )
-        own = rows[rows["coder"] == adjudicator]
+        own = theirs[theirs["coder"] == adjudicator]
         rows = rows[rows["coder"] != adjudicator]
     decisions = _vote(rows, "unanimous" if name == "adjudicator" else name, min_coders)
     result = _result(decisions, rows, rule)
@@ -143,7 +147,7 @@ def fold_adjudicator_decisions(result: AdjudicationResult,
     """
     import pandas as pd
 
-    table = judged_rows(validate_coding_table(decisions_table))
+    table = judged_rows(validate_coding_table(decisions_table), ("human", "adjudication"))
     if table.empty:
         return result
     keys = ["question", "response_id"]
