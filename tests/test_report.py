@@ -130,6 +130,7 @@ def test_model_versus_human(project):
     assert model.summary[1].model == "0.66" and model.summary[1].gap == "-0.15"
     assert "less well than the coders agree with each other" in model.reading
     assert len(model.chart.marks) == 2 * 3 and len(model.chart.legend) == 2
+    assert model.model_only == ["theme_7"] and "theme_7" not in [r.code for r in model.per_code]
 
 
 def test_only_contested_decisions_are_listed(project):

@@ -183,6 +183,7 @@ def agreement_model() -> dict:
             for stats in pair["per_code"].values():
                 if stats["krippendorff_alpha"] is not None:
                     stats["krippendorff_alpha"] = round(stats["krippendorff_alpha"] - shift, 3)
+            pair["per_code"]["theme_7"] = dict(next(iter(pair["per_code"].values())))
             models.append(pair)
         summary = {"percent_agreement": 0.8, "krippendorff_alpha_masi": 0.66,
                    "mean_krippendorff_alpha": 0.6, "n_pairs": 2}

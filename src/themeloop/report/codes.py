@@ -11,6 +11,7 @@ from themeloop.report.charts import Cell, bar_chart
 from themeloop.report.model import BarChart, CodeRow, Quote, ThemeRow, ThemeSummary
 
 MAX_EXEMPLARS = 3
+MAX_KEYWORDS = 6
 MAX_QUOTE = 300
 MIN_QUOTE = 25  # shorter answers rarely show what a code means
 
@@ -34,11 +35,12 @@ def theme_summary(entry: Mapping[str, Any] | None) -> ThemeSummary | None:
     themes = [
         ThemeRow(
             id=str(t.get("id", "")), label=str(t.get("label", "")),
-            keywords=[str(k) for k in t.get("keywords") or []], size=int(t.get("size") or 0),
+            keywords=[str(k) for k in t.get("keywords") or []][:MAX_KEYWORDS],
+            size=int(t.get("size") or 0),
             share=float(t.get("share") or 0.0), seeded=bool(t.get("seeded")),
             quotes=[Quote(str(q.get("response_id", "")), clip(q.get("text", "")))
                     for q in (t.get("quotes") or [])[:MAX_EXEMPLARS]],
-            description=str(t.get("description") or ""),
+            description=clip(str(t.get("description") or ""), 160),
         )
         for t in entry.get("themes") or []
     ]

@@ -199,6 +199,7 @@ class ModelAgreementSection:
     per_code: list[Comparison]
     chart: IntervalChart | None
     reading: str
+    model_only: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -220,7 +220,10 @@ def model_section(
                        percent(mh.get(k)) if k == "percent_agreement" else number(mh.get(k)),
                        _gap(_float(hh.get(k)), _float(mh.get(k))))
             for k in ("percent_agreement", "krippendorff_alpha_masi", "mean_krippendorff_alpha")]
-    seen = {c for p in human_pairs + model_pairs for c in (p.get("per_code") or {})}
+    # A code only the model used (a theme that never became a codebook code)
+    # has nothing to be compared with; it is named, not charted.
+    seen = {c for p in human_pairs for c in (p.get("per_code") or {})}
+    model_only = sorted({c for p in model_pairs for c in (p.get("per_code") or {})} - seen)
     codes = [c for c in order if c in seen] + sorted(seen - set(order))
     per_code, marks = [], []
     for code in codes:
@@ -234,7 +237,7 @@ def model_section(
         human_coders=[str(c) for c in question.get("human_coders") or []],
         pairs=f"{len(model_pairs)} model-coder pair{'s' if len(model_pairs) != 1 else ''}, "
               f"{len(human_pairs)} coder-coder pair{'s' if len(human_pairs) != 1 else ''}",
-        summary=rows, per_code=per_code, chart=chart,
+        summary=rows, per_code=per_code, chart=chart, model_only=model_only,
         reading=_model_reading(_float(hh.get("krippendorff_alpha_masi")),
                                _float(mh.get("krippendorff_alpha_masi"))),
     )
