@@ -30,7 +30,8 @@ QUESTIONS = [Question("why", "why text", "Why did you do it? " * 6), Question("h
 TEXT = st.one_of(
     st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=20),
     st.sampled_from([HYPERLINK, "+1 more", "-", "- cost", "-5", "@home", "'=x", "\tlead", "a\r\nb",
-                     "N/A", "don't know", "", " padded ", "ünïcødé ✓", "007"]),
+                     "N/A", "don't know", "", " padded ", "ünïcødé ✓", "007", "#N/A", "#REF!",
+                     "=", "1e5", "TRUE"]),
 )
 
 
@@ -236,3 +237,14 @@ def test_spss_and_stata_headers_carry_no_clock(tmp_path):
     with zipfile.ZipFile(paths["xlsx"]) as book:
         assert {i.date_time for i in book.infolist()} == {(2000, 1, 1, 0, 0, 0)}
         assert b"2000-01-01T00:00:00Z" in book.read("docProps/core.xml")
+
+
+def test_error_like_text_stays_text_in_xlsx(tmp_path):
+    import openpyxl
+
+    rows = {"id": ["1", "2"], "why text": ["#N/A", "=1+1"], "how_text": ["#REF!", "ok then"],
+            "group": ["a", "b"]}
+    path = export_all(_dataset(tmp_path, rows, []), tmp_path / "out", ["xlsx"])["xlsx"]
+    sheet = openpyxl.load_workbook(path)["data"]
+    cells = [sheet.cell(row=2, column=2), sheet.cell(row=3, column=2), sheet.cell(row=2, column=3)]
+    assert [(c.value, c.data_type) for c in cells] == [("#N/A", "s"), ("=1+1", "s"), ("#REF!", "s")]

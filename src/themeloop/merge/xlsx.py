@@ -1,7 +1,8 @@
 """Writing DataFrames to an XLSX workbook without creating formulas.
 
-openpyxl stores any string that starts with ``=`` as a formula. Here every
-string is written as an explicit string cell, so an answer such as
+openpyxl stores any string that starts with ``=`` as a formula, and
+``#N/A``, ``#REF!`` and the like as error values. Such strings are written
+as explicit string cells, so an answer such as
 ``=HYPERLINK("http://x","y")`` stays inert text and reads back unchanged.
 Characters that XML forbids (control characters other than tab, newline and
 carriage return) cannot be stored in XLSX at all and are removed.
@@ -33,13 +34,22 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _column_values(values: pd.Series, cell: Any) -> list[Any]:
+    """One column as plain Python values; only text goes through the per-cell check."""
+    if pd.api.types.is_integer_dtype(values) or pd.api.types.is_bool_dtype(values):
+        return values.astype(object).where(values.notna(), None).tolist()
+    if pd.api.types.is_float_dtype(values):
+        return [None if math.isnan(v) else v for v in values.to_numpy(dtype=float)]
+    return [cell(v) for v in values.astype(object)]
+
+
 def write_sheets(path: str | Path, sheets: Mapping[str, pd.DataFrame]) -> Path:
     """Write each frame to its own sheet (header row first), atomically."""
 
     def writer(tmp: Path) -> None:
         from openpyxl import Workbook
         from openpyxl.cell import WriteOnlyCell
-        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+        from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 
         book = Workbook(write_only=True)
         for title, frame in sheets.items():
@@ -50,13 +60,17 @@ def write_sheets(path: str | Path, sheets: Mapping[str, pd.DataFrame]) -> Path:
                 if not isinstance(value, str):
                     return value
                 text = ILLEGAL_CHARACTERS_RE.sub("", value)
+                # openpyxl would store "=..." as a formula and "#N/A" etc. as an error
+                if not text.startswith("=") and text not in ERROR_CODES:
+                    return text
                 out = WriteOnlyCell(sheet, value=text)
-                out.data_type = "s"  # never a formula, whatever the text starts with
+                out.data_type = "s"  # kept as text: never a formula
                 return out
 
             sheet.append([cell(str(c)) for c in frame.columns])
-            for row in frame.itertuples(index=False, name=None):
-                sheet.append([cell(v) for v in row])
+            columns = [_column_values(frame.iloc[:, j], cell) for j in range(frame.shape[1])]
+            for row in zip(*columns, strict=True):
+                sheet.append(row)
         book.save(tmp)
         stable_xlsx(tmp)
 
