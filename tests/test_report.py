@@ -260,3 +260,15 @@ def test_groups_carry_the_surveys_value_labels(project):
                              merged=build_merged(survey, agreed_table(), codebook), by="org_type")
     legend = [item.label for item in data.questions[0].chart.legend]
     assert legend == ["Charitable body (charity)", "independent agency", "local authority"]
+
+
+def test_decided_events_read_as_sentences():
+    from themeloop.report.provenance import sentence
+
+    event = {"action": "decided", "actor": "majority", "source": "adjudication",
+             "codebook_version": "1.0", "manifest_id": None,
+             "detail": {"decision": "included", "votes": ["a@x.org", "b@x.org"]}}
+    assert sentence(event) == ("Decided by the majority rule, codebook 1.0. decision: included; "
+                               "votes: a@x.org, b@x.org")
+    event["actor"] = "adjudicator:c@x.org"
+    assert sentence(event).startswith("Decided by adjudicator c@x.org, codebook 1.0.")

@@ -34,8 +34,12 @@ def detail_text(detail: Any) -> str:
         parts = []
         for key in sorted(detail):
             value = detail[key]
-            shown = value if isinstance(value, str) else json.dumps(value, sort_keys=True,
-                                                                    default=str)
+            if isinstance(value, str):
+                shown = value
+            elif isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+                shown = ", ".join(value)
+            else:
+                shown = json.dumps(value, sort_keys=True, default=str, ensure_ascii=False)
             parts.append(f"{key}: {shown}")
         return "; ".join(parts)
     return _text(detail)
@@ -60,7 +64,13 @@ def sentence(event: Mapping[str, Any]) -> str:
     elif action == "removed":
         text = f"Removed by {actor}{by_source}{in_run}"
     elif action == "decided":
-        text = f"Decided by {actor}{in_run}"
+        if actor in ("majority", "unanimous"):
+            who = f"the {actor} rule"
+        elif actor.startswith("adjudicator:"):
+            who = f"adjudicator {actor.removeprefix('adjudicator:')}"
+        else:
+            who = actor
+        text = f"Decided by {who}{in_run}"
     elif action == "migrated":
         text = f"Migrated by {actor} to codebook version {version or '?'}{in_run}"
     else:
