@@ -136,6 +136,16 @@ def test_published_never_shows_a_count_below_the_threshold(dataset):
     assert (published.values == "<5").any()
 
 
+def test_too_many_groups(dataset, monkeypatch):
+    import themeloop.merge.crosstab as module
+
+    monkeypatch.setattr(module, "MAX_GROUPS", 40)
+    with pytest.raises(MergeError) as err:
+        crosstab(dataset, "org_id")
+    assert str(err.value) == ("--by: column 'org_id' has 41 distinct values; a crosstab needs a "
+                              "grouping attribute with at most 40 (recode it into bands first)")
+
+
 def test_errors(dataset):
     with pytest.raises(MergeError, match=r"^--by: no column 'org_tpye' in the survey \(did you mean 'org_type'\?\)$"):
         crosstab(dataset, "org_tpye")

@@ -28,6 +28,7 @@ from themeloop.merge.core import MergedDataset
 from themeloop.merge.significance import independence_test
 
 BASE = "(base)"
+MAX_GROUPS = 50
 ALL = "all"
 
 
@@ -79,6 +80,11 @@ def crosstab(
     group = frame[by].astype(object).where(frame[by].notna(), "").astype(str).str.strip()
     known = (group != "").to_numpy()
     groups = sorted(set(group[known]))
+    if len(groups) > MAX_GROUPS:
+        raise MergeError(
+            f"--by: column '{by}' has {len(groups)} distinct values; a crosstab needs a grouping "
+            f"attribute with at most {MAX_GROUPS} (recode it into bands first)"
+        )
     rows: list[dict[str, object]] = []
     for qid in [question] if question else questions:
         rows.append(_base_row(frame, dataset.count_columns[qid], qid, group, known, groups))
