@@ -185,3 +185,15 @@ def test_status_when_not_running(tmp_path):
     result = runner.invoke(app, ["studio", "status", "--json", "-p", str(root)])
     assert result.exit_code == 0
     assert json.loads(result.output)["running"] is False
+
+
+def test_bound_port_is_read_from_the_log(tmp_path):
+    from themeloop.studio.server import _bound_port
+
+    log = tmp_path / "server.log"
+    log.write_bytes(b"old run\nStarting development server at http://127.0.0.1:8000/\n")
+    start = log.stat().st_size
+    assert _bound_port(log, start) is None
+    with open(log, "ab") as fh:
+        fh.write(b"Initializing database..\nStarting development server at http://127.0.0.1:8766/\n")
+    assert _bound_port(log, start) == 8766

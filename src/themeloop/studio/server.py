@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import signal
 import socket
@@ -146,6 +147,7 @@ def server_env(paths: StudioPaths) -> dict[str, str]:
         "LABEL_STUDIO_COLLECT_ANALYTICS": "false",
         "LABEL_STUDIO_SENTRY_DSN": "",
         "LABEL_STUDIO_FRONTEND_SENTRY_DSN": "",
+        "PYTHONUNBUFFERED": "1",  # the log must show the bound address as soon as it binds
     })
     return env
 
@@ -246,23 +248,34 @@ def start_server(paths: StudioPaths, port: int, *, executable: Path | None = Non
 
 def _wait_until_up(paths: StudioPaths, proc: subprocess.Popen, url: str, port: int,
                    log_start: int, timeout: float) -> None:
+    moved = StudioError(f"Label Studio did not bind 127.0.0.1:{port} (it moves to another port "
+                        f"when one is busy); choose another with --port; see {paths.log}")
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise StudioError(f"Label Studio exited with code {proc.returncode} while starting; "
                               f"see {paths.log}")
-        if _health(url):
-            break
+        bound = _bound_port(paths.log, log_start)
+        if bound is not None and bound != port:
+            raise moved
+        if bound == port and _health(url):
+            return
         time.sleep(0.25)
-    else:
-        raise StudioError(f"Label Studio did not answer on {url} within {timeout:.0f} s; "
-                          f"see {paths.log}")
-    with open(paths.log, "rb") as fh:
-        fh.seek(log_start)
-        started = fh.read().decode("utf-8", "replace")
-    if f"127.0.0.1:{port}/" not in started:
-        raise StudioError(f"Label Studio did not bind 127.0.0.1:{port} (it moves to another port "
-                          f"when one is busy); choose another with --port; see {paths.log}")
+    if _health(url):  # up, but its log never named the address
+        raise moved
+    raise StudioError(f"Label Studio did not answer on {url} within {timeout:.0f} s; "
+                      f"see {paths.log}")
+
+
+_STARTING = re.compile(rb"Starting development server at https?://[^:/\s]+:(\d+)/")
+
+
+def _bound_port(log: Path, start: int) -> int | None:
+    """The port the server's log says it started on, once it says so."""
+    with open(log, "rb") as fh:
+        fh.seek(start)
+        found = _STARTING.search(fh.read())
+    return int(found.group(1)) if found else None
 
 
 def _stop_group(pid: int, timeout: float = 15.0) -> None:
