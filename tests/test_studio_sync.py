@@ -70,9 +70,22 @@ def _annotations(rows: pd.DataFrame, coders: dict[str, int]) -> dict[str, list[d
         if first["unclear"] == "True":
             result.append({"from_name": "flags", "to_name": "text", "type": "choices",
                            "value": {"choices": ["unclear"]}})
-        out.setdefault(rid, []).append({"completed_by": coders[coder], "result": result,
-                                        "lead_time": float(first["lead_time"])})
+        status = first.get("status") or "submitted"
+        if status == "cancelled":  # ticked a code, then skipped: the tick is not a coding
+            result = choices_result(["funding"])
+        out.setdefault(rid, []).append({
+            "completed_by": coders[coder], "result": [] if status == "skipped" else result,
+            "was_cancelled": status != "submitted",
+            "lead_time": float(first["lead_time"]) if first["lead_time"] else None})
     return out
+
+
+def _coder_ids(client, emails: set[str]) -> dict[str, int]:
+    """User ids of these coders on the server, creating the accounts that are missing."""
+    ids = {u.email: int(u.id) for u in client.users.list()}
+    for email in sorted(emails - set(ids)):
+        ids[email] = int(client.users.create(username=email, email=email).id)
+    return ids
 
 
 def _coded_project(root: Path, server, question: str = "barriers"):
@@ -91,7 +104,7 @@ def _coded_project(root: Path, server, question: str = "barriers"):
     tasks = build_tasks(load_project_survey(project), question)
     sample = _sample(question)  # its coders also coded "N/A" answers, which are no tasks
     sample = sample[sample["response_id"].isin({t["data"]["response_id"] for t in tasks})]
-    annotations = _annotations(sample, server.coders)
+    annotations = _annotations(sample, _coder_ids(client, set(sample["coder"])))
     # the memo belongs to the annotation: pull repeats it on each of its code rows
     sample = sample.assign(memo=sample.groupby(["response_id", "coder", "annotation_id"])
                            ["memo"].transform("max"))
@@ -114,7 +127,7 @@ def _coded_project(root: Path, server, question: str = "barriers"):
 
 def _norm(table: pd.DataFrame) -> list[tuple]:
     table = table[COMPARED].astype(str).copy()
-    table["lead_time"] = table["lead_time"].map(lambda v: f"{float(v):.3f}")
+    table["lead_time"] = table["lead_time"].map(lambda v: f"{float(v):.3f}" if v else "")
     return sorted(map(tuple, table.itertuples(index=False)))
 
 
@@ -129,12 +142,19 @@ def test_two_coder_round_trip_and_nothing_new(server, root):
     table = pd.read_csv(first.table_path, dtype=str, keep_default_na=False)
     assert _norm(table) == _norm(expected)
     assert set(table["source"]) == {"human"} and set(table["codebook_version"]) == {"1.0"}
-    assert set(table["coder"]) == {*server.coders, ADMIN}
+    assert set(table["coder"]) == {*expected["coder"]}
     assert (table["in_codebook"] == "True").all()
     [raw] = first.raw
     assert raw.parent == project.annotations_dir / "raw"
     assert stat.S_IMODE(raw.stat().st_mode) == 0o444
     assert json.loads(raw.read_bytes())[0]["annotations"][0]["completed_by"]["email"]
+
+    ledger = project.annotations_dir / "ledger.jsonl"
+    if ledger.exists():  # the audit ledger records each human code pulled, once
+        coded = table[(table["code"] != "") & (table["status"] == "submitted")]
+        assert first.ledger_events == len(coded)
+        assert {json.loads(line)["action"] for line in ledger.read_text().splitlines()} == \
+            {"added"}
 
     before = first.table_path.stat().st_mtime_ns
     cli = runner.invoke(app, ["pull", "-p", str(root)])
@@ -142,6 +162,8 @@ def test_two_coder_round_trip_and_nothing_new(server, root):
     assert cli.output.startswith("nothing new")
     assert list((project.annotations_dir / "raw").iterdir()) == [raw]
     assert first.table_path.stat().st_mtime_ns == before
+    if ledger.exists():
+        assert len(ledger.read_text().splitlines()) == first.ledger_events
 
 
 def test_unknown_codes_are_flagged_not_dropped(server, root):
