@@ -21,14 +21,33 @@ def adjudicate(
                              "path (decisions and undecided go beside it). Default: project out/."),
     min_coders: int = typer.Option(None, "--min-coders",
                                    help="Units coded by fewer coders stay undecided."),
+    push: bool = typer.Option(False, "--push", help="Send the undecided units to a Label Studio "
+                              "adjudication project per question (each coder's codes as a "
+                              "prediction); 'themeloop pull' brings the decisions back."),
+    all_disagreements: bool = typer.Option(
+        False, "--all-disagreements",
+        help="With --push: send every unit where the coders differ, not only undecided ones."),
+    question: str = typer.Option(None, "--question", "-q", help="With --push: only this question."),
+    recreate: bool = typer.Option(False, "--recreate", help="With --push: make a new adjudication "
+                                  "project for a question whose project was deleted."),
     project: Path = PROJECT_OPTION,
 ) -> None:
     """Decide the agreed codes by a rule; list every decision and what stays undecided."""
     from themeloop.adjudicate import adjudicate as run_rule
     from themeloop.adjudicate import write_adjudication
     from themeloop.coding import read_coding_table
-    from themeloop.errors import CodingTableError
+    from themeloop.errors import AdjudicationError, CodingTableError
 
+    if push:
+        if out is not None:
+            raise AdjudicationError("--out does not go with --push (push writes nothing locally)")
+        _push(load_project(project), rule, min_coders, codes, question, all_disagreements,
+              recreate)
+        return
+    for flag, given in (("--all-disagreements", all_disagreements),
+                        ("--question", question is not None), ("--recreate", recreate)):
+        if given:
+            raise AdjudicationError(f"{flag} only works with --push")
     proj = _project(project, needed=codes is None or project is not None, out=out)
     cfg = proj.config.adjudication if proj is not None else None
     rule = rule or (cfg.rule if cfg else "majority")
@@ -38,12 +57,44 @@ def adjudicate(
         raise CodingTableError(f"{table_path}: no coding table yet; run 'themeloop pull' "
                                "or pass --codes")
     folder, name = _target(out if out is not None else proj.out_dir)
-    result = run_rule(read_coding_table(table_path), rule, min_coders=min_coders)
+    table = read_coding_table(table_path)
+    result = run_rule(table, rule, min_coders=min_coders)
     written = write_adjudication(
         result, folder, agreed_name=name, inputs={"coding_table": table_path},
         config={"min_coders": min_coders}, relative_to=proj.root if proj else folder,
     )
     _print(result, written)
+    _note_adjudicators(table, result.rule)
+
+
+def _push(proj, rule, min_coders, codes, question, all_disagreements, recreate) -> None:
+    from themeloop.cli._common import progress_bar
+    from themeloop.studio.adjudication import NOTHING, push_adjudication
+
+    with progress_bar() as progress:
+        result = push_adjudication(proj, rule=rule, min_coders=min_coders, codes=codes,
+                                   question=question, all_disagreements=all_disagreements,
+                                   recreate=recreate, progress=progress)
+    for note in result.notes:
+        typer.echo(f"Note: {note}", err=True)
+    if not result.questions:
+        typer.echo(f"{NOTHING} (rule {result.rule})")
+        return
+    for q in result.questions:
+        typer.echo(f"{q.question}: {q.units} disputed unit(s) sent for adjudication "
+                   f"({q.imported} new, {q.existing} already there) to {q.project_url}")
+    typer.echo(f"{result.units} unit(s) in all; after adjudicating run 'themeloop pull', then "
+               "'themeloop adjudicate --rule adjudicator:EMAIL'")
+
+
+def _note_adjudicators(table, rule: str) -> None:
+    """Say so when the table holds adjudicators' decisions that this rule leaves unused."""
+    from themeloop.studio.adjudication import adjudicator_rows
+
+    for email, n in adjudicator_rows(table).items():
+        if rule != f"adjudicator:{email}":
+            typer.echo(f"Note: {email} decided {n} unit(s) in an adjudication project; this rule "
+                       f"leaves them unused (use --rule adjudicator:{email})", err=True)
 
 
 def _project(project: Path | None, *, needed: bool, out: Path | None):  # -> Project | None

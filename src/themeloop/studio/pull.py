@@ -172,21 +172,30 @@ def pull(project, *, question: str | None = None, url: str | None = None) -> Pul
         for qid, entry in entries.items():
             get_project(client, int(entry["id"]), qid)
             exports[qid] = export_snapshot(client, int(entry["id"]))
-    return _write_pull(project, codebook, exports, table_path, set(question_ids) - set(entries))
+        # the adjudicator's decisions (themeloop adjudicate --push), as source="adjudication"
+        from themeloop.studio.adjudication import export_adjudication
+
+        decided = export_adjudication(client, registry, conn.url, list(entries))
+    return _write_pull(project, codebook, exports, table_path, set(question_ids) - set(entries),
+                       decided)
 
 
 def _write_pull(project, codebook, exports: dict[str, bytes], table_path: Path,
-                keep: set[str]) -> PullResult:
+                keep: set[str], decided: dict[str, bytes] | None = None) -> PullResult:
+    from themeloop.studio.adjudication import adjudication_rows, raw_name
+
     rows: list[dict[str, Any]] = _old_rows(table_path, keep)
     result = PullResult(table_path, False, 0, 0)
-    for qid, data in exports.items():
+    sources = [(qid, data, coding_rows) for qid, data in exports.items()]
+    sources += [(qid, data, adjudication_rows) for qid, data in (decided or {}).items()]
+    for qid, data, to_rows in sources:
         tasks = json.loads(data)
         ids = set(codebook.code_ids(qid)) if qid in codebook.questions else set()
-        new = coding_rows(tasks, qid, ids, codebook.version)
+        new = to_rows(tasks, qid, ids, codebook.version)
         result.annotations += sum(len(t.get("annotations") or []) for t in tasks)
         unknown = sorted({r["code"] for r in new if not r["in_codebook"]})
         if unknown:
-            result.unknown_codes[qid] = unknown
+            result.unknown_codes[qid] = sorted({*result.unknown_codes.get(qid, ()), *unknown})
             warnings.warn(f"{qid}: code(s) not in codebook {codebook.version}: "
                           f"{', '.join(unknown)}; kept with in_codebook=False", stacklevel=2)
         rows.extend(new)
@@ -198,6 +207,8 @@ def _write_pull(project, codebook, exports: dict[str, bytes], table_path: Path,
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     raw_dir = project.annotations_dir / "raw"
     result.raw = [_write_raw(raw_dir, qid, data, stamp) for qid, data in exports.items()]
+    result.raw += [_write_raw(raw_dir, raw_name(qid), data, stamp)
+                   for qid, data in (decided or {}).items()]
     write_text_atomic(table_path, text)
     result.changed = True
     result.ledger_events = _record(project, codebook, table_path, old_text, text, result.raw)
