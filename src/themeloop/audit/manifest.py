@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import platform
 from collections.abc import Iterable, Mapping
 from importlib import metadata
@@ -71,10 +72,9 @@ def build_manifest(
     def show(path: str | Path) -> str:
         p = Path(path).resolve()
         if base is not None:
-            try:
-                return p.relative_to(base).as_posix()
-            except ValueError:
-                pass
+            # relpath, not relative_to: an input beside the project (../annotations)
+            # must not record where the project happens to live.
+            return Path(os.path.relpath(p, base)).as_posix()
         return Path(path).as_posix()
 
     body = {

@@ -30,18 +30,15 @@ def run(
 
     with progress_bar() as progress:
         result = run_project(proj, out=out, progress=progress, on_stage=on_stage)
-    out_console = console()
     for note in result.notes:
-        out_console.print(f"note: {note}", markup=False)
-    timing = ", ".join(f"{k} {v:.1f}s" for k, v in result.seconds.items())
-    out_console.print(f"stages: {timing}", markup=False)
-    out_console.print(f"Outputs in {result.out_dir}:", markup=False)
-    for path in sorted({p.name for p in result.outputs.values()}):
-        out_console.print(f"  {path}", markup=False)
-    out_console.print(f"Manifest: {result.manifest}", markup=False)
-    report = result.outputs.get("report")
-    if report is not None:
-        out_console.print(f"Report: {report}", markup=False)
+        typer.echo(f"note: {note}")
+    typer.echo("stages: " + ", ".join(f"{k} {v:.1f}s" for k, v in result.seconds.items()))
+    typer.echo(f"Outputs in {result.out_dir}:")
+    for name in sorted({p.name for p in result.outputs.values()}):
+        typer.echo(f"  {name}")
+    typer.echo(f"Manifest: {result.manifest}")
+    if "report" in result.outputs:
+        typer.echo(f"Report: {result.outputs['report']}")
 
 
 def register(app: typer.Typer) -> None:

@@ -102,7 +102,9 @@ def run_themes(
         survey.responses(), embedder, seed=seed, questions=questions, seed_codes=seed_codes,
         progress=progress, **params,
     )
-    config = {**params, "questions": list(result.questions), "seeds_file": str(seeds_file or "")}
+    # Recorded relative to the project, so a manifest does not depend on where it lives.
+    seeds_shown = os.path.relpath(seeds_file, root) if seeds_file is not None else ""
+    config = {**params, "questions": list(result.questions), "seeds_file": seeds_shown}
     paths = write_themes(result, out_dir, inputs=inputs, config=config,
                          relative_to=root if survey_file is None else out_dir)
     notes = [f"{q}: {r.note}" for q, r in result.questions.items() if r.note]

@@ -1,0 +1,122 @@
+"""`themeloop run`: the whole loop on the bundled survey, reproducible to the byte."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+EXPECTED = {
+    "themes.json", "assignments.csv", "codebook.yaml", "themes.manifest.json",
+    "agreement.json", "agreement_notes.json", "agreement_model.json", "disagreements.csv",
+    "agreement.manifest.json", "agreed.csv", "adjudication_decisions.csv", "undecided.csv",
+    "adjudicate.manifest.json", "coded.csv", "coded.xlsx", "coded.sav", "coded.dta",
+    "coded.parquet", "merge_report.json", "merge.manifest.json", "crosstab_org_type.csv",
+    "crosstab_org_type.xlsx", "crosstab_org_type__INTERNAL_unsuppressed.csv",
+    "crosstab_org_type.manifest.json", "report.html", "report.manifest.json", "manifest.json",
+}
+
+
+def copy_sample(repo: Path, dest: Path) -> Path:
+    """The sample project and its annotations, in the same relative layout as the repo."""
+    shutil.copytree(repo / "examples" / "innovation-survey", dest / "examples" / "innovation-survey",
+                    ignore=shutil.ignore_patterns("out", "models", ".themeloop"))
+    shutil.copytree(repo / "annotations" / "innovation-survey",
+                    dest / "annotations" / "innovation-survey",
+                    ignore=shutil.ignore_patterns("ledger.jsonl", "raw"))
+    return dest / "examples" / "innovation-survey"
+
+
+def digests(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def two_runs(repo_root, tmp_path_factory):
+    from typer.testing import CliRunner
+
+    from themeloop.cli.app import app
+
+    runs = []
+    for name in ("first", "second"):
+        project = copy_sample(repo_root, tmp_path_factory.mktemp(name))
+        result = CliRunner().invoke(app, ["run", "--project", str(project)])
+        assert result.exit_code == 0, result.output
+        runs.append((project, result))
+    return runs
+
+
+def test_run_writes_every_output(two_runs):
+    project, result = two_runs[0]
+    out = project / "out"
+    assert EXPECTED <= {p.name for p in out.iterdir()}
+    assert f"Manifest: {out / 'manifest.json'}" in result.stdout
+    assert "stages: load" in result.stdout and "report" in result.stdout
+
+
+def test_two_runs_are_byte_identical(two_runs):
+    (first, _), (second, _) = two_runs
+    a, b = digests(first / "out"), digests(second / "out")
+    assert a.keys() == b.keys()
+    assert [name for name in a if a[name] != b[name]] == []
+
+
+def test_manifest_describes_the_run(two_runs, repo_root):
+    project, _ = two_runs[0]
+    out = project / "out"
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["command"] == "run"
+    survey = project / "survey.csv"
+    assert manifest["inputs"]["survey"]["sha256"] == hashlib.sha256(survey.read_bytes()).hexdigest()
+    assert set(manifest["inputs"]) == {"survey", "config", "codebook", "coding_table"}
+    assert manifest["config"]["seed"] == 42 and manifest["config"]["survey"]["id"] == "org_id"
+    assert manifest["seeds"] == {"themes": 42, "bootstrap": 42, "crosstab_monte_carlo": 42}
+    assert manifest["codebook_version"] == "1.0"
+    model = json.loads((repo_root / "models" / "all-MiniLM-L6-v2.json").read_text())
+    assert manifest["model"]["checksum"] == model["checksum_sha256"]
+    for package in ("themeloop", "torch", "bertopic", "pandas", "krippendorff"):
+        assert manifest["versions"][package]
+    outputs = manifest["outputs"]
+    for name in EXPECTED - {"manifest.json"}:
+        assert outputs[f"out/{name}"] == hashlib.sha256((out / name).read_bytes()).hexdigest()
+
+
+def test_ledger_records_the_run_and_verifies(two_runs, cli):
+    from themeloop.audit.ledger import Ledger
+
+    project, _ = two_runs[0]
+    ledger = Ledger(project.parent.parent / "annotations" / "innovation-survey" / "ledger.jsonl")
+    assert ledger.verify().ok
+    actions = {e["action"] for e in ledger.events()}
+    assert {"suggested", "added", "decided"} <= actions
+    result = cli("audit", "explain", "ORG07:barriers", "--project", project)
+    assert result.exit_code == 0, result.output
+    assert "amira.khan@example.org" in result.stdout and "chloe.reid@example.org" in result.stdout
+
+
+def test_rerun_in_place_appends_nothing_and_changes_nothing(two_runs, cli):
+    from themeloop.audit.ledger import Ledger
+
+    project, _ = two_runs[0]
+    ledger = Ledger(project.parent.parent / "annotations" / "innovation-survey" / "ledger.jsonl")
+    before_events, before_files = len(ledger.events()), digests(project / "out")
+    result = cli("run", "--project", project)
+    assert result.exit_code == 0, result.output
+    assert len(ledger.events()) == before_events
+    assert digests(project / "out") == before_files
+
+
+def test_run_stops_cleanly_without_a_coding_table(tmp_path, repo_root, cli):
+    project = copy_sample(repo_root, tmp_path)
+    table = tmp_path / "annotations" / "innovation-survey" / "coding_table.csv"
+    table.unlink()
+    result = cli("run", "--project", project)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"Error: {table}: no coding table; code the answers in Label Studio and run 'themeloop pull'\n")
