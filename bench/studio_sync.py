@@ -10,7 +10,12 @@ Measured:
             with one prediction each, in batches
   repush_s  the same call again: lists N tasks, imports nothing (idempotence cost)
   pull_s    export_snapshot + coding rows + coding-table CSV for N annotations
-            (N/2 tasks coded by 2 coders), as ``themeloop pull`` does
+            (N/2 tasks coded by 2 coders), as ``themeloop pull`` does; split into
+            pull_export_s (Label Studio's export, server-bound) and pull_table_s
+
+Both are dominated by the server's own work (Label Studio validates and stores
+each prediction; its export serialises each annotation), so they scale with the
+CPU the server gets: load_average_1m is recorded beside the timings.
 
 The last line printed is one JSON object.
 """
@@ -19,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import shutil
 import socket
@@ -114,6 +120,7 @@ def main() -> None:
                 for t in tasks[start:min(start + args.batch_size, n // 2)]])
         t0 = time.perf_counter()
         raw = export_snapshot(client, coded.id)
+        export_s = time.perf_counter() - t0
         export = json.loads(raw)
         rows = coding_rows(export, "barriers", set(codes), codebook.version)
         (work / "coding_table.csv").write_text(table_csv(rows), encoding="utf-8")
@@ -127,6 +134,8 @@ def main() -> None:
         "bench": "studio_sync", "n_tasks": n, "batch_size": args.batch_size,
         "server_start_s": round(start_s, 2), "push_s": round(push_s, 2),
         "repush_s": round(repush_s, 2), "pull_s": round(pull_s, 2),
+        "pull_export_s": round(export_s, 2), "pull_table_s": round(pull_s - export_s, 2),
+        "load_average_1m": round(os.getloadavg()[0], 2), "cpus": os.cpu_count(),
         "n_annotations": n_annotations, "coding_rows": len(rows),
         "push_target_s": 30, "pull_target_s": 30,
         "ok": push_s <= 30 and pull_s <= 30,
