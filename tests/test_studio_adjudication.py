@@ -254,3 +254,10 @@ def test_adjudication_round_trip(shared_studio_server, shared_studio_project, tm
 
     # nothing new since: pull writes nothing
     assert not pull(project).changed
+
+    client.projects.delete(pid)
+    gone = runner.invoke(app, ["pull", "-p", str(root)])
+    assert (gone.exit_code, gone.stderr) == (2, (
+        f"Error: adjudication project for question 'barriers' (id {pid}) was deleted in Label "
+        "Studio; run 'themeloop adjudicate --push --question barriers --recreate' to make a new "
+        "one (decisions pulled before are in annotations/raw)\n"))
