@@ -42,10 +42,9 @@ def up(
     from themeloop.studio.server import start_server
 
     proj, paths = _local(project)
-    if not (paths.root / "label_studio.sqlite3").is_file():
-        typer.echo("Starting Label Studio for the first time: creating its database takes "
-                   "30 s to a few minutes...", err=True)
-    status = start_server(paths, port or proj.config.studio.port)
+    status = start_server(paths, port or proj.config.studio.port, on_first_start=lambda: typer.echo(
+        "Starting Label Studio for the first time: creating its database takes 30 s to a few "
+        "minutes...", err=True))
     typer.echo(f"Label Studio is running at {status.url} (data in {status.data_dir}, "
                f"log {status.log})")
 

@@ -18,6 +18,7 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -113,7 +114,7 @@ def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
     return False
 
 
-def _secret_file(path: Path, make: callable) -> str:
+def _secret_file(path: Path, make: Callable[[], str]) -> str:
     """Read a secret, creating it (mode 0600, never group/world readable) if missing."""
     if path.is_file():
         return path.read_text(encoding="utf-8").strip()
@@ -207,8 +208,12 @@ def _health(url: str, timeout: float = 2.0) -> bool:
 
 
 def start_server(paths: StudioPaths, port: int, *, executable: Path | None = None,
-                 timeout: float = START_TIMEOUT) -> ServerStatus:
+                 timeout: float = START_TIMEOUT,
+                 on_first_start: Callable[[], object] | None = None) -> ServerStatus:
     """Start the local server on 127.0.0.1:``port`` and wait until it answers ``/health``.
+
+    ``on_first_start`` is called just before a start that must create the
+    database (slow), so a CLI can say so.
 
     Raises
     ------
@@ -229,6 +234,8 @@ def start_server(paths: StudioPaths, port: int, *, executable: Path | None = Non
     paths.root.mkdir(parents=True, exist_ok=True)
     env = server_env(paths)
     url = f"http://127.0.0.1:{port}"
+    if on_first_start is not None and not (paths.root / "label_studio.sqlite3").is_file():
+        on_first_start()
     with open(paths.log, "ab") as log:
         log_start = log.tell()
         proc = subprocess.Popen(
