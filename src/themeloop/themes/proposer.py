@@ -53,7 +53,7 @@ class ThemeProposer:
         min_theme_size: int | None = None, merge_similarity: float = 0.9,
         min_similarity: float = 0.3, seed_threshold: float = 0.5,
         small_max: int = cluster.SMALL_MAX, large_min: int = cluster.LARGE_MIN,
-        sample_size: int = 20_000, keyword_docs: int = 20_000,
+        sample_size: int = 10_000, keyword_docs: int = 10_000,
     ) -> None:
         self.random_state = random_state
         self.max_themes = max_themes

@@ -1,0 +1,153 @@
+"""Embed + themes at 1k, 10k and 100k answers: seconds, peak RSS, fp32 vs bf16 speed.
+
+Answers are real short texts (BANKING77 train+test, Casanueva et al. 2020, and
+NLU++ banking+hotels, Casanueva et al. 2022; both CC BY 4.0), about 16k
+distinct sentences. Larger sizes add light, seeded variations (a greeting
+before, a sign-off after) so every answer is a distinct string and none is
+served by deduplication. Each size runs in its own process (fresh model,
+empty cache) so its peak RSS is its own. Prints one JSON object as the last line.
+
+    python bench/themes_scale.py --data-dir /work/shared/data [--sizes 1000,10000,100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+PREFIXES = ["", "Hi, ", "Hello, ", "Quick question: ", "Please help: ", "Hey, ", "Good morning, ",
+            "Sorry to bother you, ", "Question: ", "Urgent: "]
+SUFFIXES = ["", " Thanks.", " Thank you!", " Cheers.", " Please advise.", " Thanks in advance.",
+            " Any help appreciated.", " Regards.", " Many thanks.", " Asap please."]
+
+
+def base_texts(data_dir: Path) -> list[str]:
+    import pandas as pd
+
+    texts: list[str] = []
+    for name in ("train.csv", "test.csv"):
+        texts += pd.read_csv(data_dir / "banking77" / name)["text"].astype(str).tolist()
+    for domain in ("banking", "hotels"):
+        for fold in sorted((data_dir / "nlupp" / domain).glob("fold*.json")):
+            texts += [item["text"] for item in json.loads(fold.read_text(encoding="utf-8"))]
+    return list(dict.fromkeys(t.strip() for t in texts if t and t.strip()))
+
+
+def make_answers(base: list[str], n: int, seed: int = 42) -> list[str]:
+    """``n`` distinct answers: the base texts first, then seeded variations of them."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    out = list(dict.fromkeys(base))[:n]
+    seen = set(out)
+    while len(out) < n:
+        text = base[rng.integers(len(base))]
+        p, s = PREFIXES[rng.integers(len(PREFIXES))], SUFFIXES[rng.integers(len(SUFFIXES))]
+        body = text[0].lower() + text[1:] if p and text[:1].isupper() else text
+        candidate = f"{p}{body}{s}"
+        if candidate not in seen:
+            seen.add(candidate)
+            out.append(candidate)
+    rng.shuffle(out)
+    return out
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_one(data_dir: Path, n: int, seed: int) -> dict:
+    """Embed and theme ``n`` answers in this process (called in a child)."""
+    import pandas as pd
+
+    from themeloop.embed import Embedder
+    from themeloop.themes import propose_themes
+
+    answers = make_answers(base_texts(data_dir), n, seed)
+    responses = pd.DataFrame({
+        "response_id": [f"R{i:06d}:q" for i in range(n)], "respondent_id": range(n),
+        "question": "q", "text": answers, "substantive": True,
+    })
+    with tempfile.TemporaryDirectory() as cache:
+        embedder = Embedder(cache_dir=cache)
+        start = time.perf_counter()
+        embedder.encode(answers)
+        embed_s = time.perf_counter() - start
+        start = time.perf_counter()
+        result = propose_themes(responses, embedder, seed=seed)
+        themes_s = time.perf_counter() - start
+    q = result.questions["q"]
+    return {
+        "n": n, "strategy": q.strategy, "n_themes": len(q.themes), "n_unassigned": q.n_unassigned,
+        "precision": embedder.model_info["precision"], "embed_seconds": round(embed_s, 1),
+        "embed_per_s": round(n / embed_s, 1), "themes_seconds": round(themes_s, 1),
+        "total_seconds": round(embed_s + themes_s, 1), "peak_rss_mb": round(peak_rss_mb(), 1),
+        "load_avg_1m": round(os.getloadavg()[0], 2),
+    }
+
+
+def precision_speed(data_dir: Path, n: int) -> dict:
+    """Sentences per second, fp32 vs bf16, on the same ``n`` real texts."""
+    import numpy as np
+
+    from themeloop.embed import SentenceTransformerModel, bf16_supported
+
+    texts = base_texts(data_dir)[:n]
+    out: dict = {"n": n, "bf16_native": bf16_supported()}
+    vectors = {}
+    for precision in ("fp32", "bf16"):
+        model = SentenceTransformerModel(precision=precision)
+        model.encode(texts[:32])  # load and warm up
+        start = time.perf_counter()
+        vectors[precision] = model.encode(texts)
+        out[f"{precision}_per_s"] = round(n / (time.perf_counter() - start), 1)
+    out["min_cosine_bf16_fp32"] = round(float(np.min((vectors["fp32"] * vectors["bf16"]).sum(1))), 5)
+    return out
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", required=True, type=Path)
+    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--precision-n", type=int, default=1000)
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # child mode
+    args = parser.parse_args(argv)
+    if args.one:
+        print(json.dumps(run_one(args.data_dir, args.one, args.seed)))
+        return {}
+    result: dict = {"bench": "themes_scale", "cpus": os.cpu_count(), "runs": []}
+    for n in (int(s) for s in args.sizes.split(",") if s):
+        cmd = [sys.executable, __file__, "--data-dir", str(args.data_dir), "--one", str(n),
+               "--seed", str(args.seed)]
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode != 0:
+            result["runs"].append({"n": n, "error": proc.stderr.strip().splitlines()[-1:]})
+            continue
+        run = json.loads(proc.stdout.strip().splitlines()[-1])
+        print(json.dumps(run), file=sys.stderr)
+        result["runs"].append(run)
+    if args.precision_n:
+        result["precision_speed"] = precision_speed(args.data_dir, args.precision_n)
+    big = [r for r in result["runs"] if r.get("n") == 100_000 and "error" not in r]
+    if big:
+        result["target_100k"] = {
+            "seconds_le_600": big[0]["total_seconds"] <= 600,
+            "peak_rss_le_6gb": big[0]["peak_rss_mb"] <= 6 * 1024,
+        }
+    print(json.dumps(result))
+    return result
+
+
+if __name__ == "__main__":
+    main()
