@@ -6,6 +6,7 @@ back to a default. Each stage of the loop owns one section.
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -212,6 +213,11 @@ def read_config(path: str | Path) -> ProjectConfig:
     return parse_config(data, path)
 
 
+def _joined(root: Path, relative: str) -> Path:
+    """``root / relative`` with ``..`` folded away, so messages show plain paths."""
+    return Path(os.path.normpath(root / relative))
+
+
 @dataclass(frozen=True)
 class Project:
     """A coding project: its folder and its validated config."""
@@ -225,19 +231,19 @@ class Project:
 
     @property
     def codebook_path(self) -> Path:
-        return self.root / self.config.paths.codebook
+        return _joined(self.root, self.config.paths.codebook)
 
     @property
     def annotations_dir(self) -> Path:
-        return self.root / self.config.paths.annotations
+        return _joined(self.root, self.config.paths.annotations)
 
     @property
     def models_dir(self) -> Path:
-        return self.root / self.config.paths.models
+        return _joined(self.root, self.config.paths.models)
 
     @property
     def out_dir(self) -> Path:
-        return self.root / self.config.paths.out
+        return _joined(self.root, self.config.paths.out)
 
     @property
     def state_dir(self) -> Path:

@@ -153,8 +153,12 @@ class SentenceTransformerModel:
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         import torch
+        import transformers
         from sentence_transformers import SentenceTransformer
 
+        # The library never prints: no "Loading weights" bars from transformers.
+        transformers.logging.disable_progress_bar()
+        transformers.logging.set_verbosity_error()
         kwargs = {"torch_dtype": torch.bfloat16} if self.precision == "bf16" else {}
         try:
             return SentenceTransformer(

@@ -36,6 +36,7 @@ class RunState:
 
 def load(state: RunState) -> None:
     """Read and validate the survey and, if there is one, the codebook."""
+    from themeloop.errors import CodingTableError
     from themeloop.survey import load_project_survey
 
     state.survey = load_project_survey(state.project)
@@ -45,6 +46,12 @@ def load(state: RunState) -> None:
         state.codebook = load_codebook(state.project.codebook_path)
     else:
         state.notes.append(f"no codebook at {state.project.codebook_path}: themes are inductive only")
+    # Fail before the long themes stage when there is nothing to code against.
+    table = state.project.annotations_dir / "coding_table.csv"
+    if not table.is_file() and not _studio_reachable(state.project):
+        raise CodingTableError(
+            f"{table}: no coding table; code the answers in Label Studio and run 'themeloop pull'"
+        )
 
 
 def themes(state: RunState) -> None:
