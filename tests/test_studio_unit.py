@@ -197,3 +197,17 @@ def test_bound_port_is_read_from_the_log(tmp_path):
     with open(log, "ab") as fh:
         fh.write(b"Initializing database..\nStarting development server at http://127.0.0.1:8766/\n")
     assert _bound_port(log, start) == 8766
+
+
+def test_pulled_table_reads_as_a_coding_table(tmp_path):
+    from themeloop.coding import read_coding_table
+
+    export = [{"data": {"response_id": "A:q"}, "annotations": [
+        _ann(1, "a@x.org", ["funding"], memo="m, with comma", unclear=True),
+        _ann(2, "b@x.org", [], cancelled=True), _ann(3, "c@x.org", ["bogus"])]}]
+    path = tmp_path / "coding_table.csv"
+    path.write_text(table_csv(coding_rows(export, "q", {"funding"}, "1.0")), encoding="utf-8")
+    table = read_coding_table(path)
+    assert list(table["code"]) == ["funding", "", "bogus"]
+    assert list(table["status"]) == ["submitted", "skipped", "submitted"]
+    assert table.loc[0, "memo"] == "m, with comma"
