@@ -240,15 +240,16 @@ def test_cli_errors_are_one_line_with_exit_2(cli, sample_dir, tmp_path, theme_ca
 def test_same_input_and_seed_give_identical_outputs_in_two_processes(
     sample_dir, tmp_path, theme_cache, sample_result,
 ):
+    """This test process and a fresh one write byte-identical themes for the same seed."""
+    from themeloop.themes.run import run_themes
+
     project = _project_copy(sample_dir, tmp_path)
-    runs = []
-    for name in ("run1", "run2"):
-        cmd = [sys.executable, "-m", "themeloop", "themes", "--project", str(project), "--out",
-               str(tmp_path / name), "--cache-dir", str(theme_cache), "--seed", "7"]
-        runs.append(subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE))
-    for proc in runs:
-        _, err = proc.communicate(timeout=600)
-        assert proc.returncode == 0, err.decode()
+    cmd = [sys.executable, "-m", "themeloop", "themes", "--project", str(project), "--out",
+           str(tmp_path / "run1"), "--cache-dir", str(theme_cache), "--seed", "7"]
+    child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    run_themes(project, out=tmp_path / "run2", cache_dir=theme_cache, seed=7)
+    _, err = child.communicate(timeout=600)
+    assert child.returncode == 0, err.decode()
     for name in ("themes.json", "assignments.csv", "codebook.yaml"):
         first = (tmp_path / "run1" / name).read_bytes()
         assert first == (tmp_path / "run2" / name).read_bytes(), name

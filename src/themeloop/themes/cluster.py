@@ -14,6 +14,7 @@ Every function takes L2-normalised embeddings and returns integer labels,
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -94,7 +95,11 @@ def cluster_mid(
         n_neighbors=min(n_neighbors, n - 1), n_components=n_components, min_dist=0.0,
         metric="cosine", random_state=random_state, low_memory=True,
     )
-    reduced = reducer.fit_transform(embeddings)
+    with warnings.catch_warnings():
+        # "n_jobs overridden to 1 by setting random_state": single-threaded is the
+        # price of reproducible themes, and the user did nothing wrong.
+        warnings.filterwarnings("ignore", message="n_jobs value", category=UserWarning)
+        reduced = reducer.fit_transform(embeddings)
     clusterer = hdbscan.HDBSCAN(
         min_cluster_size=size, min_samples=max(1, size // 3), metric="euclidean",
         cluster_selection_method="eom", core_dist_n_jobs=1,

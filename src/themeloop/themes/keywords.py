@@ -34,7 +34,7 @@ _LEMMA_FIXES = {"datum": "data", "wellbee": "wellbeing", "medium": "media"}
 
 _SKIP_POS = frozenset({
     "PRON", "DET", "AUX", "ADP", "CCONJ", "SCONJ", "PART", "NUM", "PUNCT", "SPACE", "INTJ", "SYM",
-    "X",
+    "X", "ADV",  # adverbs ("fully", "ideally") colour an answer but never name its theme
 })
 
 
