@@ -253,3 +253,14 @@ def test_same_input_and_seed_give_identical_outputs_in_two_processes(
         first = (tmp_path / "run1" / name).read_bytes()
         assert first == (tmp_path / "run2" / name).read_bytes(), name
     assert json.loads((tmp_path / "run1" / "themes.json").read_text())["seed"] == 7
+
+
+@pytest.mark.parametrize("texts, n_themes", [
+    (["Money."] * 10, 1),
+    (["Money."] * 5 + ["Staff shortages."] * 5, 2),
+])
+def test_identical_answers_do_not_break_clustering(embedder, texts, n_themes):
+    proposer = ThemeProposer(random_state=0).fit(
+        texts, embedder.encode(texts), [str(i) for i in range(len(texts))])
+    assert len(proposer.themes_) == n_themes
+    assert UNASSIGNED not in proposer.theme_ids_

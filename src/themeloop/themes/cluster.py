@@ -51,6 +51,7 @@ def cluster_small(
     """
     from sklearn.cluster import KMeans
     from sklearn.decomposition import PCA
+    from sklearn.exceptions import ConvergenceWarning
     from sklearn.metrics import silhouette_score
 
     n = len(embeddings)
@@ -61,7 +62,12 @@ def cluster_small(
     k_min = min(3, k_max)
     best_labels, best_score = np.zeros(n, dtype=int), -np.inf
     for k in range(k_min, k_max + 1):
-        labels = KMeans(n_clusters=k, n_init=10, random_state=random_state).fit_predict(reduced)
+        with warnings.catch_warnings():
+            # Many identical answers leave fewer distinct points than k: fine, skip that k.
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            labels = KMeans(n_clusters=k, n_init=10, random_state=random_state).fit_predict(
+                reduced
+            )
         if len(set(labels)) < 2:
             continue
         score = silhouette_score(reduced, labels)
@@ -87,7 +93,10 @@ def cluster_mid(
 ) -> np.ndarray:
     """UMAP to a few dimensions, then HDBSCAN; ``-1`` marks HDBSCAN's outliers."""
     import hdbscan
-    from umap import UMAP
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Tensorflow not installed")
+        from umap import UMAP
 
     n = len(embeddings)
     size = min_cluster_size or min_cluster_size_for(n)

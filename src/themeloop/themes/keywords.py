@@ -136,7 +136,11 @@ def _common_first(ranked: list[str], members: list[set[str]], top_n: int) -> lis
 def _bertopic(top_n: int):
     import logging
 
-    from bertopic import BERTopic
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Tensorflow not installed")
+        from bertopic import BERTopic
     from bertopic.cluster import BaseCluster
     from bertopic.dimensionality import BaseDimensionalityReduction
     from bertopic.vectorizers import ClassTfidfTransformer
