@@ -14,7 +14,7 @@ ORDER = 30
 def themes(
     survey_file: Path | None = typer.Argument(
         None, help="Ad hoc: a survey file to theme without a project (needs --id-column and "
-        "--text-column).", show_default=False,
+        "--text-column).", show_default=False, metavar="FILE",
     ),
     project: Path = PROJECT_OPTION,
     question: list[str] = typer.Option(
