@@ -98,6 +98,8 @@ def ls_template(tmp_path_factory) -> Path:
     try:
         exe = find_label_studio(REPO)
     except StudioError as exc:
+        if os.environ.get("CI"):  # in CI (make test) the server venv must be there
+            raise
         pytest.skip(str(exc))
     cache = Path(os.environ.get("THEMELOOP_TEST_CACHE", Path.home() / ".cache" / "themeloop-tests"))
     cache.mkdir(parents=True, exist_ok=True)

@@ -229,8 +229,6 @@ def test_missing_description_loads_but_duplicate_does_not(tmp_path):
 
 def test_sample_codebook_is_clean(sample_dir):
     path = sample_dir / "codebook.yaml"
-    if not path.exists():
-        pytest.skip("sample codebook not written yet")
     cb = load_codebook(path)
     assert check_codebook(cb, questions=["barriers", "practice", "radical"]) == []
     assert cb.n_codes > 0
