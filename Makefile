@@ -18,13 +18,16 @@ STAMP    := $(VENV)/.stamp-$(PYPROJECT_HASH)
 STAMP_LS := $(VENV_LS)/.stamp-$(LS_VERSION)
 STAMP_CHROMIUM := $(VENV)/.stamp-chromium
 
-.PHONY: demo test setup setup-ls setup-chromium bench clean
+.PHONY: demo test lint setup setup-ls setup-chromium bench clean
 
 demo: $(STAMP)
 	$(VENV)/bin/themeloop run --project examples/innovation-survey --out out/demo
 
 test: $(STAMP) $(STAMP_LS) $(STAMP_CHROMIUM)
 	$(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src/
 
 setup: $(STAMP)
 

@@ -65,7 +65,7 @@ def is_missing(value: Any) -> bool:
     if value is None or type(value).__name__ in ("NAType", "NaTType"):
         return True
     try:
-        return bool(value != value)  # noqa: PLR0124  (NaN and NaT are not equal to themselves)
+        return bool(value != value)
     except (TypeError, ValueError):
         return False
 

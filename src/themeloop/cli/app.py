@@ -14,7 +14,6 @@ import typer.core
 import themeloop
 from themeloop.errors import ThemeloopError
 
-
 try:  # typer >= 0.2x vendors its own click
     from typer._click.exceptions import ClickException
 except ImportError:  # pragma: no cover - older typer uses click itself

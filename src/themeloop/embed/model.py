@@ -164,7 +164,7 @@ class SentenceTransformerModel:
             return SentenceTransformer(
                 str(self.path), device="cpu", model_kwargs=kwargs, local_files_only=True
             )
-        except Exception as exc:  # noqa: BLE001 - any load failure is the user's model folder
+        except Exception as exc:
             raise EmbedError(
                 f"cannot load embedding model from '{self.path}': {type(exc).__name__}: {exc}"
             ) from None

@@ -165,7 +165,9 @@ def crosstab(state: RunState) -> None:
 def ledger(state: RunState) -> None:
     """Record model suggestions, human codes and adjudication decisions in the audit ledger."""
     from themeloop.audit.events import (
-        as_of_timestamp, events_from_adjudication, events_from_assignments,
+        as_of_timestamp,
+        events_from_adjudication,
+        events_from_assignments,
         events_from_coding_diff,
     )
     from themeloop.audit.ledger import Ledger, default_ledger_path

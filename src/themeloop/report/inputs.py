@@ -127,7 +127,7 @@ def load_inputs(project: Any, out_dir: str | Path | None = None) -> ReportInputs
     else:
         notes.append(f"No codebook at {project.config.paths.codebook}: write one or run "
                      "'themeloop themes' for a draft.")
-    inputs.themes = _json(first("themes", outs + [Path(project.models_dir)], THEMES))
+    inputs.themes = _json(first("themes", [*outs, Path(project.models_dir)], THEMES))
     inputs.agreement = _json(first("agreement", outs, AGREEMENT))
     inputs.agreement_notes = _json(first("agreement_notes", outs, AGREEMENT_NOTES))
     inputs.agreement_model = _json(first("agreement_model", outs, AGREEMENT_MODEL))

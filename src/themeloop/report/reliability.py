@@ -138,7 +138,7 @@ def agreement_section(
     for code in codes:
         entry = per_code[code] or {}
         alpha = _float(entry.get("krippendorff_alpha"))
-        ci = list(entry.get("alpha_ci95") or [None, None]) + [None, None]
+        ci = [*list(entry.get("alpha_ci95") or [None, None]), None, None]
         lo, hi = _float(ci[0]), _float(ci[1])
         rows.append(AgreementRow(
             code=code, label=label(code), n_units=entry.get("n_units"),

@@ -6,6 +6,14 @@ from themeloop.survey.nonsubstantive import is_substantive, normalise
 from themeloop.survey.project import load_project_survey
 
 __all__ = [
-    "EncodingFallbackWarning", "Question", "RESPONSE_COLUMNS", "Survey", "SurveyData",
-    "is_substantive", "load_project_survey", "load_survey", "normalise", "read_survey_file",
+    "RESPONSE_COLUMNS",
+    "EncodingFallbackWarning",
+    "Question",
+    "Survey",
+    "SurveyData",
+    "is_substantive",
+    "load_project_survey",
+    "load_survey",
+    "normalise",
+    "read_survey_file",
 ]

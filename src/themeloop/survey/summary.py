@@ -24,7 +24,7 @@ def summarise(survey: Survey) -> dict[str, Any]:
         questions[q.id] = {
             "column": q.column,
             "prompt": q.prompt,
-            "answers": int(len(sub)),
+            "answers": len(sub),
             "non_substantive": int((~part["substantive"]).sum()),
             "duplicates": int((part["duplicate_of"] != "").sum()),
             "median_words": float(median(words)) if words else 0.0,
@@ -35,8 +35,8 @@ def summarise(survey: Survey) -> dict[str, Any]:
         attributes[attr] = {str(k): int(v) for k, v in counts.items()}
     return {
         "file": str(survey.path),
-        "rows": int(len(survey.frame)),
-        "respondents": int(len(set(survey.ids))),
+        "rows": len(survey.frame),
+        "respondents": len(set(survey.ids)),
         "questions": questions,
         "attributes": attributes,
     }

@@ -135,7 +135,6 @@ def _common_first(ranked: list[str], members: list[set[str]], top_n: int) -> lis
 
 def _bertopic(top_n: int):
     import logging
-
     import warnings
 
     with warnings.catch_warnings():
