@@ -120,3 +120,23 @@ def test_run_stops_cleanly_without_a_coding_table(tmp_path, repo_root, cli):
     assert result.exit_code == 2
     assert result.stderr == (
         f"Error: {table}: no coding table; code the answers in Label Studio and run 'themeloop pull'\n")
+
+
+def test_codes_a_pull_recorded_are_not_recorded_again(tmp_path, repo_root, cli):
+    """`themeloop pull` records human codes; the run must not add them a second time."""
+    import pandas as pd
+
+    from themeloop.audit.ledger import Ledger, record_coding_diff
+
+    project = copy_sample(repo_root, tmp_path)
+    annotations = tmp_path / "annotations" / "innovation-survey"
+    ledger = Ledger(annotations / "ledger.jsonl")
+    table = pd.read_csv(annotations / "coding_table.csv", dtype=str, keep_default_na=False)
+    pulled = record_coding_diff(ledger, None, table, "pull-manifest", "1.0")
+    assert pulled
+    result = cli("run", "--project", project)
+    assert result.exit_code == 0, result.output
+    added = [(e["response_id"], e["code"], e["actor"]) for e in ledger.events()
+             if e["action"] == "added"]
+    assert len(added) == len(set(added)) == len(pulled)
+    assert ledger.verify().ok

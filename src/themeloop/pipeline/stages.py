@@ -180,11 +180,19 @@ def ledger(state: RunState) -> None:
                                   keep_default_na=False)
         events += events_from_assignments(assignments, state.themes.run_id, None, version,
                                           timestamp=when)
-    events += events_from_coding_diff(None, state.coding, None, version)
+    ledger = Ledger(default_ledger_path(state.project))
+    # A pull already recorded the human codes it saw (under its own manifest id):
+    # record only those the ledger has never seen, so no coding appears twice.
+    def key(e: dict[str, Any]) -> tuple:
+        return (e["response_id"], e["question"], e["code"], e["action"], e["actor"])
+
+    seen = {key(e) for e in ledger.events()}
+    events += [e for e in events_from_coding_diff(None, state.coding, None, version)
+               if key(e) not in seen]
     decisions = state.adjudication.decisions if state.adjudication is not None else None
     if decisions is not None and len(decisions):
         events += events_from_adjudication(decisions, None, version, timestamp=when)
-    Ledger(default_ledger_path(state.project)).append(events)
+    ledger.append(events)
 
 
 def report(state: RunState) -> None:

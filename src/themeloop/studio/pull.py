@@ -227,10 +227,8 @@ def _record(project, codebook, table_path: Path, old_text: str | None, text: str
         else {}, outputs=[table_path, *raw], codebook_version=codebook.version,
         relative_to=project.root)
     write_manifest(project.annotations_dir / "pull.manifest.json", manifest)
-    try:
-        from themeloop.audit.ledger import Ledger, default_ledger_path, record_coding_diff
-    except ImportError:  # the audit ledger is optional
-        return 0
+    from themeloop.audit.ledger import Ledger, default_ledger_path, record_coding_diff
+
     old = (pd.read_csv(io.StringIO(old_text), dtype=str, keep_default_na=False)
            if old_text else None)
     new = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
