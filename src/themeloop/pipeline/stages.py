@@ -89,9 +89,7 @@ def annotations(state: RunState) -> None:
 
 def _studio_reachable(project: Project) -> bool:
     """True when a remote server is configured or the local one is running, and it answers."""
-    import httpx
-
-    from themeloop.studio.server import StudioPaths, server_status
+    from themeloop.studio.server import StudioPaths, healthy, server_status
 
     url = project.config.studio.url
     if not url:
@@ -99,10 +97,7 @@ def _studio_reachable(project: Project) -> bool:
         if not status.running:
             return False
         url = status.url
-    try:
-        return httpx.get(f"{url.rstrip('/')}/health", timeout=3.0).status_code == 200
-    except httpx.HTTPError:
-        return False
+    return healthy(url.rstrip("/"), timeout=3.0)
 
 
 def agreement(state: RunState) -> None:

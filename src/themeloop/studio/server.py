@@ -197,7 +197,8 @@ def server_status(paths: StudioPaths) -> ServerStatus:
                         str(paths.root), str(paths.log))
 
 
-def _health(url: str, timeout: float = 2.0) -> bool:
+def healthy(url: str, timeout: float = 2.0) -> bool:
+    """True when the Label Studio at ``url`` answers ``/health`` with status UP."""
     import httpx
 
     try:
@@ -265,10 +266,10 @@ def _wait_until_up(paths: StudioPaths, proc: subprocess.Popen, url: str, port: i
         bound = _bound_port(paths.log, log_start)
         if bound is not None and bound != port:
             raise moved
-        if bound == port and _health(url):
+        if bound == port and healthy(url):
             return
         time.sleep(0.25)
-    if _health(url):  # up, but its log never named the address
+    if healthy(url):  # up, but its log never named the address
         raise moved
     raise StudioError(f"Label Studio did not answer on {url} within {timeout:.0f} s; "
                       f"see {paths.log}")
