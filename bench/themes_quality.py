@@ -118,14 +118,18 @@ def main(argv: list[str] | None = None) -> dict:
         "bench": "themes_quality", "data": os.path.basename(os.path.dirname(args.data)) + "/"
         + os.path.basename(args.data), "n": len(texts), "true_k": len(set(truth)),
         "model": embedder.model_info["id"], "precision": embedder.model_info["precision"],
-        "embed_seconds": round(embed_s, 1), "load_avg_1m": round(os.getloadavg()[0], 2),
+        "runtime": embedder.model_info["runtime"], "embed_seconds": round(embed_s, 1), "load_avg_1m": round(os.getloadavg()[0], 2),
     }
     warm_up_umap(emb, args.seed)
     labels, secs, strategy = run_themeloop(texts, emb, args.seed)
     result["themeloop"] = {"strategy": strategy, **scores(truth, labels, secs)}
     print("themeloop", result["themeloop"], file=sys.stderr)
     if not args.skip_bertopic:
-        labels, secs = run_bertopic(texts, emb, embedder.model_.sentence_transformer, args.seed)
+        # BERTopic gets the same vectors; its model object is only used for labels' embeddings.
+        from themeloop.embed import SentenceTransformerModel
+
+        st = SentenceTransformerModel(precision=embedder.model_info["precision"])
+        labels, secs = run_bertopic(texts, emb, st.sentence_transformer, args.seed)
         result["bertopic"] = scores(truth, labels, secs)
         print("bertopic", result["bertopic"], file=sys.stderr)
     labels, secs = run_kmeans(emb, result["true_k"], args.seed)

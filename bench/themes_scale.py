@@ -1,4 +1,5 @@
-"""Embed + themes at 1k, 10k and 100k answers: seconds, peak RSS, fp32 vs bf16 speed.
+"""Embed + themes at 1k, 10k and 100k answers: seconds, peak RSS, and encoder speed
+(sentence-transformers fp32 and bf16 against ONNX Runtime fp32, on the same texts).
 
 Answers are real short texts (BANKING77 train+test, Casanueva et al. 2020, and
 NLU++ banking+hotels, Casanueva et al. 2022; both CC BY 4.0), about 16k
@@ -89,29 +90,37 @@ def run_one(data_dir: Path, n: int, seed: int) -> dict:
     q = result.questions["q"]
     return {
         "n": n, "strategy": q.strategy, "n_themes": len(q.themes), "n_unassigned": q.n_unassigned,
-        "precision": embedder.model_info["precision"], "embed_seconds": round(embed_s, 1),
+        "precision": embedder.model_info["precision"], "runtime": embedder.model_info["runtime"],
+        "embed_seconds": round(embed_s, 1),
         "embed_per_s": round(n / embed_s, 1), "themes_seconds": round(themes_s, 1),
         "total_seconds": round(embed_s + themes_s, 1), "peak_rss_mb": round(peak_rss_mb(), 1),
         "load_avg_1m": round(os.getloadavg()[0], 2),
     }
 
 
-def precision_speed(data_dir: Path, n: int) -> dict:
-    """Sentences per second, fp32 vs bf16, on the same ``n`` real texts."""
+def runtime_speed(data_dir: Path, n: int) -> dict:
+    """Sentences per second on the same ``n`` real texts: sentence-transformers in
+    fp32 (the baseline) and bf16, and ONNX Runtime in fp32, with each one's
+    lowest cosine to the fp32 baseline's vectors."""
     import numpy as np
 
     from themeloop.embed import SentenceTransformerModel, bf16_supported
+    from themeloop.embed.onnx import OnnxModel
 
     texts = base_texts(data_dir)[:n]
     out: dict = {"n": n, "bf16_native": bf16_supported()}
+    models = {"fp32": SentenceTransformerModel(precision="fp32"),
+              "bf16": SentenceTransformerModel(precision="bf16"), "onnx_fp32": OnnxModel()}
     vectors = {}
-    for precision in ("fp32", "bf16"):
-        model = SentenceTransformerModel(precision=precision)
+    for name, model in models.items():
         model.encode(texts[:32])  # load and warm up
         start = time.perf_counter()
-        vectors[precision] = model.encode(texts)
-        out[f"{precision}_per_s"] = round(n / (time.perf_counter() - start), 1)
-    out["min_cosine_bf16_fp32"] = round(float(np.min((vectors["fp32"] * vectors["bf16"]).sum(1))), 5)
+        vectors[name] = model.encode(texts)
+        out[f"{name}_per_s"] = round(n / (time.perf_counter() - start), 1)
+    for name in ("bf16", "onnx_fp32"):
+        cosine = (vectors["fp32"] * vectors[name]).sum(1)
+        out[f"min_cosine_{name}_vs_fp32"] = round(float(np.min(cosine)), 5)
+        out[f"{name}_speed_ratio_vs_fp32"] = round(out[f"{name}_per_s"] / out["fp32_per_s"], 2)
     return out
 
 
@@ -120,7 +129,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--data-dir", required=True, type=Path)
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--precision-n", type=int, default=1000)
+    parser.add_argument("--speed-n", type=int, default=2000)
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # child mode
     args = parser.parse_args(argv)
     if args.one:
@@ -137,8 +146,8 @@ def main(argv: list[str] | None = None) -> dict:
         run = json.loads(proc.stdout.strip().splitlines()[-1])
         print(json.dumps(run), file=sys.stderr)
         result["runs"].append(run)
-    if args.precision_n:
-        result["precision_speed"] = precision_speed(args.data_dir, args.precision_n)
+    if args.speed_n:
+        result["runtime_speed"] = runtime_speed(args.data_dir, args.speed_n)
     big = [r for r in result["runs"] if r.get("n") == 100_000 and "error" not in r]
     if big:
         result["target_100k"] = {

@@ -176,7 +176,9 @@ def test_cli_project_mode_writes_all_outputs(cli, sample_dir, tmp_path, theme_ca
     themes = json.loads((out / "themes.json").read_text(encoding="utf-8"))
     assert list(themes["questions"]) == ["barriers"] and themes["seed"] == 42
     assert themes["model"] == {"id": "sentence-transformers/all-MiniLM-L6-v2",
-                               "precision": themes["model"]["precision"]}
+                               "precision": themes["model"]["precision"],
+                               "runtime": themes["model"]["runtime"]}
+    assert themes["model"]["runtime"] in {"onnxruntime", "sentence-transformers"}
     with open(out / "assignments.csv", newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     assert list(rows[0]) == ["response_id", "question", "theme_id", "score"] and len(rows) == 41

@@ -54,6 +54,7 @@ class ThemesSection(_Section):
     seed_threshold: float = 0.5
     model_path: str | None = None
     precision: Literal["auto", "bf16", "fp32"] = "auto"
+    runtime: Literal["auto", "onnx", "torch"] = "auto"
     seeds: str | None = None
 
 

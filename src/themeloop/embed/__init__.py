@@ -2,7 +2,8 @@
 
 :class:`Embedder` dedupes answers, serves known ones from the cache and encodes
 only new or changed texts with a pluggable :class:`EmbeddingModel` (default:
-the packaged all-MiniLM-L6-v2, bf16 where the CPU supports it).
+the packaged all-MiniLM-L6-v2: bf16 on torch where the CPU supports it, else
+fp32 on ONNX Runtime).
 """
 
 from themeloop.embed.cache import EmbeddingCache, cache_key
@@ -12,9 +13,11 @@ from themeloop.embed.model import (
     EmbeddingModel,
     SentenceTransformerModel,
     bf16_supported,
+    build_model,
     model_checksum,
     packaged_model_path,
     resolve_precision,
+    resolve_runtime,
 )
 
 __all__ = [
@@ -24,9 +27,11 @@ __all__ = [
     "EmbeddingModel",
     "SentenceTransformerModel",
     "bf16_supported",
+    "build_model",
     "cache_key",
     "default_cache_dir",
     "model_checksum",
     "packaged_model_path",
     "resolve_precision",
+    "resolve_runtime",
 ]

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from themeloop.embed.cache import EmbeddingCache, cache_key
-from themeloop.embed.model import EmbeddingModel, SentenceTransformerModel, resolve_precision
+from themeloop.embed.model import EmbeddingModel, build_model
 from themeloop.errors import EmbedError
 from themeloop.progress import Progress, no_progress
 
@@ -19,12 +19,14 @@ class Embedder:
 
     Parameters
     ----------
-    model : an :class:`~themeloop.embed.model.EmbeddingModel`; ``None`` builds a
-        :class:`~themeloop.embed.model.SentenceTransformerModel` from ``model_path``
-        (``None``: the packaged all-MiniLM-L6-v2), loaded only when something
+    model : an :class:`~themeloop.embed.model.EmbeddingModel`; ``None`` builds one
+        from ``model_path`` (``None``: the packaged all-MiniLM-L6-v2) with
+        :func:`~themeloop.embed.model.build_model`, loaded only when something
         must actually be encoded.
     model_path : folder of a sentence-transformers model (ignored if ``model`` is given).
     precision : "auto", "bf16" or "fp32" (ignored if ``model`` is given).
+    runtime : "auto" (torch for bf16, else ONNX Runtime where the model can be
+        exported), "onnx" or "torch" (ignored if ``model`` is given).
     cache_dir : folder of the on-disk cache (e.g. ``<project>/models/cache``);
         ``None`` keeps no cache.
     batch_size : texts per call to the model; progress is reported per call.
@@ -53,12 +55,14 @@ class Embedder:
         *,
         model_path: str | os.PathLike[str] | None = None,
         precision: str = "auto",
+        runtime: str = "auto",
         cache_dir: str | os.PathLike[str] | None = None,
         batch_size: int = 256,
     ) -> None:
         self.model = model
         self.model_path = model_path
         self.precision = precision
+        self.runtime = runtime
         self.cache_dir = cache_dir
         self.batch_size = batch_size
         self.n_model_calls_ = 0
@@ -74,17 +78,19 @@ class Embedder:
                 raise EmbedError(
                     f"The 'batch_size' parameter must be a positive integer; got {self.batch_size}"
                 )
-            self._model = self.model if self.model is not None else SentenceTransformerModel(
-                self.model_path, precision=resolve_precision(self.precision)
+            self._model = self.model if self.model is not None else build_model(
+                self.model_path, precision=self.precision, runtime=self.runtime
             )
         return self._model
 
     @property
     def model_info(self) -> dict[str, str]:
-        """Model id, resolved precision and checksum, for manifests and themes.json."""
+        """Model id, resolved precision, runtime and checksum, for manifests and themes.json."""
         model = self.model_
         checksum = getattr(model, "checksum", None) or "unknown"
-        return {"id": model.model_id, "precision": model.precision, "checksum": checksum}
+        runtime = getattr(model, "runtime", None) or "sentence-transformers"
+        return {"id": model.model_id, "precision": model.precision, "runtime": runtime,
+                "checksum": checksum}
 
     def encode(self, texts: Sequence[str], progress: Progress = no_progress) -> np.ndarray:
         """Embed ``texts``; returns a float32 array with one L2-normalised row per text.
@@ -95,7 +101,10 @@ class Embedder:
         cleaned = [str(t).strip() for t in texts]
         unique = list(dict.fromkeys(cleaned))
         info = self.model_info
-        keys = [cache_key(info["id"], info["checksum"], info["precision"], t) for t in unique]
+        # sentence-transformers vectors keep their original keys; other runtimes get their own.
+        tag = info["precision"] if info["runtime"] == "sentence-transformers" else (
+            f"{info['precision']}/{info['runtime']}")
+        keys = [cache_key(info["id"], info["checksum"], tag, t) for t in unique]
         cache = EmbeddingCache(self.cache_dir) if self.cache_dir is not None else None
         found = cache.lookup(keys) if cache is not None else {}
         self.n_cache_hits_ += len(found)

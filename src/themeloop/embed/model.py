@@ -19,6 +19,7 @@ from themeloop.errors import EmbedError
 
 Precision = Literal["auto", "bf16", "fp32"]
 PRECISIONS = ("auto", "bf16", "fp32")
+RUNTIMES = ("auto", "onnx", "torch")
 PACKAGED_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
 
 
@@ -27,7 +28,9 @@ class EmbeddingModel(Protocol):
     """Anything that turns texts into one row vector each.
 
     ``model_id`` names the model (it is part of every cache key) and
-    ``precision`` is the resolved precision ("bf16" or "fp32").
+    ``precision`` is the resolved precision ("bf16" or "fp32"). A model may
+    also name its ``runtime`` (default "sentence-transformers"); vectors from
+    different runtimes are cached apart.
     """
 
     model_id: str
@@ -112,6 +115,43 @@ def _model_id_for(path: Path) -> str:
     return name or path.name
 
 
+def resolve_runtime(runtime: str, precision: str, path: str | os.PathLike[str] | None) -> str:
+    """Turn ``"auto"`` into ``"onnx"`` or ``"torch"`` for a resolved precision.
+
+    bf16 runs on torch (ONNX Runtime has no bf16 CPU kernels); fp32 runs on ONNX
+    Runtime when it is installed and the model can be exported, else on torch.
+    """
+    from themeloop.embed import onnx
+
+    if runtime not in RUNTIMES:
+        raise EmbedError(
+            f"The 'runtime' parameter must be one of {', '.join(RUNTIMES)}; got '{runtime}' instead"
+        )
+    if runtime == "onnx" and precision == "bf16":
+        raise EmbedError(
+            "ONNX Runtime runs the model in fp32 only; set [themes] precision = \"fp32\" "
+            "or runtime = \"torch\""
+        )
+    if runtime != "auto":
+        return runtime
+    if precision == "bf16" or not onnx.onnxruntime_available():
+        return "torch"
+    folder = packaged_model_path() if path is None else Path(path)
+    return "onnx" if onnx.exportable(folder) else "torch"
+
+
+def build_model(
+    path: str | os.PathLike[str] | None = None, *, precision: str = "auto", runtime: str = "auto"
+) -> EmbeddingModel:
+    """The model for a folder (``None``: the packaged one), precision and runtime."""
+    precision = resolve_precision(precision)
+    if resolve_runtime(runtime, precision, path) == "onnx":
+        from themeloop.embed.onnx import OnnxModel
+
+        return OnnxModel(path)
+    return SentenceTransformerModel(path, precision=precision)
+
+
 class SentenceTransformerModel:
     """A sentence-transformers model from a local folder, loaded on first use.
 
@@ -123,6 +163,8 @@ class SentenceTransformerModel:
     batch_size : texts per forward pass.
     model_id : the id recorded in caches and manifests (default: derived from the folder).
     """
+
+    runtime = "sentence-transformers"
 
     def __init__(
         self,

@@ -1,4 +1,4 @@
-"""Readable themes: spaCy lemmas, c-TF-IDF keywords from BERTopic, short labels.
+"""Readable themes: spaCy lemmas, BERTopic's c-TF-IDF keywords, short labels.
 
 Keywords come from BERTopic's class-based TF-IDF over lemmas, with English stop
 words and survey filler ("think", "really", "lot", ...) removed, so a theme
@@ -90,35 +90,67 @@ def lemmatise(
 def ctfidf_keywords(
     lemma_docs: Sequence[str], labels: np.ndarray, *, top_n: int = 10
 ) -> dict[int, list[str]]:
-    """Top c-TF-IDF keywords per label (labels < 0 are left out), via BERTopic.
+    """Top c-TF-IDF keywords per label (labels < 0 are left out).
 
-    BERTopic is used only for its representation step: clustering is already
-    done, so it gets an empty dimensionality reduction and the labels as ``y``.
+    BERTopic's representation step, on clusters that are already made: the
+    lemma documents of each label are joined into one class document, counted,
+    and weighted by BERTopic's ``ClassTfidfTransformer`` (with
+    ``reduce_frequent_words``); each label keeps its ``3 * top_n`` best words
+    with a positive score, then :func:`_common_first` reorders them.
     """
+    from sklearn.feature_extraction.text import CountVectorizer
+
     labels = np.asarray(labels)
     kept = [i for i, d in enumerate(lemma_docs) if d.strip()]
     topics = sorted({int(labels[i]) for i in kept if labels[i] >= 0})
     out: dict[int, list[str]] = {t: [] for t in sorted({int(x) for x in labels if x >= 0})}
     if not topics:
         return out
-    docs = [lemma_docs[i] for i in kept]
-    y = labels[kept].astype(int)
+    members = {t: [lemma_docs[i] for i in kept if labels[i] == t] for t in topics}
+    vectorizer = CountVectorizer(tokenizer=str.split, token_pattern=None, lowercase=False)
+    class_docs = [" ".join(members[t]) for t in topics]
     if len(topics) == 1:
-        # BERTopic's c-TF-IDF needs at least two classes; a constant dummy is harmless.
-        docs.append("zzzplaceholder")
-        y = np.append(y, max(topics) + 1)
-    model = _bertopic(3 * top_n)
-    dummy_embeddings = np.zeros((len(docs), 1), dtype=np.float32)
-    fitted, _ = model.fit_transform(docs, embeddings=dummy_embeddings, y=y)
-    mapping: dict[int, int] = {}
-    for ours, theirs in zip(y, fitted):
-        mapping.setdefault(int(ours), int(theirs))
-    for topic in topics:
-        words = model.get_topic(mapping[topic]) or [] if topic in mapping else []
-        ranked = [w for w, score in words if w and score > 0 and w != "zzzplaceholder"]
-        members = [set(d.split()) for d, t in zip(docs, y) if t == topic]
-        out[topic] = _common_first(ranked, members, top_n)
+        # ClassTfidfTransformer needs two classes (BERTopic's fit does too): a
+        # second class holding one unseen word lets it run, and is dropped below.
+        class_docs.append("zzzplaceholder")
+    counts = vectorizer.fit_transform(class_docs)
+    weights = _class_tfidf()(reduce_frequent_words=True).fit(counts).transform(counts)
+    words = vectorizer.get_feature_names_out()
+    for row, topic in enumerate(topics):
+        scores = weights.getrow(row).toarray().ravel()
+        best = np.argsort(-scores, kind="stable")[: 3 * top_n]
+        ranked = [str(words[j]) for j in best if scores[j] > 0 and words[j] != "zzzplaceholder"]
+        out[topic] = _common_first(ranked, [set(d.split()) for d in members[topic]], top_n)
     return out
+
+
+@lru_cache(maxsize=1)
+def _class_tfidf():
+    """BERTopic's ``ClassTfidfTransformer`` class, without importing all of BERTopic.
+
+    ``import bertopic`` runs the package's ``__init__``, which imports
+    sentence-transformers (torch, transformers), UMAP (numba) and plotly: about
+    11 s, most of a small survey's run, for a class that needs only
+    scikit-learn. So its module file is loaded on its own, unless BERTopic is
+    already imported.
+    """
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    if "bertopic" in sys.modules:
+        from bertopic.vectorizers import ClassTfidfTransformer
+
+        return ClassTfidfTransformer
+    spec = importlib.util.find_spec("bertopic")
+    source = (Path(spec.submodule_search_locations[0]) / "vectorizers" / "_ctfidf.py"
+              if spec is not None and spec.submodule_search_locations else None)
+    if source is None or not source.is_file():
+        raise ThemesError("BERTopic is missing; install it with 'pip install bertopic==0.17.4'")
+    module_spec = importlib.util.spec_from_file_location("themeloop._bertopic_ctfidf", source)
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    return module.ClassTfidfTransformer
 
 
 def _common_first(ranked: list[str], members: list[set[str]], top_n: int) -> list[str]:
@@ -131,33 +163,6 @@ def _common_first(ranked: list[str], members: list[set[str]], top_n: int) -> lis
     common = [w for w in ranked if sum(w in m for m in members) >= need]
     rest = [w for w in ranked if w not in common]
     return (common + rest)[:top_n]
-
-
-def _bertopic(top_n: int):
-    import logging
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Tensorflow not installed")
-        from bertopic import BERTopic
-    from bertopic.cluster import BaseCluster
-    from bertopic.dimensionality import BaseDimensionalityReduction
-    from bertopic.vectorizers import ClassTfidfTransformer
-    from sklearn.feature_extraction.text import CountVectorizer
-
-    logging.getLogger("BERTopic").setLevel(logging.WARNING)
-    vectorizer = CountVectorizer(
-        tokenizer=str.split, token_pattern=None, lowercase=False, ngram_range=(1, 1)
-    )
-    return BERTopic(
-        embedding_model=None,
-        umap_model=BaseDimensionalityReduction(),
-        hdbscan_model=BaseCluster(),
-        vectorizer_model=vectorizer,
-        ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
-        top_n_words=top_n,
-        calculate_probabilities=False,
-    )
 
 
 def tidy_keywords(words: Sequence[str], limit: int = 8) -> list[str]:

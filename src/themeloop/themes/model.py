@@ -93,6 +93,7 @@ class ThemesResult:
         return {
             "run_id": self.run_id,
             "seed": self.seed,
-            "model": {"id": self.model.get("id"), "precision": self.model.get("precision")},
+            "model": {"id": self.model.get("id"), "precision": self.model.get("precision"),
+                      "runtime": self.model.get("runtime")},
             "questions": {q: r.to_json() for q, r in self.questions.items()},
         }

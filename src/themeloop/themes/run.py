@@ -95,6 +95,7 @@ def run_themes(
     embedder = Embedder(
         model_path=(root / settings.model_path) if settings and settings.model_path else None,
         precision=settings.precision if settings else "auto",
+        runtime=settings.runtime if settings else "auto",
         cache_dir=cache,
     )
     seed = base_seed if seed is None else seed
