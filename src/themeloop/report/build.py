@@ -189,8 +189,9 @@ def _overview(survey, codebook, coding, agreement, themes, manifests, by, thresh
     run = None
     if themes:
         model = themes.get("model") or {}
+        how = ", ".join(str(model[k]) for k in ("precision", "runtime") if model.get(k)) or "?"
         run = (f"run {themes.get('run_id', '?')}, seed {themes.get('seed', '?')}, model "
-               f"{model.get('id', '?')} ({model.get('precision', '?')})")
+               f"{model.get('id', '?')} ({how})")
     return Overview(
         title=title or f"Thematic analysis report: {survey.path.name}",
         survey_file=survey.path.name, n_rows=len(survey.frame),
