@@ -115,6 +115,19 @@ def _model_id_for(path: Path) -> str:
     return name or path.name
 
 
+def model_folder(
+    path: str | os.PathLike[str] | None, model_id: str | None = None
+) -> tuple[Path, str]:
+    """(folder, id) of a model: ``None`` is the packaged one; a missing folder is an error."""
+    folder = packaged_model_path() if path is None else Path(path)
+    if not folder.is_dir():
+        raise EmbedError(
+            f"embedding model folder '{folder}' does not exist; set [themes] model_path "
+            "to a sentence-transformers model folder or leave it empty for the packaged one"
+        )
+    return folder, model_id or (PACKAGED_MODEL_ID if path is None else _model_id_for(folder))
+
+
 def resolve_runtime(runtime: str, precision: str, path: str | os.PathLike[str] | None) -> str:
     """Turn ``"auto"`` into ``"onnx"`` or ``"torch"`` for a resolved precision.
 
@@ -174,16 +187,9 @@ class SentenceTransformerModel:
         batch_size: int = 64,
         model_id: str | None = None,
     ) -> None:
-        packaged = path is None
-        self.path = packaged_model_path() if packaged else Path(path)
-        if not self.path.is_dir():
-            raise EmbedError(
-                f"embedding model folder '{self.path}' does not exist; set [themes] model_path "
-                "to a sentence-transformers model folder or leave it empty for the packaged one"
-            )
+        self.path, self.model_id = model_folder(path, model_id)
         self.precision = resolve_precision(precision)
         self.batch_size = batch_size
-        self.model_id = model_id or (PACKAGED_MODEL_ID if packaged else _model_id_for(self.path))
         self._model = None
 
     @property

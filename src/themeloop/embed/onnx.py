@@ -29,12 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from themeloop._io import write_text_atomic
-from themeloop.embed.model import (
-    PACKAGED_MODEL_ID,
-    _model_id_for,
-    model_checksum,
-    packaged_model_path,
-)
+from themeloop.embed.model import model_checksum, model_folder
 from themeloop.errors import EmbedError
 
 # Bump when the exported graph changes, so old exports are not reused.
@@ -191,20 +186,13 @@ class OnnxModel:
         model_id: str | None = None,
         cache_dir: str | os.PathLike[str] | None = None,
     ) -> None:
-        packaged = path is None
-        self.path = packaged_model_path() if packaged else Path(path)
-        if not self.path.is_dir():
-            raise EmbedError(
-                f"embedding model folder '{self.path}' does not exist; set [themes] model_path "
-                "to a sentence-transformers model folder or leave it empty for the packaged one"
-            )
+        self.path, self.model_id = model_folder(path, model_id)
         if not exportable(self.path):
             raise EmbedError(
                 f"embedding model '{self.path}' cannot run on ONNX Runtime (only mean-pooling "
                 "transformer models can); set [themes] runtime = \"torch\""
             )
         self.batch_size = batch_size
-        self.model_id = model_id or (PACKAGED_MODEL_ID if packaged else _model_id_for(self.path))
         self.cache_dir = Path(cache_dir) if cache_dir is not None else user_cache_dir()
         self._session = None
         self._tokenizer = None
