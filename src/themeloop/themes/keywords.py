@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 
 import numpy as np
 
@@ -31,8 +34,10 @@ years yes
 """.split())
 
 # Lemmas the small English model gets wrong on survey vocabulary.
-_LEMMA_FIXES = {"datum": "data", "wellbee": "wellbeing", "medium": "media"}
+_LEMMA_FIXES = {"datum": "data", "wellbee": "wellbeing", "medium": "media", "prim": "prime"}
 
+_NOUN_POS = frozenset({"NOUN", "PROPN"})
+_MODIFIER_POS = frozenset({"ADJ", "NOUN", "PROPN"})
 _SKIP_POS = frozenset({
     "PRON", "DET", "AUX", "ADP", "CCONJ", "SCONJ", "PART", "NUM", "PUNCT", "SPACE", "INTJ", "SYM",
     "X", "ADV",  # adverbs ("fully", "ideally") colour an answer but never name its theme
@@ -59,32 +64,58 @@ def _stop_words() -> frozenset[str]:
     return frozenset(STOP_WORDS) | SURVEY_FILLER
 
 
-def lemmatise(
-    texts: Sequence[str], *, batch_size: int = 512, progress: Progress = no_progress
-) -> list[str]:
-    """Each text as a space-joined string of content-word lemmas (lower case).
+@dataclass(frozen=True)
+class Lemmas:
+    """Lemmatised answers: ``docs`` (one string per text) and the lemmas used mostly as nouns."""
 
-    Distinct texts are processed once.
+    docs: list[str]
+    nouns: frozenset[str]
+
+
+def analyse(
+    texts: Sequence[str], *, batch_size: int = 512, progress: Progress = no_progress
+) -> Lemmas:
+    """Each text as a space-joined string of its content-word lemmas (lower case),
+    then its two-word noun phrases joined by "_" ("high_turnover",
+    "seed_funding"): an adjective or noun directly before a noun, both kept.
+
+    Distinct texts are processed once. ``nouns`` holds the lemmas tagged NOUN
+    or PROPN at least as often as anything else, so labels can name things.
     """
     unique = list(dict.fromkeys(texts))
     stop = _stop_words()
     nlp = _nlp()
     lemmas: dict[str, str] = {}
+    as_noun: Counter[str] = Counter()
+    as_other: Counter[str] = Counter()
     total = len(unique)
     progress("keywords", 0, total)
     for i, doc in enumerate(nlp.pipe(unique, batch_size=batch_size), start=1):
-        words = []
+        kept: list[tuple[int, str, str]] = []  # (token index, lemma, POS)
         for tok in doc:
             if not tok.is_alpha or tok.pos_ in _SKIP_POS:
                 continue
             lemma = _LEMMA_FIXES.get(tok.lemma_.lower(), tok.lemma_.lower())
             if len(lemma) < 2 or lemma in stop or tok.lower_ in stop:
                 continue
-            words.append(lemma)
-        lemmas[doc.text] = " ".join(words)
+            kept.append((tok.i, lemma, tok.pos_))
+            (as_noun if tok.pos_ in _NOUN_POS else as_other)[lemma] += 1
+        phrases = [
+            f"{a}_{b}" for (i1, a, p1), (i2, b, p2) in pairwise(kept)
+            if i2 == i1 + 1 and p2 in _NOUN_POS and p1 in _MODIFIER_POS and a != b
+        ]
+        lemmas[doc.text] = " ".join([w for _, w, _ in kept] + phrases)
         if i % 1000 == 0 or i == total:
             progress("keywords", i, total)
-    return [lemmas[t] for t in texts]
+    nouns = frozenset(w for w, k in as_noun.items() if k >= as_other[w])
+    return Lemmas([lemmas[t] for t in texts], nouns)
+
+
+def lemmatise(
+    texts: Sequence[str], *, batch_size: int = 512, progress: Progress = no_progress
+) -> list[str]:
+    """The ``docs`` of :func:`analyse`."""
+    return analyse(texts, batch_size=batch_size, progress=progress).docs
 
 
 def ctfidf_keywords(
@@ -120,7 +151,8 @@ def ctfidf_keywords(
         scores = weights.getrow(row).toarray().ravel()
         best = np.argsort(-scores, kind="stable")[: 3 * top_n]
         ranked = [str(words[j]) for j in best if scores[j] > 0 and words[j] != "zzzplaceholder"]
-        out[topic] = _common_first(ranked, [set(d.split()) for d in members[topic]], top_n)
+        best_words = _common_first(ranked, [set(d.split()) for d in members[topic]], top_n)
+        out[topic] = [w.replace("_", " ") for w in best_words]
     return out
 
 
@@ -166,22 +198,42 @@ def _common_first(ranked: list[str], members: list[set[str]], top_n: int) -> lis
 
 
 def tidy_keywords(words: Sequence[str], limit: int = 8) -> list[str]:
-    """Drop keywords repeated inside a better-ranked bigram or unigram."""
+    """At most ``limit`` keywords without repeats: a phrase takes the place of
+    its words ranked before it, and a word ranked after a phrase that holds it
+    is dropped.
+
+    Examples
+    --------
+    >>> tidy_keywords(["case", "budget", "case management", "case", "management", "risk"])
+    ['case management', 'budget', 'risk']
+    """
     out: list[str] = []
     for w in words:
         parts = w.split()
-        if any(w == o or (len(parts) == 1 and w in o.split()) for o in out):
+        if w in out or (len(parts) == 1 and any(w in o.split() for o in out)):
             continue
-        if len(parts) > 1 and (parts[0] == parts[1] or all(p in out for p in parts)):
-            continue
+        if len(parts) > 1:
+            if len(set(parts)) < len(parts):
+                continue
+            inside = [i for i, o in enumerate(out) if o in parts]
+            if inside:
+                out[inside[0]] = w
+                out = [o for i, o in enumerate(out) if i not in inside[1:]]
+                continue
         out.append(w)
         if len(out) == limit:
             break
     return out
 
 
-def make_label(keywords: Sequence[str], n: int = 3) -> str:
+def make_label(
+    keywords: Sequence[str], n: int = 3, nouns: frozenset[str] | None = None
+) -> str:
     """A short label from the top keywords: "Funding, budget and grant".
+
+    With ``nouns``, keywords that name something (a noun, or a phrase ending
+    in one) come first, so a label reads "Staff turnover and recruitment"
+    rather than "High, come and ambitious".
 
     Examples
     --------
@@ -189,9 +241,16 @@ def make_label(keywords: Sequence[str], n: int = 3) -> str:
     'Funding, budget and grant'
     >>> make_label(["lack funding", "funding", "time"])
     'Lack funding and time'
+    >>> make_label(["ambitious", "covid", "come", "plan"], nouns=frozenset({"covid", "plan"}))
+    'Covid and plan'
     >>> make_label([])
     'Unlabelled theme'
     """
+    if nouns is not None:
+        naming = [w for w in keywords if w.split()[-1] in nouns] or list(keywords)
+        # A noun phrase among the first few keywords names a theme best ("seed funding").
+        phrases = [w for w in naming[:6] if " " in w]
+        keywords = phrases + [w for w in naming if w not in phrases]
     picked: list[str] = []
     used: set[str] = set()
     for word in keywords:

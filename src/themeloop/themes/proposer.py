@@ -160,7 +160,7 @@ class ThemeProposer:
         values = [int(v) for v in np.unique(labels[labels >= 0])]
         sizes = {v: int((labels == v).sum()) for v in values}
         values.sort(key=lambda v: (-sizes[v], v))
-        words = self._keywords(texts, labels, progress)
+        words, nouns = self._keywords(texts, labels, progress)
         cents = dict(zip(*cluster.centroids_of(embeddings, labels)))
         n = len(texts)
         taken: set[str] = {s.id for s in seeds}
@@ -173,7 +173,7 @@ class ThemeProposer:
                 code = seeds[v]
                 tid, label, seeded = code.id, code.label, True
             else:
-                label = keywords.make_label(kw)
+                label = keywords.make_label(kw, nouns=nouns)
                 tid = keywords.slugify(label, taken, f"theme_{len(themes) + 1}")
                 seeded = False
             themes.append(Theme(
@@ -187,15 +187,17 @@ class ThemeProposer:
         self.scores_ = scores
         self.themes_ = themes
 
-    def _keywords(self, texts: list[str], labels: np.ndarray, progress: Progress) -> dict:
+    def _keywords(
+        self, texts: list[str], labels: np.ndarray, progress: Progress
+    ) -> tuple[dict[int, list[str]], frozenset[str]]:
         use = np.flatnonzero(labels >= 0)
         if len(use) == 0:
-            return {}
+            return {}, frozenset()
         if len(use) > self.keyword_docs:
             rng = np.random.default_rng(self.random_state)
             use = np.sort(rng.choice(use, size=self.keyword_docs, replace=False))
-        lemmas = keywords.lemmatise([texts[i] for i in use], progress=progress)
-        return keywords.ctfidf_keywords(lemmas, labels[use])
+        lemmas = keywords.analyse([texts[i] for i in use], progress=progress)
+        return keywords.ctfidf_keywords(lemmas.docs, labels[use]), lemmas.nouns
 
 
 def _quotes(
