@@ -43,7 +43,7 @@ $(STAMP): pyproject.toml
 	@$(PY) -c "import sys, torch; sys.exit('torch has CUDA (%s): install the CPU build, torch==2.13.0' % torch.version.cuda) if torch.version.cuda else None"
 	$(VENV)/bin/pip install --quiet -e ".[dev]"
 	@$(PY) -c "import sys, torch; sys.exit('torch has CUDA (%s) after installing the package' % torch.version.cuda) if torch.version.cuda else None"
-	# Export the packaged model to ONNX once (into ~/.cache/themeloop), so no run pays for it.
+	# Export the packaged model to ONNX once (into $$THEMELOOP_CACHE_DIR or ~/.cache/themeloop), so no run pays for it.
 	$(PY) -m themeloop.embed.onnx >/dev/null
 	@rm -f $(VENV)/.stamp-*[0-9a-f]
 	@touch $@

@@ -132,3 +132,10 @@ def test_export_module_prints_the_exported_path(capsys):
 def test_export_module_names_a_bad_folder(tmp_path, capsys):
     assert onnx_mod.main([str(tmp_path / "nope")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_unwritable_cache_is_a_clear_error(tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder should be", encoding="utf-8")
+    with pytest.raises(EmbedError, match=r"cannot write the ONNX export to .*THEMELOOP_CACHE_DIR"):
+        OnnxModel(cache_dir=blocker).ensure_exported()

@@ -211,17 +211,22 @@ class OnnxModel:
         target = self.onnx_path
         if self._valid(target):
             return target
-        with _locked(target.parent / ".lock"):
-            if not self._valid(target):
-                try:
+        try:
+            with _locked(target.parent / ".lock"):
+                if not self._valid(target):
                     export(self.path, target)
-                except EmbedError:
-                    raise
-                except Exception as exc:
-                    raise EmbedError(
-                        f"cannot export embedding model '{self.path}' to ONNX: "
-                        f"{type(exc).__name__}: {exc}; set [themes] runtime = \"torch\""
-                    ) from None
+        except EmbedError:
+            raise
+        except OSError as exc:
+            raise EmbedError(
+                f"cannot write the ONNX export to '{target.parent}': {exc.strerror or exc}; set "
+                "THEMELOOP_CACHE_DIR to a writable folder, or [themes] runtime = \"torch\""
+            ) from None
+        except Exception as exc:
+            raise EmbedError(
+                f"cannot export embedding model '{self.path}' to ONNX: "
+                f"{type(exc).__name__}: {exc}; set [themes] runtime = \"torch\""
+            ) from None
         return target
 
     def _valid(self, target: Path) -> bool:
