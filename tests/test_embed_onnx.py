@@ -61,6 +61,7 @@ def test_auto_runtime_is_onnx_for_fp32_and_torch_for_bf16():
     assert resolve_runtime("torch", "fp32", None) == "torch"
     assert isinstance(build_model(precision="fp32"), OnnxModel)
     assert isinstance(build_model(precision="fp32", runtime="torch"), SentenceTransformerModel)
+    assert isinstance(build_model(precision="auto", runtime="onnx"), OnnxModel)  # even with AMX
 
 
 def test_bad_runtime_choices_are_refused():

@@ -131,8 +131,8 @@ def model_folder(
 def resolve_runtime(runtime: str, precision: str, path: str | os.PathLike[str] | None) -> str:
     """Turn ``"auto"`` into ``"onnx"`` or ``"torch"`` for a resolved precision.
 
-    bf16 runs on torch (ONNX Runtime has no bf16 CPU kernels); fp32 runs on ONNX
-    Runtime when it is installed and the model can be exported, else on torch.
+    bf16 runs on torch, whose AMX kernels are what make bf16 fast; fp32 runs on
+    ONNX Runtime when it is installed and the model can be exported, else on torch.
     """
     from themeloop.embed import onnx
 
@@ -157,6 +157,8 @@ def build_model(
     path: str | os.PathLike[str] | None = None, *, precision: str = "auto", runtime: str = "auto"
 ) -> EmbeddingModel:
     """The model for a folder (``None``: the packaged one), precision and runtime."""
+    if runtime == "onnx" and precision == "auto":
+        precision = "fp32"  # ONNX Runtime is fp32 only; "auto" must not pick bf16 for it
     precision = resolve_precision(precision)
     if resolve_runtime(runtime, precision, path) == "onnx":
         from themeloop.embed.onnx import OnnxModel
