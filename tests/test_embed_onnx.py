@@ -71,13 +71,17 @@ def test_bad_runtime_choices_are_refused():
         resolve_runtime("onnx", "bf16", None)
 
 
-def test_model_without_mean_pooling_falls_back_to_torch(tmp_path):
-    folder = tmp_path / "cls-model"
+@pytest.mark.parametrize("change", ["cls_pooling", "not_bert"])
+def test_model_onnx_cannot_run_falls_back_to_torch(tmp_path, change):
+    folder = tmp_path / "other-model"
     shutil.copytree(packaged_model_path(), folder)
-    config = folder / "1_Pooling" / "config.json"
-    pooling = json.loads(config.read_text(encoding="utf-8"))
-    pooling.update(pooling_mode_mean_tokens=False, pooling_mode_cls_token=True)
-    config.write_text(json.dumps(pooling), encoding="utf-8")
+    config = folder / ("1_Pooling/config.json" if change == "cls_pooling" else "config.json")
+    settings = json.loads(config.read_text(encoding="utf-8"))
+    if change == "cls_pooling":
+        settings.update(pooling_mode_mean_tokens=False, pooling_mode_cls_token=True)
+    else:
+        settings.update(model_type="mpnet")
+    config.write_text(json.dumps(settings), encoding="utf-8")
     assert resolve_runtime("auto", "fp32", folder) == "torch"
     with pytest.raises(EmbedError, match=r"cannot run on ONNX Runtime.*runtime = \"torch\""):
         OnnxModel(folder)
