@@ -1,8 +1,9 @@
 """Readable themes: spaCy lemmas, BERTopic's c-TF-IDF keywords, short labels.
 
-Keywords come from BERTopic's class-based TF-IDF over lemmas, with English stop
-words and survey filler ("think", "really", "lot", ...) removed, so a theme
-reads "funding, budget and grant" rather than "the, to, and".
+Keywords come from BERTopic's class-based TF-IDF over lemmas and two-word noun
+phrases, with English stop words and survey filler ("think", "really", "lot",
+...) removed, so a theme reads "seed funding, budget and grant" rather than
+"the, to, and". Labels are made from the keywords that name something.
 """
 
 from __future__ import annotations
