@@ -87,11 +87,50 @@ def min_cluster_size_for(n: int) -> int:
     return max(5, round(math.sqrt(n) / 4))
 
 
+# From this many answers UMAP would switch from exact neighbours to NNDescent.
+EXACT_KNN_FROM = 4096
+
+
+def exact_knn(
+    embeddings: np.ndarray, k: int, *, budget: int = 1 << 23
+) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` nearest rows of each row by cosine (itself first): (indices, distances).
+
+    Rows must be L2-normalised. Similarities are computed in blocks of at most
+    ``budget`` cells, so memory stays bounded (about 130 MB of temporaries by
+    default: the block, its negation and argpartition's int64 indices).
+    """
+    n = len(embeddings)
+    k = min(k, n)
+    indices = np.empty((n, k), dtype=np.int64)
+    distances = np.empty((n, k), dtype=np.float32)
+    step = max(1, budget // max(n, 1))
+    for start in range(0, n, step):
+        sims = embeddings[start:start + step] @ embeddings.T
+        rows = np.arange(sims.shape[0])
+        sims[rows, rows + start] = np.inf  # each row is its own nearest neighbour
+        part = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        top = np.take_along_axis(sims, part, axis=1)
+        order = np.argsort(-top, axis=1, kind="stable")
+        indices[start:start + step] = np.take_along_axis(part, order, axis=1)
+        top = np.take_along_axis(top, order, axis=1)
+        top[:, 0] = 1.0
+        distances[start:start + step] = np.clip(1.0 - top, 0.0, 2.0)
+    return indices, distances
+
+
 def cluster_mid(
     embeddings: np.ndarray, *, random_state: int, min_cluster_size: int | None = None,
     n_neighbors: int = 15, n_components: int = 5,
 ) -> np.ndarray:
-    """UMAP to a few dimensions, then HDBSCAN; ``-1`` marks HDBSCAN's outliers."""
+    """UMAP to a few dimensions, then HDBSCAN; ``-1`` marks HDBSCAN's outliers.
+
+    From 4,096 answers on, UMAP gets exact cosine neighbours computed here
+    instead of building its own approximate (NNDescent) graph: on 10,000
+    BANKING77 queries that took 18 s instead of 48 s in a fresh process (most
+    of NNDescent's cost is numba compiling it) and scored NMI 0.776 instead of
+    0.765 against the human intents. Below that, UMAP's own path is already exact.
+    """
     import hdbscan
 
     with warnings.catch_warnings():
@@ -100,14 +139,18 @@ def cluster_mid(
 
     n = len(embeddings)
     size = min_cluster_size or min_cluster_size_for(n)
+    k = min(n_neighbors, n - 1)
+    knn = exact_knn(embeddings, k) if n >= EXACT_KNN_FROM else (None, None, None)
     reducer = UMAP(
-        n_neighbors=min(n_neighbors, n - 1), n_components=n_components, min_dist=0.0,
-        metric="cosine", random_state=random_state, low_memory=True,
+        n_neighbors=k, n_components=n_components, min_dist=0.0,
+        metric="cosine", random_state=random_state, low_memory=True, precomputed_knn=knn,
     )
     with warnings.catch_warnings():
         # "n_jobs overridden to 1 by setting random_state": single-threaded is the
-        # price of reproducible themes, and the user did nothing wrong.
+        # price of reproducible themes, and the user did nothing wrong. Without a
+        # search index UMAP cannot transform new data, which is never asked of it.
         warnings.filterwarnings("ignore", message="n_jobs value", category=UserWarning)
+        warnings.filterwarnings("ignore", message="precomputed_knn", category=UserWarning)
         reduced = reducer.fit_transform(embeddings)
     clusterer = hdbscan.HDBSCAN(
         min_cluster_size=size, min_samples=max(1, size // 3), metric="euclidean",
