@@ -239,6 +239,11 @@ class Project:
         return _joined(self.root, self.config.paths.annotations)
 
     @property
+    def coding_table_path(self) -> Path:
+        """The coding table that ``pull`` writes and later stages read."""
+        return self.annotations_dir / "coding_table.csv"
+
+    @property
     def models_dir(self) -> Path:
         return _joined(self.root, self.config.paths.models)
 

@@ -52,7 +52,7 @@ def adjudicate(
     cfg = proj.config.adjudication if proj is not None else None
     rule = rule or (cfg.rule if cfg else "majority")
     min_coders = min_coders if min_coders is not None else (cfg.min_coders if cfg else 1)
-    table_path = codes if codes is not None else proj.annotations_dir / "coding_table.csv"
+    table_path = codes if codes is not None else proj.coding_table_path
     if codes is None and not table_path.is_file():
         raise CodingTableError(f"{table_path}: no coding table yet; run 'themeloop pull' "
                                "or pass --codes")

@@ -37,7 +37,7 @@ def agreement(
     from themeloop.errors import CodingTableError
 
     proj = load_project(project) if codes is None or project is not None else None
-    table_path = codes if codes is not None else proj.annotations_dir / "coding_table.csv"
+    table_path = codes if codes is not None else proj.coding_table_path
     if codes is None and not table_path.is_file():
         raise CodingTableError(f"{table_path}: no coding table yet; run 'themeloop pull' or pass CODES")
     table = read_coding_table(table_path)

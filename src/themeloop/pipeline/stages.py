@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from themeloop.config import Project
+from themeloop.errors import CodingTableError
 from themeloop.progress import Progress
 
 
@@ -36,7 +37,6 @@ class RunState:
 
 def load(state: RunState) -> None:
     """Read and validate the survey and, if there is one, the codebook."""
-    from themeloop.errors import CodingTableError
     from themeloop.survey import load_project_survey
 
     state.survey = load_project_survey(state.project)
@@ -47,11 +47,8 @@ def load(state: RunState) -> None:
     else:
         state.notes.append(f"no codebook at {state.project.codebook_path}: themes are inductive only")
     # Fail before the long themes stage when there is nothing to code against.
-    table = state.project.annotations_dir / "coding_table.csv"
-    if not table.is_file() and not _studio_reachable(state.project):
-        raise CodingTableError(
-            f"{table}: no coding table; code the answers in Label Studio and run 'themeloop pull'"
-        )
+    if not state.project.coding_table_path.is_file() and not _studio_reachable(state.project):
+        raise _no_coding_table(state.project)
 
 
 def themes(state: RunState) -> None:
@@ -70,7 +67,6 @@ def themes(state: RunState) -> None:
 def annotations(state: RunState) -> None:
     """Pull from Label Studio when one is configured and answering; else use the project's table."""
     from themeloop.coding import read_coding_table
-    from themeloop.errors import CodingTableError
 
     if _studio_reachable(state.project):
         from themeloop.studio.pull import pull
@@ -78,13 +74,16 @@ def annotations(state: RunState) -> None:
         result = pull(state.project)
         state.notes.append(f"pulled from Label Studio: {result.annotations} annotations"
                            + ("" if result.changed else " (nothing new)"))
-    path = state.project.annotations_dir / "coding_table.csv"
+    path = state.project.coding_table_path
     if not path.is_file():
-        raise CodingTableError(
-            f"{path}: no coding table; code the answers in Label Studio and run 'themeloop pull'"
-        )
+        raise _no_coding_table(state.project)
     state.coding_path = path
     state.coding = read_coding_table(path)
+
+
+def _no_coding_table(project: Project) -> CodingTableError:
+    return CodingTableError(f"{project.coding_table_path}: no coding table; code the answers in "
+                            "Label Studio and run 'themeloop pull'")
 
 
 def _studio_reachable(project: Project) -> bool:

@@ -291,7 +291,7 @@ def push_adjudication(project, *, rule: str | None = None, min_coders: int | Non
     min_coders = cfg.min_coders if min_coders is None else min_coders
     _, adjudicator = parse_rule(rule)
     codebook = load_codebook(project.codebook_path)
-    table_path = Path(codes) if codes is not None else project.annotations_dir / "coding_table.csv"
+    table_path = Path(codes) if codes is not None else project.coding_table_path
     if codes is None and not table_path.is_file():
         raise CodingTableError(f"{table_path}: no coding table yet; run 'themeloop pull' first")
     table = read_coding_table(table_path)

@@ -20,7 +20,6 @@ from typing import Any
 from themeloop._io import write_bytes_atomic, write_text_atomic
 from themeloop.errors import StudioError
 
-TABLE_NAME = "coding_table.csv"
 COLUMNS = ["response_id", "question", "coder", "code", "source", "timestamp", "codebook_version",
            "memo", "annotation_id", "lead_time", "status", "unclear", "in_codebook"]
 
@@ -159,7 +158,7 @@ def pull(project, *, question: str | None = None, url: str | None = None) -> Pul
     if question is not None:
         project.config.question(question)
     paths = StudioPaths.for_project(project)
-    table_path = project.annotations_dir / TABLE_NAME
+    table_path = project.coding_table_path
     with session(project, url=url) as (client, conn):
         registry = Registry.load(paths.projects)
         entries = {k: v for k, v in registry.entries(conn.url).items()
