@@ -18,7 +18,6 @@ and writes the adjudicator's annotations into the coding table with
 
 from __future__ import annotations
 
-import math
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -194,20 +193,20 @@ def adjudication_tasks(survey, table: pd.DataFrame, codebook, qid: str, rids: li
     e-mail, result = the codes they ticked (empty when they applied none).
     """
     from themeloop.codebook import attribute_key
-    from themeloop.studio.push import choices_result
+    from themeloop.studio.push import attribute_values, cell_text, choices_result
 
     responses = survey.responses()
     responses = responses[responses["question"] == qid]
     text = dict(zip(responses["response_id"], responses["text"]))
     respondent = dict(zip(responses["response_id"], responses["respondent_id"]))
-    values = {attr: dict(zip(survey.ids, survey.frame[attr].map(_cell))) for attr in attributes}
+    values = attribute_values(survey, attributes)
     codings = coder_codings(table, qid, set(rids), exclude=exclude)
     tasks, predictions = [], {}
     for rid in rids:
         unit = codings.get(rid, {})
         answer = text.get(rid)
         data = {"response_id": rid, "question": qid,
-                "text": "" if answer is None or _missing(answer) else str(answer),
+                "text": cell_text(answer),
                 SUMMARY_KEY: coders_summary(unit, codebook, qid)}
         for attr in attributes:
             data[attribute_key(attr)] = values[attr].get(respondent.get(rid), "")
@@ -216,18 +215,6 @@ def adjudication_tasks(survey, table: pd.DataFrame, codebook, qid: str, rids: li
                              "result": choices_result(c["codes"]) if c["codes"] else []}
                             for coder, c in sorted(unit.items())]
     return tasks, predictions
-
-
-def _missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
-def _cell(value: Any) -> str:
-    if _missing(value):
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 def adjudication_config(coding_config: str) -> str:

@@ -60,14 +60,9 @@ def build_tasks(survey, qid: str, attributes: list[str] = ()) -> list[dict[str, 
     """One ``{"data": ...}`` task per substantive answer to ``qid``, in survey order."""
     from themeloop.codebook import attribute_key
 
-    frame = survey.frame
-    for attr in attributes:
-        if attr not in frame.columns:
-            raise ConfigError(f"[studio] task_attributes: no column '{attr}' in {survey.path}"
-                              f"{did_you_mean(attr, [str(c) for c in frame.columns])}")
+    values = attribute_values(survey, attributes)
     responses = survey.responses()
     rows = responses[(responses["question"] == qid) & responses["substantive"]]
-    values = {attr: dict(zip(survey.ids, frame[attr].map(_cell))) for attr in attributes}
     tasks = []
     for rid, respondent, text in zip(rows["response_id"], rows["respondent_id"], rows["text"]):
         data = {"response_id": rid, "question": qid, "text": text}
@@ -77,7 +72,24 @@ def build_tasks(survey, qid: str, attributes: list[str] = ()) -> list[dict[str, 
     return tasks
 
 
-def _cell(value: Any) -> str:
+def attribute_values(survey, attributes: list[str]) -> dict[str, dict[Any, str]]:
+    """Each attribute's value per respondent id, as text shown to coders.
+
+    Raises
+    ------
+    ConfigError
+        If an attribute is not a column of the survey.
+    """
+    frame = survey.frame
+    for attr in attributes:
+        if attr not in frame.columns:
+            raise ConfigError(f"[studio] task_attributes: no column '{attr}' in {survey.path}"
+                              f"{did_you_mean(attr, [str(c) for c in frame.columns])}")
+    return {attr: dict(zip(survey.ids, frame[attr].map(cell_text))) for attr in attributes}
+
+
+def cell_text(value: Any) -> str:
+    """A survey cell as task text: "" when missing, "3" rather than "3.0"."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     if isinstance(value, float) and value.is_integer():
