@@ -12,7 +12,6 @@ from themeloop.themes.keywords import (
     _class_tfidf,
     analyse,
     ctfidf_keywords,
-    lemmatise,
     make_label,
 )
 
@@ -50,7 +49,7 @@ def sample_lemmas(sample_dir):
 
     responses = load_project_survey(find_project(sample_dir)).responses()
     texts = responses.loc[responses["substantive"], "text"].tolist()
-    return lemmatise(texts)
+    return analyse(texts).docs
 
 
 @pytest.mark.parametrize("k", [3, 5, 9])

@@ -149,7 +149,7 @@ def resolve_runtime(runtime: str, precision: str, path: str | os.PathLike[str] |
         return runtime
     if precision == "bf16" or not onnx.onnxruntime_available():
         return "torch"
-    folder = packaged_model_path() if path is None else Path(path)
+    folder, _ = model_folder(path)
     return "onnx" if onnx.exportable(folder) else "torch"
 
 

@@ -112,13 +112,6 @@ def analyse(
     return Lemmas([lemmas[t] for t in texts], nouns)
 
 
-def lemmatise(
-    texts: Sequence[str], *, batch_size: int = 512, progress: Progress = no_progress
-) -> list[str]:
-    """The ``docs`` of :func:`analyse`."""
-    return analyse(texts, batch_size=batch_size, progress=progress).docs
-
-
 def ctfidf_keywords(
     lemma_docs: Sequence[str], labels: np.ndarray, *, top_n: int = 10
 ) -> dict[int, list[str]]:
