@@ -106,3 +106,40 @@ def test_debug_shows_traceback(tmp_path):
     debug = subprocess.run([sys.executable, "-m", "themeloop", "--debug", "inspect", "-p", folder],
                            capture_output=True, text=True)
     assert debug.returncode != 0 and "Traceback" in debug.stderr and "SurveyError" in debug.stderr
+
+
+@pytest.mark.parametrize("section, line, message", [
+    ("themes", "max_themes = 0", "'themes.max_themes': 0 is out of range; allowed: 1 or more"),
+    ("themes", "merge_similarity = -3",
+     "'themes.merge_similarity': -3 is out of range; allowed: 0 to 1"),
+    ("themes", "min_similarity = 1.5",
+     "'themes.min_similarity': 1.5 is out of range; allowed: -1 to 1"),
+    ("studio", "port = 70000", "'studio.port': 70000 is out of range; allowed: 1 to 65535"),
+    ("studio", "coders = 0",
+     "'studio.coders': 0 is out of range; allowed: 1 or more (or a list of e-mails)"),
+    ("agreement", "min_prevalence = 0.9",
+     "'agreement.min_prevalence': 0.9 is out of range; allowed: 0 to 0.5"),
+    ("adjudication", "min_coders = 0",
+     "'adjudication.min_coders': 0 is out of range; allowed: 1 or more"),
+    ("crosstab", "suppress_below = -1",
+     "'crosstab.suppress_below': -1 is out of range; allowed: 0 or more"),
+    ("themes", 'max_themes = "many"', "'themes.max_themes': Input should be a valid integer, "
+     "unable to parse string as an integer (got 'many')"),
+])
+def test_config_range_checked_when_loading(cli, tmp_path, section, line, message):
+    project(tmp_path, "survey.csv", GOOD)
+    toml = tmp_path / "themeloop.toml"
+    toml.write_text(toml.read_text() + f"\n[{section}]\n{line}\n")
+    result = cli("inspect", "--project", tmp_path)
+    assert result.exit_code == 2
+    assert result.stderr == f"Error: {toml.resolve()}: bad value for {message}\n"
+
+
+def test_config_range_error_keeps_did_you_mean(cli, tmp_path):
+    project(tmp_path, "survey.csv", GOOD)
+    toml = tmp_path / "themeloop.toml"
+    toml.write_text(toml.read_text() + "\n[themes]\nmax_theme = 0\n")
+    result = cli("inspect", "--project", tmp_path)
+    assert result.exit_code == 2
+    assert result.stderr == (f"Error: {toml.resolve()}: unknown key 'themes.max_theme' "
+                             "(did you mean 'max_themes'?)\n")

@@ -19,7 +19,7 @@ def adjudicate(
                                "the project's annotations/coding_table.csv."),
     out: Path = typer.Option(None, "--out", help="A folder, or the agreed table's .csv/.parquet "
                              "path (decisions and undecided go beside it). Default: project out/."),
-    min_coders: int = typer.Option(None, "--min-coders",
+    min_coders: int = typer.Option(None, "--min-coders", min=1,
                                    help="Units coded by fewer coders stay undecided."),
     push: bool = typer.Option(False, "--push", help="Send the undecided units to a Label Studio "
                               "adjudication project per question (each coder's codes as a "

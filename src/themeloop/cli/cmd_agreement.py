@@ -22,8 +22,8 @@ def agreement(
     csv_out: Path = typer.Option(None, "--csv", help="Write every coefficient as a flat CSV."),
     level: str = typer.Option(None, "--level",
                               help="nominal|ordinal|interval|ratio, for single-label data."),
-    bootstrap: int = typer.Option(None, "--bootstrap", help="Resamples for alpha's 95% CI (0: off)."),
-    seed: int = typer.Option(None, "--seed", help="Seed for the bootstrap."),
+    bootstrap: int = typer.Option(None, "--bootstrap", min=0, help="Resamples for alpha's 95% CI (0: off)."),
+    seed: int = typer.Option(None, "--seed", min=0, help="Seed for the bootstrap."),
     disagreements_out: Path = typer.Option(
         None, "--disagreements", help="Write units where coders differ (text, codes, memos) as CSV."),
     assignments: Path = typer.Option(

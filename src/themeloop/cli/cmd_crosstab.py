@@ -18,7 +18,7 @@ def crosstab(
     ),
     question: str = typer.Option(None, "--question", help="Only this question (default: all)."),
     suppress_below: int = typer.Option(
-        None, "--suppress-below", help="Show counts below N as '<N' (default 5; 0 turns it off)."
+        None, "--suppress-below", min=0, help="Show counts below N as '<N' (default 5; 0 turns it off)."
     ),
     out: Path = typer.Option(None, "--out", help="Output folder (default: the project's out/)."),
     codes: Path = typer.Option(None, "--codes", help="Agreed coding table (default: <out>/agreed.csv)."),

@@ -23,7 +23,7 @@ def themes(
     out: Path | None = typer.Option(
         None, "--out", "-o", help="Output folder (default: the project's out/; ad hoc: '.')."
     ),
-    seed: int | None = typer.Option(None, "--seed", help="Random seed (default: the project's)."),
+    seed: int | None = typer.Option(None, "--seed", min=0, help="Random seed (default: the project's)."),
     max_themes: int | None = typer.Option(
         None, "--max-themes", min=1, help="Most themes per question (default: [themes] max_themes)."
     ),

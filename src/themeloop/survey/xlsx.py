@@ -122,7 +122,7 @@ def _text(value: object) -> str:
 
 def _order(ref: str) -> tuple[int, int]:
     """Sort cells and ranges row by row, as a reader scans a sheet."""
-    from openpyxl.utils.cell import coordinate_from_string, column_index_from_string
+    from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 
     letters, row = coordinate_from_string(ref.split(":")[0])
     return row, column_index_from_string(letters)
