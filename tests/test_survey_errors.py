@@ -143,3 +143,63 @@ def test_config_range_error_keeps_did_you_mean(cli, tmp_path):
     assert result.exit_code == 2
     assert result.stderr == (f"Error: {toml.resolve()}: unknown key 'themes.max_theme' "
                              "(did you mean 'max_themes'?)\n")
+
+
+def test_duplicated_header_exits_2_naming_both_columns(cli, tmp_path):
+    folder = project(tmp_path, "survey.csv", b"id,barriers,org,barriers\nA1,x y,la,z w\n")
+    result = cli("inspect", "--project", folder)
+    assert result.exit_code == 2
+    assert result.stderr == (f"Error: {folder.resolve()}/survey.csv: columns 2 and 4 are both "
+                             "named 'barriers'; rename one so that every column has its own name\n")
+
+
+def test_control_bytes_are_escaped_in_errors(cli, tmp_path):
+    folder = project(tmp_path, "survey.csv", b"id,bar\x00riers\x1b[31m\nA1,x y\n", column="barriers")
+    result = cli("inspect", "--project", folder)
+    assert result.exit_code == 2
+    assert "\x00" not in result.stderr and "\x1b" not in result.stderr
+    assert result.stderr == (
+        f"Error: {folder.resolve()}/survey.csv: no question 'barriers' column 'barriers' (did you "
+        "mean 'bar\\x00riers\\x1b[31m'?); columns are: id, bar\\x00riers\\x1b[31m\n")
+
+
+def test_utf16_survey_is_read_by_its_bom(cli, tmp_path):
+    folder = project(tmp_path, "survey.csv", GOOD.decode().encode("utf-16"))
+    result = cli("inspect", "--project", folder, "--json")
+    assert result.exit_code == 0, result.stderr
+    assert '"respondents": 2' in result.stdout
+
+
+def _xlsx(path, rows, merge=()):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.title = "Sheet1"
+    for row in rows:
+        book.active.append(row)
+    for cells in merge:
+        book.active.merge_cells(cells)
+    book.save(path)
+
+
+def test_formula_id_exits_2(cli, tmp_path):
+    folder = project(tmp_path, "survey.xlsx", None)
+    _xlsx(folder / "survey.xlsx", [["id", "barriers"], ["A1", "x y"], ["=A2&\"b\"", "z w"]])
+    result = cli("inspect", "--project", folder)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"Error: {folder.resolve()}/survey.xlsx: sheet 'Sheet1': id column 'id' holds formulas "
+        "(A3); ids must be typed values: copy the column and paste it as values\n")
+
+
+def test_strict_turns_xlsx_warnings_into_errors(cli, tmp_path):
+    folder = project(tmp_path, "survey.xlsx", None)
+    _xlsx(folder / "survey.xlsx", [["id", "barriers"], ["A1", "x y"], ["A2", ""], ["A3", "z"]],
+          merge=["B2:B3"])
+    assert cli("inspect", "--project", folder).exit_code == 0
+    result = cli("inspect", "--project", folder, "--strict")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"Error: {folder.resolve()}/survey.xlsx: sheet 'Sheet1': merged cells B2:B3 are read as "
+        "one value in the top-left cell and blanks in the others; unmerge them and fill every "
+        "cell\n")

@@ -18,6 +18,24 @@ PROJECT_OPTION = typer.Option(
 )
 
 
+def _strict(ctx: typer.Context, value: bool) -> bool:
+    """Under --strict, input warnings become errors until the command ends."""
+    if value:
+        import warnings
+
+        from themeloop.errors import InputWarning
+
+        ctx.with_resource(warnings.catch_warnings())
+        warnings.simplefilter("error", InputWarning)
+    return value
+
+
+STRICT_OPTION = typer.Option(
+    False, "--strict", callback=_strict,
+    help="Stop with an error where the input would only warn: codes that differ only in case "
+    "or spacing, merged or uncalculated XLSX cells, a guessed encoding.")
+
+
 def load_project(project: Path | None):  # -> themeloop.config.Project
     from themeloop.config import find_project
 

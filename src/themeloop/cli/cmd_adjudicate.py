@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from themeloop.cli._common import PROJECT_OPTION, console, load_project
+from themeloop.cli._common import PROJECT_OPTION, STRICT_OPTION, console, load_project
 
 ORDER = 61
 TABLE_SUFFIXES = (".csv", ".parquet")
@@ -31,6 +31,7 @@ def adjudicate(
     recreate: bool = typer.Option(False, "--recreate", help="With --push: make a new adjudication "
                                   "project for a question whose project was deleted."),
     project: Path = PROJECT_OPTION,
+    strict: bool = STRICT_OPTION,
 ) -> None:
     """Decide the agreed codes by a rule; list every decision and what stays undecided."""
     from themeloop.adjudicate import adjudicate as run_rule

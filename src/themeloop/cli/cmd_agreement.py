@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from themeloop.cli._common import PROJECT_OPTION, console, load_project
+from themeloop.cli._common import PROJECT_OPTION, STRICT_OPTION, console, load_project
 
 ORDER = 60
 
@@ -30,6 +30,7 @@ def agreement(
         None, "--assignments", help="assignments.csv from 'themeloop themes': also compare the "
         "model's themes with each coder."),
     project: Path = PROJECT_OPTION,
+    strict: bool = STRICT_OPTION,
 ) -> None:
     """Agreement per question and code: kappas, Krippendorff's alpha, AC1, with readings."""
     from themeloop.agreement.project import agreement_settings, run_agreement

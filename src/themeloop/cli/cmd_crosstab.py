@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from themeloop.cli._common import PROJECT_OPTION, console, load_project
+from themeloop.cli._common import PROJECT_OPTION, STRICT_OPTION, console, load_project
 
 ORDER = 75
 
@@ -23,6 +23,7 @@ def crosstab(
     out: Path = typer.Option(None, "--out", help="Output folder (default: the project's out/)."),
     codes: Path = typer.Option(None, "--codes", help="Agreed coding table (default: <out>/agreed.csv)."),
     coder: str = typer.Option(None, "--coder", help="Use only this coder's rows of the table."),
+    strict: bool = STRICT_OPTION,
 ) -> None:
     """Count and % of each group mentioning each code, with tests and Wilson intervals."""
     from themeloop.errors import ConfigError

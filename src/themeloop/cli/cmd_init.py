@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from themeloop.cli._common import STRICT_OPTION
+
 ORDER = 10
 
 
@@ -14,6 +16,7 @@ def init(
     out: Path = typer.Option(None, "--out", help="Where to write (default: themeloop.toml beside the survey)."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing themeloop.toml."),
     sheet: str = typer.Option(None, "--sheet", help="XLSX sheet to read."),
+    strict: bool = STRICT_OPTION,
 ) -> None:
     """Guess the id, free-text and attribute columns and write themeloop.toml."""
     from themeloop.project_init import init_project

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from themeloop.cli._common import PROJECT_OPTION, console, echo_json, load_project
+from themeloop.cli._common import PROJECT_OPTION, STRICT_OPTION, console, echo_json, load_project
 
 ORDER = 20
 
@@ -14,6 +14,7 @@ ORDER = 20
 def inspect(
     project: Path = PROJECT_OPTION,
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    strict: bool = STRICT_OPTION,
 ) -> None:
     """Rows, respondents, answers per question and attribute values."""
     from themeloop.survey import load_project_survey

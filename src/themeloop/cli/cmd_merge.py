@@ -6,13 +6,14 @@ from pathlib import Path
 
 import typer
 
-from themeloop.cli._common import PROJECT_OPTION, console, echo_json, load_project
+from themeloop.cli._common import PROJECT_OPTION, STRICT_OPTION, console, echo_json, load_project
 
 ORDER = 70
 
 
 def merge(
     project: Path = PROJECT_OPTION,
+    strict: bool = STRICT_OPTION,
     codes: Path = typer.Option(
         None, "--codes", help="Agreed coding table (default: <out>/agreed.csv from 'themeloop adjudicate')."
     ),

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from themeloop.cli._common import PROJECT_OPTION, load_project
+from themeloop.cli._common import PROJECT_OPTION, STRICT_OPTION, load_project
 
 ORDER = 85
 
@@ -22,6 +22,7 @@ def report(
     project: Path = PROJECT_OPTION,
     out: Path = OUT_OPTION,
     by: str = BY_OPTION,
+    strict: bool = STRICT_OPTION,
 ) -> None:
     """Write report.html: themes, codes, agreement, adjudication and provenance, offline."""
     from themeloop.report import write_report

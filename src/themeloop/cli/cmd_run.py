@@ -6,7 +6,13 @@ from pathlib import Path
 
 import typer
 
-from themeloop.cli._common import PROJECT_OPTION, console, load_project, progress_bar
+from themeloop.cli._common import (
+    PROJECT_OPTION,
+    STRICT_OPTION,
+    console,
+    load_project,
+    progress_bar,
+)
 
 ORDER = 5
 
@@ -14,6 +20,7 @@ ORDER = 5
 def run(
     project: Path = PROJECT_OPTION,
     out: Path = typer.Option(None, "--out", help="Output folder (default: the project's out/)."),
+    strict: bool = STRICT_OPTION,
 ) -> None:
     """Run the whole loop: themes, annotations, agreement, adjudication, merge, crosstabs, report."""
     import sys

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from themeloop.cli._common import PROJECT_OPTION, console, progress_bar
+from themeloop.cli._common import PROJECT_OPTION, STRICT_OPTION, console, progress_bar
 
 ORDER = 30
 
@@ -37,6 +37,7 @@ def themes(
     cache_dir: Path | None = typer.Option(
         None, "--cache-dir", help="Embedding cache folder (default: the project's models/cache)."
     ),
+    strict: bool = STRICT_OPTION,
 ) -> None:
     """Propose themes: themes.json, assignments.csv and a draft codebook.yaml."""
     from themeloop.themes.run import run_themes

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from themeloop.errors import InputWarning, SurveyError
+from themeloop.errors import InputWarning, SurveyError, ThemeloopError
 
 SUPPORTED = {".csv": "CSV", ".xlsx": "XLSX", ".sav": "SPSS", ".dta": "Stata", ".parquet": "Parquet"}
 
@@ -71,7 +71,7 @@ def read_survey_file(
               ".parquet": _read_parquet}[suffix]
     try:
         data = reader(path, sheet=sheet, encoding=encoding)
-    except SurveyError:
+    except ThemeloopError:  # our own errors, and input warnings raised under --strict
         raise
     except Exception as exc:  # a parser's own message is the most precise we have
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__

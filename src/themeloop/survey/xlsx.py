@@ -57,9 +57,11 @@ def read_xlsx(path: Path, sheet: str | None) -> tuple[pd.DataFrame, str, dict[st
                       SpreadsheetCellWarning, stacklevel=4)
     uncached = _uncached(path, name, [c for cells in formulas.values() for c in cells])
     if uncached:
-        warnings.warn(f"{where}: formula cells {_listed(uncached)} have no saved value and are "
-                      "read as blanks; open the file in Excel or LibreOffice and save it, or "
-                      "paste the values", SpreadsheetCellWarning, stacklevel=4)
+        what = ("formula cell {} has no saved value and is read as a blank" if len(uncached) == 1
+                else "formula cells {} have no saved value and are read as blanks")
+        warnings.warn(f"{where}: {what.format(_listed(uncached))}; open the file in Excel or "
+                      "LibreOffice and save it, or paste the values", SpreadsheetCellWarning,
+                      stacklevel=4)
     by_header = {headers.get(col, ""): cells for col, cells in formulas.items()}
     return frame, name, by_header
 
