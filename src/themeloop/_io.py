@@ -68,3 +68,83 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+# mkstemp's names in atomic_path: ".<target name>.<8 random characters>.tmp".
+_ATOMIC_TMP = r"\..+\.[A-Za-z0-9_]{8}\.tmp"
+STALE_AFTER = 2.0  # seconds: older leftovers are from a dead run when no other run is alive
+BUSY_STALE_AFTER = 3600.0  # seconds: while another run is alive, only this old counts as stale
+_held_locks: dict[str, int] = {}  # lock file -> descriptor holding a shared lock until exit
+
+
+def remove_stale_tmp(
+    folders: list[str | os.PathLike[str]],
+    *,
+    lock_file: str | os.PathLike[str],
+    trees: list[str | os.PathLike[str]] | None = None,
+    stale_after: float = STALE_AFTER,
+    busy_after: float = BUSY_STALE_AFTER,
+) -> list[Path]:
+    """Remove the temporary files of :func:`atomic_path` that a killed process left behind.
+
+    Only files named like ``atomic_path``'s (``.<name>.<random>.tmp``) are
+    touched, directly in ``folders`` and anywhere under ``trees``. Whether
+    another process may still be writing them is told by ``lock_file``: every
+    caller holds a shared ``flock`` on it for the rest of its life (the kernel
+    drops it when the process dies, even by SIGKILL). If no other live process
+    holds it, files older than ``stale_after`` seconds are leftovers; if one
+    does, its writes may be in progress and only files older than
+    ``busy_after`` seconds are removed.
+
+    Returns the files removed.
+    """
+    import fcntl
+    import time
+
+    lock = Path(lock_file)
+    key = str(lock.resolve())
+    fd = _held_locks.get(key)
+    if fd is None:
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+        _held_locks[key] = fd
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        alone = True
+    except BlockingIOError:
+        alone = False
+    try:
+        cutoff = time.time() - (stale_after if alone else busy_after)
+        candidates = [p for f in folders for p in _entries(Path(f))]
+        candidates += [p for t in trees or [] for p in _tree(Path(t))]
+        removed = []
+        for path in candidates:
+            try:
+                if path.is_file() and path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    removed.append(path)
+            except FileNotFoundError:  # another sweep or its writer got there first
+                continue
+        return removed
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_SH)  # downgrade: we are alive, our own writes are ours
+
+
+def _is_atomic_tmp(name: str) -> bool:
+    import re
+
+    return re.fullmatch(_ATOMIC_TMP, name) is not None
+
+
+def _entries(folder: Path) -> list[Path]:
+    try:
+        return [Path(e.path) for e in os.scandir(folder) if _is_atomic_tmp(e.name)]
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+
+
+def _tree(root: Path) -> list[Path]:
+    found = []
+    for folder, _, files in os.walk(root):
+        found += [Path(folder, name) for name in files if _is_atomic_tmp(name)]
+    return found

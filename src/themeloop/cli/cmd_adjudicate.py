@@ -54,10 +54,11 @@ def adjudicate(
     rule = rule or (cfg.rule if cfg else "majority")
     min_coders = min_coders if min_coders is not None else (cfg.min_coders if cfg else 1)
     table_path = codes if codes is not None else proj.coding_table_path
+    folder, name = _target(out if out is not None else proj.out_dir,
+                           "--out" if out is not None else "paths.out")
     if codes is None and not table_path.is_file():
         raise CodingTableError(f"{table_path}: no coding table yet; run 'themeloop pull' "
                                "or pass --codes")
-    folder, name = _target(out if out is not None else proj.out_dir)
     table = read_coding_table(table_path)
     result = run_rule(table, rule, min_coders=min_coders)
     written = write_adjudication(
@@ -111,11 +112,15 @@ def _project(project: Path | None, *, needed: bool, out: Path | None):  # -> Pro
         raise ConfigError("--out is needed outside a project (or pass --project DIR)") from None
 
 
-def _target(out: Path) -> tuple[Path, str]:
+def _target(out: Path, option: str) -> tuple[Path, str]:
+    """The folder and agreed table's name, checked before any work."""
     from themeloop.adjudicate.output import AGREED
+    from themeloop.outputs import check_output_dir, check_output_file
 
     if out.suffix.lower() in TABLE_SUFFIXES:
+        check_output_file(out, option, AGREED)
         return out.parent, out.name
+    check_output_dir(out, option)
     return out, AGREED
 
 

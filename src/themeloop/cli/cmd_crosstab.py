@@ -28,8 +28,10 @@ def crosstab(
     """Count and % of each group mentioning each code, with tests and Wilson intervals."""
     from themeloop.errors import ConfigError
     from themeloop.merge.project import crosstab_project
+    from themeloop.outputs import check_output_dir
 
     loaded = load_project(project)
+    check_output_dir(out if out is not None else loaded.out_dir, "--out" if out else "paths.out")
     attributes = list(by or loaded.config.crosstab.by)
     if not attributes:
         raise ConfigError("no attribute to cross by; pass --by ATTRIBUTE or set [crosstab] by")

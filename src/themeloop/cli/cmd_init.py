@@ -19,8 +19,11 @@ def init(
     strict: bool = STRICT_OPTION,
 ) -> None:
     """Guess the id, free-text and attribute columns and write themeloop.toml."""
+    from themeloop.outputs import check_output_file
     from themeloop.project_init import init_project
 
+    if out is not None:
+        check_output_file(out, "--out", "themeloop.toml")
     result = init_project(survey, out=out, force=force, sheet=sheet)
     g = result.guess
     typer.echo(f"Wrote {result.path}")

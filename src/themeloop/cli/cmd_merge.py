@@ -30,9 +30,12 @@ def merge(
 ) -> None:
     """Write the merged dataset: every survey row and column plus 0/1 code columns."""
     from themeloop.merge.project import merge_project
+    from themeloop.outputs import check_output_dir
 
     chosen = [f.strip() for f in formats.split(",") if f.strip()] if formats else None
-    run = merge_project(load_project(project), codes=codes, out=out,
+    proj = load_project(project)
+    check_output_dir(out if out is not None else proj.out_dir, "--out" if out else "paths.out")
+    run = merge_project(proj, codes=codes, out=out,
                         allow_unknown_codes=allow_unknown_codes, formats=chosen, coder=coder)
     if as_json:
         echo_json({**run.report, "outputs": {k: str(v) for k, v in run.outputs.items()},

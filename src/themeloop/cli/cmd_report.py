@@ -25,9 +25,12 @@ def report(
     strict: bool = STRICT_OPTION,
 ) -> None:
     """Write report.html: themes, codes, agreement, adjudication and provenance, offline."""
+    from themeloop.outputs import check_output_dir
     from themeloop.report import write_report
 
-    path = write_report(load_project(project), out_dir=out, by=by)
+    proj = load_project(project)
+    check_output_dir(out if out is not None else proj.out_dir, "--out" if out else "paths.out")
+    path = write_report(proj, out_dir=out, by=by)
     typer.echo(f"wrote {path}")
 
 

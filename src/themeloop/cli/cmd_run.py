@@ -25,9 +25,11 @@ def run(
     """Run the whole loop: themes, annotations, agreement, adjudication, merge, crosstabs, report."""
     import sys
 
+    from themeloop.outputs import check_output_dir
     from themeloop.pipeline import run_project
 
     proj = load_project(project)
+    check_output_dir(out if out is not None else proj.out_dir, "--out" if out else "paths.out")
     err = console()
     err.stderr = True
 

@@ -59,6 +59,7 @@ def run_themes(
         (a subclass) for a bad project, survey, codebook or argument.
     """
     from themeloop.embed import Embedder
+    from themeloop.outputs import check_output_dir
     from themeloop.survey import Question, load_survey
     from themeloop.themes.io import read_seed_codes, write_themes
     from themeloop.themes.propose import propose_themes
@@ -87,6 +88,7 @@ def run_themes(
         inputs = {"survey": survey.path}
         if seeds_file is None and settings.seeds:
             seeds_file = root / settings.seeds
+    check_output_dir(out_dir, "--out" if out else "paths.out")
     params = _params(settings, max_themes)
     seed_codes = {}
     if seeds_file is not None:
