@@ -18,6 +18,16 @@ PROJECT_OPTION = typer.Option(
 )
 
 
+# Ad hoc mode (a FILE instead of a project): the options every such command shares.
+ID_COLUMN_OPTION = typer.Option(None, "--id-column", help="Ad hoc: the respondent id column.")
+ATTRIBUTE_OPTION = typer.Option(
+    None, "--attribute", help="Ad hoc: a respondent attribute column (repeatable).")
+ENCODING_OPTION = typer.Option(
+    None, "--encoding", help="Ad hoc: the CSV's encoding (default: a byte-order mark, else UTF-8, "
+    "else cp1252 with a warning).")
+SHEET_OPTION = typer.Option(None, "--sheet", help="Ad hoc: the XLSX sheet (default: the first).")
+
+
 def _strict(ctx: typer.Context, value: bool) -> bool:
     """Under --strict, input warnings become errors until the command ends."""
     if value:
