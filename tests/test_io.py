@@ -40,20 +40,52 @@ def _leftover(folder, name, age):
 
 
 def test_stale_atomic_temporaries_are_removed_and_nothing_else(tmp_path):
+    import time
+
     from themeloop._io import remove_stale_tmp
 
     old = _leftover(tmp_path / "out", ".coded.csv.ab12cd_9.tmp", 60)
     deep = _leftover(tmp_path / "models" / "cache" / "x", ".v.npy.zz99aa00.tmp", 60)
-    young = _leftover(tmp_path / "out", ".report.html.qwertyui.tmp", 0)
+    just_killed = _leftover(tmp_path / "out", ".report.html.qwertyui.tmp", 0)
     keep = [_leftover(tmp_path / "out", name, 60) for name in
             ("coded.csv", ".hidden.tmp", "x.tmp", ".a.b.tmp", ".coded.csv.ab12cd_9.tmp.bak")]
+    (tmp_path / "out" / ".dir.abcdefgh.tmp").mkdir()
     not_a_tree = _leftover(tmp_path / "models", ".m.json.abcdefgh.tmp", 60)
+    start = time.monotonic()
     removed = remove_stale_tmp([tmp_path / "out", tmp_path / "missing"],
                                trees=[tmp_path / "models" / "cache"],
-                               lock_file=tmp_path / ".themeloop" / "run.lock")
-    assert sorted(removed) == sorted([old, deep])
-    assert not old.exists() and not deep.exists()
-    assert young.exists() and not_a_tree.exists() and all(p.exists() for p in keep)
+                               lock_file=tmp_path / ".themeloop" / "run.lock", stale_after=0.5)
+    # The one killed a moment ago was waited for (it stayed untouched), then removed.
+    assert 0.5 <= time.monotonic() - start < 5
+    assert sorted(removed) == sorted([old, deep, just_killed])
+    assert not_a_tree.exists() and all(p.exists() for p in keep)
+    assert (tmp_path / "out" / ".dir.abcdefgh.tmp").is_dir()
+
+
+def test_stale_sweep_spares_a_young_file_still_being_written(tmp_path):
+    import threading
+    import time
+
+    from themeloop._io import remove_stale_tmp
+
+    live = _leftover(tmp_path / "out", ".coded.xlsx.abcdefgh.tmp", 0)
+    stop = threading.Event()
+
+    def write():
+        while not stop.is_set():
+            with live.open("a") as fh:
+                fh.write("x")
+            time.sleep(0.05)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        assert remove_stale_tmp([tmp_path / "out"], lock_file=tmp_path / "run.lock",
+                                stale_after=0.5) == []
+    finally:
+        stop.set()
+        writer.join()
+    assert live.exists()
 
 
 def test_stale_sweep_spares_a_live_concurrent_run(tmp_path):

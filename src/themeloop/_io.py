@@ -91,10 +91,13 @@ def remove_stale_tmp(
     touched, directly in ``folders`` and anywhere under ``trees``. Whether
     another process may still be writing them is told by ``lock_file``: every
     caller holds a shared ``flock`` on it for the rest of its life (the kernel
-    drops it when the process dies, even by SIGKILL). If no other live process
-    holds it, files older than ``stale_after`` seconds are leftovers; if one
-    does, its writes may be in progress and only files older than
-    ``busy_after`` seconds are removed.
+    drops it when the process dies, even by SIGKILL).
+
+    - No other live process holds it: a file untouched for ``stale_after``
+      seconds is a leftover. Younger ones (a run killed a moment ago) are
+      waited for, once, and removed unless they were touched meanwhile.
+    - Another process holds it: its writes may be in progress, and only files
+      untouched for ``busy_after`` seconds are removed.
 
     Returns the files removed.
     """
@@ -108,26 +111,50 @@ def remove_stale_tmp(
         lock.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
         _held_locks[key] = fd
+    candidates = [p for f in folders for p in _entries(Path(f))]
+    candidates += [p for t in trees or [] for p in _tree(Path(t))]
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        alone = True
-    except BlockingIOError:
-        alone = False
-    try:
-        cutoff = time.time() - (stale_after if alone else busy_after)
-        candidates = [p for f in folders for p in _entries(Path(f))]
-        candidates += [p for t in trees or [] for p in _tree(Path(t))]
-        removed = []
-        for path in candidates:
-            try:
-                if path.is_file() and path.stat().st_mtime < cutoff:
-                    path.unlink()
-                    removed.append(path)
-            except FileNotFoundError:  # another sweep or its writer got there first
-                continue
+        alone = _exclusive(fd)
+        removed, young = _remove_older(candidates, stale_after if alone else busy_after)
+        if alone and young:
+            fcntl.flock(fd, fcntl.LOCK_SH)  # others may see us alive while we wait
+            newest = max(mtime for _, mtime in young)
+            time.sleep(max(0.0, newest + stale_after - time.time()) + 0.05)
+            if _exclusive(fd):
+                removed += _remove_older([p for p, _ in young], stale_after)[0]
         return removed
     finally:
-        fcntl.flock(fd, fcntl.LOCK_SH)  # downgrade: we are alive, our own writes are ours
+        fcntl.flock(fd, fcntl.LOCK_SH)  # we are alive: our own writes are ours
+
+
+def _exclusive(fd: int) -> bool:
+    """Take the lock exclusively if no other process holds it."""
+    import fcntl
+
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _remove_older(paths: list[Path], age: float) -> tuple[list[Path], list[tuple[Path, float]]]:
+    """Remove files untouched for ``age`` seconds; return them and the younger ones."""
+    import time
+
+    cutoff = time.time() - age
+    removed, young = [], []
+    for path in paths:
+        try:
+            mtime = path.stat().st_mtime
+            if mtime < cutoff:
+                path.unlink()
+                removed.append(path)
+            else:
+                young.append((path, mtime))
+        except FileNotFoundError:  # its writer finished, or another sweep got there first
+            continue
+    return removed, young
 
 
 def _is_atomic_tmp(name: str) -> bool:
@@ -138,7 +165,8 @@ def _is_atomic_tmp(name: str) -> bool:
 
 def _entries(folder: Path) -> list[Path]:
     try:
-        return [Path(e.path) for e in os.scandir(folder) if _is_atomic_tmp(e.name)]
+        return [Path(e.path) for e in os.scandir(folder)
+                if _is_atomic_tmp(e.name) and e.is_file(follow_symlinks=False)]
     except (FileNotFoundError, NotADirectoryError):
         return []
 
