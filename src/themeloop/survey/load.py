@@ -133,7 +133,7 @@ def decode_csv(path: Path, raw: bytes, encoding: str | None) -> tuple[str, str]:
     except UnicodeDecodeError:
         warnings.warn(
             f"{path}: not valid UTF-8; read as cp1252 (Windows-1252). "
-            "Set survey.encoding in themeloop.toml if that is wrong.",
+            "Set survey.encoding in themeloop.toml (ad hoc: --encoding) if that is wrong.",
             EncodingFallbackWarning,
             stacklevel=4,
         )
