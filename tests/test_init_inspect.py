@@ -136,3 +136,15 @@ def test_ad_hoc_option_errors(cli, tmp_path, args, message):
     result = cli(*[a.format(**fill) for a in args])
     assert result.exit_code == 2
     assert result.stderr == f"Error: {message.format(**fill)}\n"
+
+
+def test_init_with_encoding_writes_it_for_later_commands(cli, tmp_path):
+    path = tmp_path / "survey.csv"
+    rows = [f"R{i},{'Funding cuts and staff shortages mean less time' if i % 2 else 'No'} {i}"
+            for i in range(12)]
+    path.write_bytes(("id,answer\n" + "\n".join(rows) + "\n").encode("utf-16-be"))
+    result = cli("init", path, "--encoding", "utf-16-be")
+    assert result.exit_code == 0, result.output
+    assert read_config(tmp_path / "themeloop.toml").survey.encoding == "utf-16-be"
+    summary = json.loads(cli("inspect", "-p", tmp_path, "--json").stdout)
+    assert summary["rows"] == 12
