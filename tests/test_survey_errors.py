@@ -203,3 +203,31 @@ def test_strict_turns_xlsx_warnings_into_errors(cli, tmp_path):
         f"Error: {folder.resolve()}/survey.xlsx: sheet 'Sheet1': merged cells B2:B3 are read as "
         "one value in the top-left cell and blanks in the others; unmerge them and fill every "
         "cell\n")
+
+
+def test_cli_prints_input_warnings_as_one_escaped_line(tmp_path):
+    import subprocess
+    import sys
+
+    folder = project(tmp_path, "survey.xlsx", None)
+    _xlsx(folder / "survey.xlsx", [["id", "barriers"], ["A1", "x y"], ["A2", ""], ["A3", "z"]],
+          merge=["B2:B3"])
+    done = subprocess.run([sys.executable, "-m", "themeloop", "inspect", "-p", folder],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == (
+        f"Warning: {folder.resolve()}/survey.xlsx: sheet 'Sheet1': merged cells B2:B3 are read "
+        "as one value in the top-left cell and blanks in the others; unmerge them and fill "
+        "every cell\n")
+    odd = tmp_path / "odd"
+    odd.mkdir()
+    (odd / "s\x1b[2J.csv").write_bytes("id,barriers\nA1,Café cuts\n".encode("cp1252"))
+    (odd / "themeloop.toml").write_text(TOML.format(path="s\\u001b[2J.csv", id="id",
+                                                    column="barriers"))
+    done = subprocess.run([sys.executable, "-m", "themeloop", "inspect", "-p", odd],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "\x1b" not in done.stderr
+    assert done.stderr == (f"Warning: {odd.resolve()}/s\\x1b[2J.csv: not valid UTF-8; read as "
+                           "cp1252 (Windows-1252). Set survey.encoding in themeloop.toml (ad hoc: "
+                           "--encoding) if that is wrong.\n")
