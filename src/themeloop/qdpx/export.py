@@ -259,8 +259,9 @@ def _add_selections(
         stamps = sorted(t for t in (xsd_datetime(s) for s in rows["timestamp"]) if t)
         if stamps:
             selection.set("creationDateTime", stamps[0])
-        memos = [m for m in dict.fromkeys(rows["memo"]) if m.strip()]
-        one_memo = len(memos) == 1
+        # One memo on every row goes on the selection; otherwise each on its own coding.
+        memos = list(dict.fromkeys(rows["memo"]))
+        one_memo = len(memos) == 1 and bool(memos[0].strip())
         for code, stamp, memo in zip(rows["code"], rows["timestamp"], rows["memo"]):
             if not code:
                 continue
@@ -278,11 +279,6 @@ def _add_selections(
         if one_memo:
             etree.SubElement(selection, f"{{{ns}}}NoteRef", targetGUID=_note(
                 note_els, ns, name, rid, user, memos[0], stamps[0] if stamps else None, ""))
-        elif memos:
-            for code, memo in zip(rows["code"], rows["memo"]):
-                if not code and memo.strip():
-                    etree.SubElement(selection, f"{{{ns}}}NoteRef", targetGUID=_note(
-                        note_els, ns, name, rid, user, memo, None, ""))
         counts["selections"] += 1
 
 
