@@ -18,7 +18,7 @@ from pathlib import Path
 from themeloop.errors import QdpxError
 
 MAX_BYTES = 512 * 1024 * 1024  # all members read, together
-MAX_RATIO = 1000  # a member inflating more than this... and past 1 MiB is a bomb
+MAX_RATIO = 200  # past 1 MiB, a member inflating more than this is a bomb (text: 3-20x)
 _CHUNK = 1 << 16
 
 

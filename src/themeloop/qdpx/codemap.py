@@ -1,6 +1,6 @@
 """Choose questions and code ids for another tool's code tree.
 
-A top-level folder (``isCodable="false"``) named like a question holds that
+A top-level folder (``isCodable="false"``) named like a question (in any case) holds that
 question's codes, as themeloop writes them. Any other top-level code belongs
 to every question the import found answers of (a tool that never heard of
 questions has one flat or nested codebook). A code's id is, in order: the
@@ -60,12 +60,13 @@ def map_codes(
     per_question: dict[str, list[Code]] = {}
     shared: list[CodeNode] = []
     n_folders = 0
+    by_name = {q.casefold(): q for q in questions}
     for node in tree:
-        is_question = not node.codable and (themeloop_file or node.name in questions)
-        if is_question:
-            per_question.setdefault(node.name, [])
+        qid = node.name if themeloop_file else by_name.get(node.name.casefold())
+        if not node.codable and qid:
+            per_question.setdefault(qid, [])
             for child in node.children:
-                n_folders += _place(child, node.name, None, per_question[node.name], result, reference)
+                n_folders += _place(child, qid, None, per_question[qid], result, reference)
         else:
             shared.append(node)
     targets = target_questions or ["all"]
@@ -114,7 +115,7 @@ def _choose_id(node: CodeNode, qid: str, reference: Codebook | None, used: set[s
         if reference is not None and qid in reference.questions:
             wanted = node.name.casefold()
             for code in reference.questions[qid].codes:
-                if code.label.casefold() == wanted or code.id == node.name:
+                if wanted in (code.label.casefold(), code.id.casefold()):
                     base = code.id
                     break
         base = base or slugify(node.name)

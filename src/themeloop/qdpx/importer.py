@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     import pandas as pd
 
 TABLE_COLUMNS = ["response_id", "question", "coder", "code", "source", "timestamp", "memo"]
+_RULES = {"name": "named by response id", "text": "matched by text",
+          "paragraphs": "holding answers as paragraphs", "source": "each its own unit",
+          "unmapped": "unmapped"}
 _SHOWN = 10  # unmapped selections listed one by one in the notes
 
 
@@ -51,7 +54,8 @@ class ImportReport:
 
     def lines(self) -> list[str]:
         """The report as short lines for a terminal."""
-        rules = ", ".join(f"{n} by {rule}" for rule, n in sorted(self.sources_by.items()))
+        rules = ", ".join(f"{self.sources_by[rule]} {words}" for rule, words in _RULES.items()
+                          if self.sources_by.get(rule))
         return [
             f"sources: {self.sources} text sources ({rules or 'none'})",
             f"selections: {self.selections} ({self.whole} whole answer, {self.partial} partial, "
@@ -127,6 +131,7 @@ def read_qdpx(
         report.notes.append(f"skipped {n} unknown or unsupported {what}")
 
     resolver = UnitResolver(responses, question)
+    resolver.prepare([source.name for source in record.sources])
     placed = [(source, resolver.resolve(source.name, source.guid, source.text))
               for source in record.sources]
     report.sources = len(placed)
@@ -189,7 +194,8 @@ def _source_rows(source: SourceRec, units: SourceUnits, record: ProjectRec, code
                 report.uncoded += 1
                 _row(rows, span, record.users, user, "", selection.when, memo)
             for coding in selection.codings:
-                _coding_row(rows, span, coding, user, memo, record, codes, report)
+                _coding_row(rows, span, coding, user, memo, record, codes, report,
+                            selection.when)
     for coding in source.codings:  # coded as a whole source: every answer in it
         for span in units.spans:
             _coding_row(rows, span, coding, source.user or record.default_user, "", record,
@@ -233,7 +239,8 @@ def _place(selection: SelectionRec, units: SourceUnits, text: str | None,
 
 
 def _coding_row(rows: list[dict[str, str]], span: Span, coding: CodingRec, fallback: str | None,
-                memo: str, record: ProjectRec, codes: CodeMap, report: ImportReport) -> None:
+                memo: str, record: ProjectRec, codes: CodeMap, report: ImportReport,
+                when: str | None = None) -> None:
     report.codings += 1
     code_id, other = codes.code_id(coding.code, span.question)
     if code_id is None:
@@ -243,7 +250,7 @@ def _coding_row(rows: list[dict[str, str]], span: Span, coding: CodingRec, fallb
         return
     report.cross_question += int(other)
     own = _memo(coding.notes, record, report)
-    _row(rows, span, record.users, coding.user or fallback, code_id, coding.when,
+    _row(rows, span, record.users, coding.user or fallback, code_id, coding.when or when,
          "\n\n".join(m for m in (own, memo) if m) if own else memo)
 
 

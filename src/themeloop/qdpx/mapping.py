@@ -3,8 +3,8 @@
 In order, a source maps to:
 
 1. the answer whose ``response_id`` is the source's name (how themeloop names
-   sources; other tools keep names). Without a project, a name shaped
-   ``<respondent>:<question>`` is taken as a response id as it stands;
+   sources; other tools keep names). Without a project, when every source's
+   name is shaped ``<respondent>:<question>``, the names are response ids;
 2. with a project, the one answer whose text (whitespace collapsed) equals the
    source's text;
 3. with a project, several answers laid out as paragraphs (or lines) of the
@@ -67,6 +67,7 @@ class UnitResolver:
         self.question = question
         self.questions: dict[str, str] = {}
         self.by_text: dict[str, list[str]] = {}
+        self.names_are_ids = False
         if responses is not None:
             self.questions = dict(zip(responses["response_id"].astype(str),
                                       responses["question"].astype(str)))
@@ -74,6 +75,12 @@ class UnitResolver:
                 key = collapse(str(text))
                 if key:
                     self.by_text.setdefault(key, []).append(rid)
+
+    def prepare(self, names: list[str]) -> None:
+        """Without a project, take names as response ids only if all of them look like one."""
+        self.names_are_ids = bool(names) and all(
+            (m := _RESPONSE_ID.match(n.strip())) is not None
+            and (self.question is None or m.group(2) == self.question) for n in names)
 
     def resolve(self, name: str, guid: str, text: str | None) -> SourceUnits:
         """The answers of the source named ``name`` holding ``text`` (None: unreadable)."""
@@ -83,7 +90,7 @@ class UnitResolver:
             return SourceUnits("name", [Span(key, self.questions[key], 0, length)])
         if self.responses is None:
             match = _RESPONSE_ID.match(key)
-            if match and (self.question is None or match.group(2) == self.question):
+            if match and self.names_are_ids:
                 return SourceUnits("name", [Span(key, match.group(2), 0, length)])
             unit = key or guid
             return SourceUnits("source", [Span(unit, self.question or DEFAULT_QUESTION, 0, length)])

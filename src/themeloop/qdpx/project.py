@@ -140,3 +140,86 @@ def _theme_labels(path: Path) -> dict[tuple[str, str], tuple[str, str]]:
             labels[(qid, str(theme.get("id")))] = (str(theme.get("label") or theme.get("id")),
                                                   str(theme.get("description") or ""))
     return labels
+
+
+def export_project_qdc(project: Project, out: str | Path | None = None) -> Path:
+    """Write the project's codebook as ``<out>/codebook.qdc`` (default: the project's ``out/``)."""
+    from themeloop.codebook import load_codebook
+    from themeloop.qdpx.qdc import write_qdc
+
+    codebook = load_codebook(project.codebook_path)
+    target = Path(out) if out is not None else project.out_dir / QDC_NAME
+    return write_qdc(codebook, target, project.root.name,
+                     prompts={q.id: q.prompt for q in project.config.questions})
+
+
+def import_qdc(
+    file: str | Path, target: str | Path, *, project: Project | None = None,
+    question: str | None = None, force: bool = False,
+) -> tuple[Path, list[str]]:
+    """Read ``file`` (.qdc) and write it as ``target`` (codebook.yaml); returns notes too.
+
+    Raises
+    ------
+    QdpxError
+        If ``target`` exists and ``force`` is false, or the codebook it would
+        write fails the codebook's integrity checks.
+    """
+    from themeloop.codebook import check_codebook, save_codebook
+    from themeloop.codebook.check import BLOCKING
+    from themeloop.qdpx.qdc import read_qdc
+
+    target = Path(target)
+    if target.exists() and not force:
+        raise QdpxError(f"{target}: already exists; pass --force to replace it, or --out "
+                        "another file")
+    questions = [q.id for q in project.config.questions] if project is not None else None
+    reference = None
+    if project is not None and project.codebook_path.is_file():
+        from themeloop.codebook import load_codebook
+
+        reference = load_codebook(project.codebook_path, strict=False)
+    codebook, notes = read_qdc(file, questions=questions, question=question, reference=reference)
+    _check_imported(codebook, file, check_codebook, BLOCKING)
+    return save_codebook(codebook, target), notes
+
+
+def _check_imported(codebook, file, check_codebook, blocking_kinds) -> None:  # noqa: ANN001
+    blocking = [p for p in check_codebook(codebook) if p.kind in blocking_kinds]
+    if blocking:
+        raise QdpxError(f"{file}: the codebook it holds cannot be used: {blocking[0].message}")
+
+
+def import_project_qdpx(
+    file: str | Path, *, project: Project | None = None, out: str | Path | None = None,
+    codebook_out: str | Path | None = None, question: str | None = None,
+):  # -> tuple[QdpxImport, list[Path]]
+    """Import ``file`` (.qdpx): write its coding table and, if asked, its codebook.
+
+    With a project, answers map to the project's responses (by name, then by
+    text) and codes take ids from its codebook's labels. ``out`` defaults to
+    ``<file without .qdpx>.coding_table.csv`` beside ``file``.
+    """
+    from themeloop._io import write_with
+    from themeloop.qdpx.importer import read_qdpx
+
+    file = Path(file)
+    responses = reference = None
+    if project is not None:
+        from themeloop.survey import load_project_survey
+
+        responses = load_project_survey(project).responses()
+        if project.codebook_path.is_file():
+            from themeloop.codebook import load_codebook
+
+            reference = load_codebook(project.codebook_path, strict=False)
+    result = read_qdpx(file, responses=responses, reference=reference, question=question)
+    target = Path(out) if out is not None else file.with_name(f"{file.stem}.coding_table.csv")
+    written = [write_with(target, lambda p: result.table.to_csv(p, index=False))]
+    if codebook_out is not None:
+        from themeloop.codebook import check_codebook, save_codebook
+        from themeloop.codebook.check import BLOCKING
+
+        _check_imported(result.codebook, file, check_codebook, BLOCKING)
+        written.append(save_codebook(result.codebook, codebook_out))
+    return result, written
