@@ -43,6 +43,8 @@ def parse_xml(data: bytes, where: str) -> etree._Element:
     """
     from lxml import etree
 
+    if _declares_dtd(data):
+        raise _dtd_refused(where)
     parser = etree.XMLParser(
         resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
         huge_tree=False, remove_comments=True, remove_pis=True,
@@ -55,11 +57,23 @@ def parse_xml(data: bytes, where: str) -> etree._Element:
         raise QdpxError(f"{where} line {line}: not well-formed XML: {message}") from None
     docinfo = root.getroottree().docinfo
     if docinfo.internalDTD is not None or docinfo.doctype:
-        raise QdpxError(
-            f"{where}: declares a DTD (<!DOCTYPE ...>); REFI-QDA files have none and entity "
-            "declarations are refused (external entities, entity expansion)"
-        )
+        raise _dtd_refused(where)
     return root
+
+
+_PROLOG_DTD = re.compile(rb"^(?:\xef\xbb\xbf)?\s*(?:<\?.*?\?>\s*|<!--.*?-->\s*)*<!DOCTYPE", re.DOTALL)
+
+
+def _declares_dtd(data: bytes) -> bool:
+    """A DOCTYPE in the prolog, found before any parser sees the entities it declares."""
+    return _PROLOG_DTD.match(data[:65536]) is not None
+
+
+def _dtd_refused(where: str) -> QdpxError:
+    return QdpxError(
+        f"{where}: declares a DTD (<!DOCTYPE ...>); REFI-QDA files have none and entity "
+        "declarations are refused (external entities, entity expansion)"
+    )
 
 
 @cache
