@@ -5,6 +5,7 @@ from __future__ import annotations
 import zipfile
 
 from _qdpx_fixtures import DATA
+
 from themeloop.codebook import load_codebook
 
 

@@ -9,9 +9,9 @@ from importlib import resources
 
 import pandas as pd
 import pytest
+from _qdpx_fixtures import write_run_outputs
 from lxml import etree
 
-from _qdpx_fixtures import write_run_outputs
 from themeloop.config import find_project
 from themeloop.errors import QdpxError
 from themeloop.qdpx import ExportInput, export_project_qdpx, write_qdpx

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from _qdpx_fixtures import fixture_qdpx
+
 from themeloop.codebook import load_codebook
 from themeloop.config import find_project
 from themeloop.qdpx.importer import read_qdpx

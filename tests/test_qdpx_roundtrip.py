@@ -6,10 +6,10 @@ import zipfile
 
 import pandas as pd
 import pytest
+from _qdpx_fixtures import write_run_outputs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from _qdpx_fixtures import write_run_outputs
 from themeloop.codebook import load_codebook
 from themeloop.coding import read_coding_table
 from themeloop.config import find_project

@@ -13,6 +13,7 @@ code renamed in NVivo still maps back to its id.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -109,7 +110,7 @@ def add_codes(
     project: str,
     *,
     prompts: dict[str, str] | None = None,
-    extra: list[ExtraCode] = (),  # type: ignore[assignment]
+    extra: Sequence[ExtraCode] = (),
     questions: list[str] | None = None,
     ns: str,
 ) -> dict[tuple[str, str], str]:
@@ -241,7 +242,7 @@ def read_code_tree(codes_el: etree._Element, where: str, notes: list[str]) -> li
     return top
 
 
-def iter_nodes(nodes: list[CodeNode]):
+def iter_nodes(nodes: list[CodeNode]) -> Iterator[CodeNode]:
     """Every node, depth first, parents before children."""
     for node in nodes:
         yield node

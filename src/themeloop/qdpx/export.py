@@ -29,7 +29,6 @@ from themeloop.qdpx.xmlsafe import PROJECT_NS, schema_errors, xml_text
 
 if TYPE_CHECKING:
     import pandas as pd
-    from lxml import etree
 
 LAYERS = ("agreed", "coders", "model")
 LAYER_CHOICES = (*LAYERS, "all")

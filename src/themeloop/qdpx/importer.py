@@ -276,15 +276,11 @@ def _memo(note_guids: list[str], record: ProjectRec, report: ImportReport) -> st
 
 def _n_overlapping(spans: list[tuple[int, int]]) -> int:
     """How many of one coder's selections in one answer overlap another of them."""
-    overlapping = set()
-    ordered = sorted(enumerate(spans), key=lambda item: item[1])
-    for (i, (s1, e1)), (j, (s2, _)) in zip(ordered, ordered[1:]):
-        if s2 < e1:
-            overlapping.update((i, j))
-    reach_end, reach_i = -1, -1
-    for i, (s, e) in ordered:
-        if s < reach_end:
+    overlapping: set[int] = set()
+    reach_end, reach_i = -1, -1  # the selection reaching furthest right so far
+    for i, (start, end) in sorted(enumerate(spans), key=lambda item: item[1]):
+        if start < reach_end:
             overlapping.update((i, reach_i))
-        if e > reach_end:
-            reach_end, reach_i = e, i
+        if end > reach_end:
+            reach_end, reach_i = end, i
     return len(overlapping)

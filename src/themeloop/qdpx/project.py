@@ -19,6 +19,9 @@ from themeloop.qdpx.export import LAYER_CHOICES, LAYERS, ExportInput, ExportSumm
 if TYPE_CHECKING:
     import pandas as pd
 
+    from themeloop.codebook.model import Codebook
+    from themeloop.qdpx.importer import QdpxImport
+
 QDPX_NAME = "project.qdpx"
 QDC_NAME = "codebook.qdc"
 
@@ -165,8 +168,7 @@ def import_qdc(
         If ``target`` exists and ``force`` is false, or the codebook it would
         write fails the codebook's integrity checks.
     """
-    from themeloop.codebook import check_codebook, save_codebook
-    from themeloop.codebook.check import BLOCKING
+    from themeloop.codebook import save_codebook
     from themeloop.qdpx.qdc import read_qdc
 
     target = Path(target)
@@ -180,12 +182,16 @@ def import_qdc(
 
         reference = load_codebook(project.codebook_path, strict=False)
     codebook, notes = read_qdc(file, questions=questions, question=question, reference=reference)
-    _check_imported(codebook, file, check_codebook, BLOCKING)
+    _check_imported(codebook, file)
     return save_codebook(codebook, target), notes
 
 
-def _check_imported(codebook, file, check_codebook, blocking_kinds) -> None:  # noqa: ANN001
-    blocking = [p for p in check_codebook(codebook) if p.kind in blocking_kinds]
+def _check_imported(codebook: Codebook, file: str | Path) -> None:
+    """Refuse a codebook that load_codebook would refuse (bad ids, parent cycles)."""
+    from themeloop.codebook import check_codebook
+    from themeloop.codebook.check import BLOCKING
+
+    blocking = [p for p in check_codebook(codebook) if p.kind in BLOCKING]
     if blocking:
         raise QdpxError(f"{file}: the codebook it holds cannot be used: {blocking[0].message}")
 
@@ -193,7 +199,7 @@ def _check_imported(codebook, file, check_codebook, blocking_kinds) -> None:  # 
 def import_project_qdpx(
     file: str | Path, *, project: Project | None = None, out: str | Path | None = None,
     codebook_out: str | Path | None = None, question: str | None = None,
-):  # -> tuple[QdpxImport, list[Path]]
+) -> tuple[QdpxImport, list[Path]]:
     """Import ``file`` (.qdpx): write its coding table and, if asked, its codebook.
 
     With a project, answers map to the project's responses (by name, then by
@@ -217,9 +223,8 @@ def import_project_qdpx(
     target = Path(out) if out is not None else file.with_name(f"{file.stem}.coding_table.csv")
     written = [write_with(target, lambda p: result.table.to_csv(p, index=False))]
     if codebook_out is not None:
-        from themeloop.codebook import check_codebook, save_codebook
-        from themeloop.codebook.check import BLOCKING
+        from themeloop.codebook import save_codebook
 
-        _check_imported(result.codebook, file, check_codebook, BLOCKING)
+        _check_imported(result.codebook, file)
         written.append(save_codebook(result.codebook, codebook_out))
     return result, written
