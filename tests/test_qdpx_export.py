@@ -152,17 +152,18 @@ def test_variables_get_their_type_and_typed_values(tmp_path):
     attributes = pd.DataFrame({
         "respondent_id": ["r1", "r2"], "staff": ["12", "7"], "share": ["0.5", "1e-1"],
         "statutory": ["True", "false"], "founded": ["2001-04-01", ""], "region": ["North", "7"],
+        "la_code": ["007", "12"],
     })
     path = write_qdpx(_data(attributes), tmp_path / "t.qdpx").path
     root = etree.fromstring(zipfile.ZipFile(path).read("project.qde"))
     kinds = {v.get("name"): v.get("typeOfVariable") for v in root.findall("q:Variables/q:Variable", NS)}
     assert kinds == {"staff": "Integer", "share": "Float", "statutory": "Boolean",
-                     "founded": "Date", "region": "Text"}
+                     "founded": "Date", "region": "Text", "la_code": "Text"}
     r1, r2 = root.findall("q:Cases/q:Case", NS)
     values = [etree.QName(v[1]).localname + "=" + v[1].text for v in r1.findall("q:VariableValue", NS)]
     assert values == ["IntegerValue=12", "FloatValue=0.5", "BooleanValue=true",
-                      "DateValue=2001-04-01", "TextValue=North"]
-    assert len(r2.findall("q:VariableValue", NS)) == 4  # no founding date: no value
+                      "DateValue=2001-04-01", "TextValue=North", "TextValue=007"]
+    assert len(r2.findall("q:VariableValue", NS)) == 5  # no founding date: no value
     assert r2.find("q:VariableValue/q:FloatValue", NS).text == "0.1"
 
 

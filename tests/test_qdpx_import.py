@@ -118,3 +118,31 @@ def test_cli_import_writes_the_table_and_codebook(tmp_path, cli, sample_dir):
     assert len(read_coding_table(tmp_path / "t.csv")) == 6
     assert load_codebook(tmp_path / "cb.yaml").code_ids("barriers") == [
         "funding", "short_term_grants", "risk_aversion"]
+
+
+def test_two_users_with_one_name_stay_two_coders(tmp_path):
+    import zipfile
+
+    qde = """<?xml version="1.0" encoding="utf-8"?>
+<Project xmlns="urn:QDA-XML:project:1.0" name="p">
+ <Users><User guid="aaaaaaaa-0000-4000-8000-000000000001" name="Coder"/>
+  <User guid="bbbbbbbb-0000-4000-8000-000000000002" name="Coder"/></Users>
+ <CodeBook><Codes><Code guid="cccccccc-0000-4000-8000-000000000001" name="Cost" isCodable="true"/>
+ </Codes></CodeBook>
+ <Sources><TextSource guid="dddddddd-0000-4000-8000-000000000001" name="R1:q">
+  <PlainTextContent>too dear</PlainTextContent>
+  <PlainTextSelection guid="eeeeeeee-0000-4000-8000-000000000001" startPosition="0"
+   endPosition="8" creatingUser="aaaaaaaa-0000-4000-8000-000000000001">
+   <Coding guid="ffffffff-0000-4000-8000-000000000001">
+    <CodeRef targetGUID="cccccccc-0000-4000-8000-000000000001"/></Coding></PlainTextSelection>
+  <PlainTextSelection guid="eeeeeeee-0000-4000-8000-000000000002" startPosition="0"
+   endPosition="8" creatingUser="bbbbbbbb-0000-4000-8000-000000000002"/>
+ </TextSource></Sources></Project>"""
+    path = tmp_path / "two.qdpx"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("project.qde", qde)
+    result = read_qdpx(path)
+    assert _rows(result.table) == [("R1:q", "Coder (aaaaaaaa)", "cost"),
+                                   ("R1:q", "Coder (bbbbbbbb)", "")]
+    assert result.report.uncoded == 1
+    assert "2 users are named 'Coder'; told apart by their GUIDs" in result.report.notes[-1]

@@ -187,6 +187,7 @@ def read_project(root: etree._Element, archive: QdpxArchive, where: str) -> Proj
             continue  # understood, not needed: the survey holds respondents and attributes
         elif kind:
             reader.skip(child, "Project")
+    _distinct_coders(users, reader.remarks)
     if reader.unreadable:
         reader.remarks.append(f"{reader.unreadable} source(s) refer to files outside the archive "
                               "(relative:// or absolute://); mapped by name only, offsets unchecked")
@@ -195,6 +196,19 @@ def read_project(root: etree._Element, archive: QdpxArchive, where: str) -> Proj
         default_user=normalise_guid(root.get("creatingUserGUID")), users=users, codes=codes,
         notes=notes, sources=sources, skipped=reader.skipped, remarks=reader.remarks,
     )
+
+
+def _distinct_coders(users: dict[str, User], remarks: list[str]) -> None:
+    """One coder per User: two Users with one name get their GUID's start appended."""
+    by_coder: dict[tuple[str, str], list[str]] = {}
+    for guid, user in users.items():
+        by_coder.setdefault((user.coder, user.source), []).append(guid)
+    for (coder, source), guids in by_coder.items():
+        if len(guids) > 1:
+            for guid in guids:
+                users[guid] = User(f"{coder} ({guid[:8]})", source)
+            remarks.append(f"{len(guids)} users are named '{coder}'; told apart by their GUIDs "
+                           f"as '{coder} ({guids[0][:8]})' ...")
 
 
 def _text_source(reader: _Reader, element: etree._Element) -> SourceRec:

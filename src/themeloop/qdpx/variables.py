@@ -51,8 +51,8 @@ def infer_type(values: pd.Series) -> str:
     --------
     >>> import pandas as pd
     >>> [infer_type(pd.Series(v)) for v in (["1", "2", ""], ["1.5", "2"], ["True", "false"],
-    ...                                      ["2021-02-01"], ["yes", "no"])]
-    ['Integer', 'Float', 'Boolean', 'Date', 'Text']
+    ...                                      ["2021-02-01"], ["yes", "no"], ["007", "12"])]
+    ['Integer', 'Float', 'Boolean', 'Date', 'Text', 'Text']
     """
     import pandas as pd
 
@@ -68,6 +68,8 @@ def infer_type(values: pd.Series) -> str:
         return "Text"
     if all(t.lower() in _BOOL for t in texts):
         return "Boolean"
+    if any(_leading_zero(t) for t in texts):
+        return "Text"  # "007", "01234": codes, not numbers; keep their zeros
     if all(_INT.match(t) for t in texts):
         return "Integer"
     if all(_FLOAT.match(t) for t in texts):
@@ -77,6 +79,11 @@ def infer_type(values: pd.Series) -> str:
     if all(_is_datetime(t) for t in texts):
         return "DateTime"
     return "Text"
+
+
+def _leading_zero(text: str) -> bool:
+    digits = text.lstrip("+-")
+    return len(digits) > 1 and digits[0] == "0" and digits[1].isdigit()
 
 
 def typed_value(text: str, kind: str) -> tuple[str, str]:
