@@ -141,79 +141,31 @@ def coding_rows(layers: dict[str, pd.DataFrame]) -> pd.DataFrame:
 
 
 def build_project(data: ExportInput) -> tuple[Any, list[tuple[str, bytes]], dict[str, Any]]:
-    """The ``<Project>`` element, the source files and the summary counts."""
+    """The ``<Project>`` element, the source files and the summary counts.
+
+    Children come in the schema's order: Users, CodeBook, Variables, Cases,
+    Sources, Notes, Sets, Description.
+    """
     from lxml import etree
 
-    ns = PROJECT_NS
-    name = data.name
-    rows = coding_rows(data.layers)
-    responses = data.responses
-    known = set(responses["response_id"])
-    notes: list[str] = []
-    stray = rows[~rows["response_id"].isin(known)]
-    if len(stray):
-        notes.append(f"{len(stray)} coding row(s) name answers the survey does not have "
-                     f"(e.g. '{stray['response_id'].iloc[0]}'); they are not in the .qdpx")
-        rows = rows[rows["response_id"].isin(known)]
-
-    xsi = "http://www.w3.org/2001/XMLSchema-instance"
-    version = data.codebook.version if data.codebook is not None else ""
-    origin = f"themeloop {themeloop.__version__}" + (f"; codebook version {version}" if version else "")
-    root = etree.Element(f"{{{ns}}}Project", nsmap={None: ns, "xsi": xsi}, name=xml_text(name),
-                         origin=origin)
-    root.set(f"{{{xsi}}}schemaLocation",
-             f"{ns} http://schema.qdasoftware.org/versions/Project/v1.0/Project.xsd")
-
-    users = sorted({User(c, s) for c, s in zip(rows["coder"], rows["source"])}, key=lambda u: u.order)
-    if users:
-        users_el = etree.SubElement(root, f"{{{ns}}}Users")
-        for user in users:
-            etree.SubElement(users_el, f"{{{ns}}}User", guid=user.guid(name),
-                             name=xml_text(user.name), id=xml_text(user.id))
-
-    extra = _extra_codes(rows, data)
+    ns, name, responses = PROJECT_NS, data.name, data.responses
+    rows, notes = _known_rows(coding_rows(data.layers), responses)
+    root = _project_element(data)
+    users = _add_users(root, name, rows)
     book = etree.SubElement(root, f"{{{ns}}}CodeBook")
-    questions = list(dict.fromkeys(responses["question"]))
-    code_guids = add_codes(book, data.codebook, name, prompts=data.prompts, extra=extra,
-                           questions=questions, ns=ns)
-
-    # Plain dicts, not a pandas groupby per answer: 10,000 answers take seconds, not minutes.
-    by_unit: dict[str, dict[tuple[str, str], list[tuple[str, str, str]]]] = {}
-    for rid, coder, src, code, stamp, memo in zip(rows["response_id"], rows["coder"], rows["source"],
-                                                  rows["code"], rows["timestamp"], rows["memo"]):
-        by_unit.setdefault(rid, {}).setdefault((coder, src), []).append((code, stamp, memo))
+    code_guids = add_codes(book, data.codebook, name, prompts=data.prompts,
+                           extra=_extra_codes(rows, data),
+                           questions=list(dict.fromkeys(responses["question"])), ns=ns)
+    by_unit = _by_unit(rows)
     texts = dict(zip(responses["response_id"], responses["text"]))
-    exported = [rid for rid in responses["response_id"]
-                if rid in by_unit or str(texts[rid]).strip()]
+    exported = [rid for rid in responses["response_id"] if rid in by_unit or str(texts[rid]).strip()]
     source_guid = {rid: make_guid(name, "source", rid) for rid in exported}
-
     _add_cases(root, ns, data, responses, exported, source_guid)
-
-    sources_el = etree.SubElement(root, f"{{{ns}}}Sources")
-    files: list[tuple[str, bytes]] = []
-    note_els: list[Any] = []
-    counts = {"selections": 0, "codings": 0}
-    question_of = dict(zip(responses["response_id"], responses["question"]))
-    for rid in exported:
-        text = lf(str(texts[rid]))
-        guid = source_guid[rid]
-        file_name = f"{guid}.txt"
-        source = etree.SubElement(sources_el, f"{{{ns}}}TextSource", guid=guid, name=xml_text(rid),
-                                  plainTextPath=f"internal://{file_name}")
-        qid = question_of[rid]
-        prompt = data.prompts.get(qid, "")
-        etree.SubElement(source, f"{{{ns}}}Description").text = xml_text(
-            f"Answer to {qid}" + (f": {prompt}" if prompt else ""))
-        files.append((f"{SOURCES_DIR}/{file_name}", text.encode("utf-8", errors="replace")))
-        groups = by_unit.get(rid)
-        if groups:
-            _add_selections(source, ns, name, rid, qid, len(text), groups, code_guids, note_els,
-                            counts)
-
+    files, note_els, counts = _add_sources(root, data, exported, texts, by_unit, code_guids,
+                                           source_guid)
     if note_els:
-        notes_el = etree.SubElement(root, f"{{{ns}}}Notes")
-        for note in note_els:
-            notes_el.append(note)
+        etree.SubElement(root, f"{{{ns}}}Notes").extend(note_els)
+    question_of = dict(zip(responses["response_id"], responses["question"]))
     _add_sets(root, ns, name, data, exported, source_guid, question_of)
     layers = tuple(layer for layer in LAYERS if layer in data.layers)
     etree.SubElement(root, f"{{{ns}}}Description").text = xml_text(
@@ -227,6 +179,86 @@ def build_project(data: ExportInput) -> tuple[Any, list[tuple[str, bytes]], dict
         "n_notes": len(note_els), "notes": tuple(notes),
     }
     return root, files, summary
+
+
+def _known_rows(rows: pd.DataFrame, responses: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Rows of answers the survey has; a note counts the others (they have no text to code)."""
+    known = rows["response_id"].isin(set(responses["response_id"]))
+    if known.all():
+        return rows, []
+    stray = rows[~known]
+    return rows[known], [f"{len(stray)} coding row(s) name answers the survey does not have "
+                         f"(e.g. '{stray['response_id'].iloc[0]}'); they are not in the .qdpx"]
+
+
+def _project_element(data: ExportInput) -> Any:
+    from lxml import etree
+
+    ns, xsi = PROJECT_NS, "http://www.w3.org/2001/XMLSchema-instance"
+    version = data.codebook.version if data.codebook is not None else ""
+    origin = f"themeloop {themeloop.__version__}" + (f"; codebook version {version}" if version else "")
+    root = etree.Element(f"{{{ns}}}Project", nsmap={None: ns, "xsi": xsi},
+                         name=xml_text(data.name), origin=origin)
+    root.set(f"{{{xsi}}}schemaLocation",
+             f"{ns} http://schema.qdasoftware.org/versions/Project/v1.0/Project.xsd")
+    return root
+
+
+def _add_users(root: Any, name: str, rows: pd.DataFrame) -> list[User]:
+    from lxml import etree
+
+    users = sorted({User(c, s) for c, s in zip(rows["coder"], rows["source"])}, key=lambda u: u.order)
+    if users:
+        users_el = etree.SubElement(root, f"{{{PROJECT_NS}}}Users")
+        for user in users:
+            etree.SubElement(users_el, f"{{{PROJECT_NS}}}User", guid=user.guid(name),
+                             name=xml_text(user.name), id=xml_text(user.id))
+    return users
+
+
+_Groups = dict[tuple[str, str], list[tuple[str, str, str]]]  # (coder, source) -> (code, time, memo)
+
+
+def _by_unit(rows: pd.DataFrame) -> dict[str, _Groups]:
+    """Rows grouped by answer, then by (coder, source).
+
+    Plain dicts, not a pandas groupby per answer: 10,000 answers take seconds, not minutes.
+    """
+    by_unit: dict[str, _Groups] = {}
+    for rid, coder, src, code, stamp, memo in zip(rows["response_id"], rows["coder"], rows["source"],
+                                                  rows["code"], rows["timestamp"], rows["memo"]):
+        by_unit.setdefault(rid, {}).setdefault((coder, src), []).append((code, stamp, memo))
+    return by_unit
+
+
+def _add_sources(
+    root: Any, data: ExportInput, exported: list[str], texts: dict[str, Any],
+    by_unit: dict[str, _Groups], code_guids: dict[tuple[str, str], str],
+    source_guid: dict[str, str],
+) -> tuple[list[tuple[str, bytes]], list[Any], dict[str, int]]:
+    """One TextSource per answer, its text as ``Sources/<guid>.txt``, its selections inside."""
+    from lxml import etree
+
+    ns = PROJECT_NS
+    sources_el = etree.SubElement(root, f"{{{ns}}}Sources")
+    files: list[tuple[str, bytes]] = []
+    note_els: list[Any] = []
+    counts = {"selections": 0, "codings": 0}
+    question_of = dict(zip(data.responses["response_id"], data.responses["question"]))
+    for rid in exported:
+        text = lf(str(texts[rid]))
+        guid = source_guid[rid]
+        source = etree.SubElement(sources_el, f"{{{ns}}}TextSource", guid=guid, name=xml_text(rid),
+                                  plainTextPath=f"internal://{guid}.txt")
+        qid = question_of[rid]
+        prompt = data.prompts.get(qid, "")
+        etree.SubElement(source, f"{{{ns}}}Description").text = xml_text(
+            f"Answer to {qid}" + (f": {prompt}" if prompt else ""))
+        files.append((f"{SOURCES_DIR}/{guid}.txt", text.encode("utf-8", errors="replace")))
+        if by_unit.get(rid):
+            _add_selections(source, ns, data.name, rid, qid, len(text), by_unit[rid], code_guids,
+                            note_els, counts)
+    return files, note_els, counts
 
 
 def _extra_codes(rows: pd.DataFrame, data: ExportInput) -> list[ExtraCode]:
@@ -248,7 +280,7 @@ def _extra_codes(rows: pd.DataFrame, data: ExportInput) -> list[ExtraCode]:
 
 def _add_selections(
     source: Any, ns: str, name: str, rid: str, qid: str, length: int,
-    groups: dict[tuple[str, str], list[tuple[str, str, str]]],
+    groups: _Groups,
     code_guids: dict[tuple[str, str], str], note_els: list[Any], counts: dict[str, int],
 ) -> None:
     """One selection per (coder, source) over the whole answer; ``groups`` holds their rows."""
