@@ -146,3 +146,49 @@ def test_two_users_with_one_name_stay_two_coders(tmp_path):
                                    ("R1:q", "Coder (bbbbbbbb)", "")]
     assert result.report.uncoded == 1
     assert "2 users are named 'Coder'; told apart by their GUIDs" in result.report.notes[-1]
+
+
+_ANSWERS = {"A1:q": "Money is short.", "A2:q": "Staff leave\r\nevery year.", "A3:q": "Rules."}
+
+
+@pytest.mark.parametrize("layout", ["one-per-answer", "paragraphs"])
+def test_every_selection_is_counted_once(tmp_path, layout):
+    """Whatever the offsets, each selection lands in exactly one bucket of the report."""
+    import random
+    import zipfile
+
+    import pandas as pd
+
+    rng = random.Random(7)
+    responses = pd.DataFrame({"response_id": list(_ANSWERS), "question": "q",
+                              "respondent_id": ["A1", "A2", "A3"], "text": list(_ANSWERS.values())})
+    if layout == "paragraphs":
+        sources = {"All answers": "Heading\n\n" + "\n\n".join(_ANSWERS.values())}
+    else:
+        sources = dict(_ANSWERS)
+    parts, n_sel = [], 0
+    for i, (name, text) in enumerate(sources.items()):
+        sels = []
+        for j in range(25):
+            start = rng.randint(-2, len(text) + 2)
+            end = rng.randint(start, len(text) + 4)
+            n_sel += 1
+            code = '<Coding guid="%s"><CodeRef targetGUID="c0de0000-0000-4000-8000-000000000001"/></Coding>' % (
+                f"c0d10000-0000-4000-8000-{i:04d}{j:08d}")
+            sels.append(f'<PlainTextSelection guid="5e100000-0000-4000-8000-{i:04d}{j:08d}" '
+                        f'startPosition="{start}" endPosition="{end}">{code}</PlainTextSelection>')
+        escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace("\r", "&#13;")
+        parts.append(f'<TextSource guid="50c00000-0000-4000-8000-{i:012d}" name="{name}">'
+                     f'<PlainTextContent>{escaped}</PlainTextContent>{"".join(sels)}</TextSource>')
+    qde = ('<?xml version="1.0" encoding="utf-8"?><Project xmlns="urn:QDA-XML:project:1.0" '
+           'name="p"><CodeBook><Codes><Code guid="c0de0000-0000-4000-8000-000000000001" '
+           f'name="Cost" isCodable="true"/></Codes></CodeBook><Sources>{"".join(parts)}'
+           '</Sources></Project>')
+    path = tmp_path / "r.qdpx"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("project.qde", qde)
+    r = read_qdpx(path, responses=responses).report
+    assert r.selections == n_sel
+    assert r.whole + r.partial + r.spanning + r.out_of_range + r.unmapped == n_sel
+    if layout == "paragraphs":
+        assert r.unmapped > 0 and r.spanning > 0  # the heading, and selections across answers
