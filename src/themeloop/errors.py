@@ -74,6 +74,10 @@ class ReportError(ThemeloopError):
     """The report cannot be built."""
 
 
+class QdpxError(ThemeloopError):
+    """A REFI-QDA file (.qdpx / .qdc) cannot be written or read safely."""
+
+
 def did_you_mean(value: str, choices: Iterable[str]) -> str:
     """Return ``" (did you mean 'x'?)"`` for the nearest choice, or ``""``.
 
