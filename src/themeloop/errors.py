@@ -75,6 +75,10 @@ class ReportError(ThemeloopError):
     """The report cannot be built."""
 
 
+class QdpxError(ThemeloopError):
+    """A REFI-QDA file (.qdpx / .qdc) cannot be written or read safely."""
+
+
 class InputWarning(UserWarning, ThemeloopError):
     """Input was read, but perhaps not as its author meant; an error under ``--strict``.
 
