@@ -96,9 +96,23 @@ OUT_FILE = "--out {p}/a_file.txt: is a file, not a folder; give a folder (it is 
     (("init", "{p}/survey.csv", "--out", "{p}/a_dir"),
      "--out {p}/a_dir: is a folder, not a file; give a file name such as "
      "{p}/a_dir/themeloop.toml"),
+    (("export", "qdpx", "-p", "{p}", "--out", "{p}/a_dir"),
+     "--out {p}/a_dir: is a folder, not a file; give a file name such as {p}/a_dir/project.qdpx"),
+    (("import", "qdpx", "{p}/codes.csv", "--out", "{p}/a_dir"),
+     "--out {p}/a_dir: is a folder, not a file; give a file name such as "
+     "{p}/a_dir/coding_table.csv"),
+    (("import", "qdpx", "{p}/codes.csv", "--codebook-out", "{p}/a_dir"),
+     "--codebook-out {p}/a_dir: is a folder, not a file; give a file name such as "
+     "{p}/a_dir/codebook.yaml"),
+    (("codebook", "export", "--qdc", "-p", "{p}", "--out", "{p}/a_dir"),
+     "--out {p}/a_dir: is a folder, not a file; give a file name such as {p}/a_dir/codebook.qdc"),
+    (("codebook", "import", "{p}/codes.csv", "-p", "{p}", "--out", "{p}/a_dir"),
+     "--out {p}/a_dir: is a folder, not a file; give a file name such as "
+     "{p}/a_dir/codebook.yaml"),
 ], ids=["run", "merge", "crosstab", "report", "adjudicate", "themes-adhoc", "agreement-json",
         "agreement-csv", "agreement-disagreements", "adjudicate-dir-ok", "adjudicate-csv-ok",
-        "init"])
+        "init", "export-qdpx", "import-qdpx", "import-qdpx-codebook", "codebook-export",
+        "codebook-import"])
 def test_output_paths_are_checked_before_any_work(cli, tmp_path, args, message):
     p = _project(tmp_path)
     before = sorted(x.name for x in p.rglob("*"))
