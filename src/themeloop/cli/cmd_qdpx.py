@@ -26,9 +26,12 @@ def export_qdpx(
     project: Path = PROJECT_OPTION,
 ) -> None:
     """Write the project as a REFI-QDA .qdpx for NVivo, ATLAS.ti, MAXQDA or QualCoder."""
+    from themeloop.outputs import check_output_file
     from themeloop.qdpx.project import export_project_qdpx
 
     proj = load_project(project)
+    if out is not None:
+        check_output_file(out, "--out", "project.qdpx")
     summary = export_project_qdpx(proj, layer=layer, out=out)
     for note in summary.notes:
         typer.echo(f"Note: {note}", err=True)
@@ -50,8 +53,13 @@ def import_qdpx(
 ) -> None:
     """Read a .qdpx into a coding table (one coder per User); report every selection."""
     from themeloop.errors import ConfigError
+    from themeloop.outputs import check_output_file
     from themeloop.qdpx.project import import_project_qdpx
 
+    for option, path, example in (("--out", out, "coding_table.csv"),
+                                  ("--codebook-out", codebook_out, "codebook.yaml")):
+        if path is not None:
+            check_output_file(path, option, example)
     try:
         proj = load_project(project)
     except ConfigError:
@@ -85,6 +93,10 @@ def codebook_export(
 
     if not qdc:
         raise ConfigError("choose the format to export: --qdc (REFI-QDA codebook exchange)")
+    if out is not None:
+        from themeloop.outputs import check_output_file
+
+        check_output_file(out, "--out", "codebook.qdc")
     typer.echo(f"Wrote {export_project_qdc(load_project(project), out)}")
 
 
@@ -100,8 +112,11 @@ def codebook_import(
 ) -> None:
     """Read a REFI-QDA .qdc into codebook.yaml, with its hierarchy and descriptions."""
     from themeloop.errors import ConfigError
+    from themeloop.outputs import check_output_file
     from themeloop.qdpx.project import import_qdc
 
+    if out is not None:
+        check_output_file(out, "--out", "codebook.yaml")
     try:
         proj = load_project(project)
     except ConfigError:

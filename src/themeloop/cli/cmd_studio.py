@@ -35,7 +35,7 @@ def _local(project: Path | None):
 
 @studio_app.command("up")
 def up(
-    port: int | None = typer.Option(None, "--port", help="Port on 127.0.0.1 (default: [studio] port)."),
+    port: int | None = typer.Option(None, "--port", min=1, max=65535, help="Port on 127.0.0.1 (default: [studio] port)."),
     project: Path | None = PROJECT_OPTION,
 ) -> None:
     """Start the local Label Studio (bound to 127.0.0.1) and wait until it answers."""

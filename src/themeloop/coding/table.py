@@ -64,7 +64,32 @@ def read_coding_table(path: str | Path) -> pd.DataFrame:
     except (ValueError, OSError) as exc:  # parser errors (pandas, Arrow) are ValueErrors
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise CodingTableError(f"{path}: cannot be read as a coding table: {first}") from None
-    return validate_coding_table(frame, source=str(path), header_rows=1 if suffix != ".parquet" else 0)
+    header_rows = 1 if suffix != ".parquet" else 0
+    table = validate_coding_table(frame, source=str(path), header_rows=header_rows)
+    warn_code_variants(table, str(path), header_rows)
+    return table
+
+
+def warn_code_variants(table: pd.DataFrame, source: str, header_rows: int = 0) -> None:
+    """Warn (:class:`CodeVariantWarning`) about codes of a question differing only in case or spacing.
+
+    Under ``--strict`` (warnings as errors) the first such pair stops the command.
+    """
+    import warnings
+
+    from themeloop.coding.variants import joined, variant_groups
+    from themeloop.errors import CodeVariantWarning
+
+    coded = table[table["code"] != ""]
+    for question, rows in coded.groupby("question", sort=False):
+        for group in variant_groups(rows["code"]):
+            first = {code: _row_number(int(rows.index[rows["code"] == code][0]), header_rows)
+                     for code in group}
+            listed = joined([f"'{code}' (row {first[code]})" for code in group])
+            warnings.warn(
+                f"{source}: question '{question}': codes {listed} differ only in case or spacing "
+                "and count as different codes; write each code one way", CodeVariantWarning,
+                stacklevel=3)
 
 
 def validate_coding_table(

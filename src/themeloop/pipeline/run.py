@@ -11,6 +11,7 @@ from typing import Any
 
 from themeloop.audit.manifest import MANIFEST_NAME, build_manifest, write_manifest
 from themeloop.config import Project
+from themeloop.outputs import remove_stale_outputs
 from themeloop.pipeline import stages
 from themeloop.pipeline.stages import RunState
 from themeloop.progress import Progress, no_progress
@@ -62,6 +63,7 @@ def run_project(
         file already written is complete (each is written atomically).
     """
     out_dir = Path(out) if out is not None else project.out_dir
+    remove_stale_outputs(project, out_dir)  # what a killed run left half-written
     state = RunState(project=project, out_dir=out_dir, progress=progress)
     seconds: dict[str, float] = {}
     for index, (name, stage) in enumerate(STAGES):
