@@ -240,10 +240,11 @@ def _push_question(client, url, registry, project, survey, codebook, old_codeboo
 def _record_migration(project, change: ConfigChange, version: str) -> None:
     """Record migrated codings in the audit ledger (``action="migrated"``)."""
     try:
-        from themeloop.audit.ledger import Ledger, default_ledger_path, events_from_migration
+        from themeloop.audit.ledger import events_from_migration
+        from themeloop.audit.project import project_ledger
     except ImportError:  # the ledger is optional
         return
     events = events_from_migration(change.migrated, None, version,
                                    timestamp=change.migrated[0]["timestamp"],
                                    actor="themeloop push")
-    Ledger(default_ledger_path(project)).append(events)
+    project_ledger(project).append(events)
