@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -170,7 +171,7 @@ def push(project, *, question: str | None = None, predictions: bool | None = Non
                 use_predictions, recreate, batch_size or cfg.batch_size, progress, result.notes))
     from themeloop.codebook import save_codebook
 
-    save_codebook(codebook, paths.root / PUSHED_CODEBOOK)
+    os.chmod(save_codebook(codebook, paths.root / PUSHED_CODEBOOK), 0o600)  # a private folder
     return result
 
 
