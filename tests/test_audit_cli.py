@@ -310,3 +310,24 @@ def test_an_old_unsigned_ledger_is_refused_until_signed(cli, project: Path):
     assert again.exit_code == 2
     assert again.output == (f"Error: {path} line 1 is signed already; only a ledger written "
                             f"before themeloop signed its ledgers can be signed\n")
+
+
+def test_appending_refuses_a_truncated_ledger(project: Path):
+    """What run, pull and push do: the append checks the recorded heads first."""
+    from themeloop.errors import AuditError
+
+    path = project / "annotations" / "ledger.jsonl"
+    head = Ledger(path).head()
+    manifest = _record_head(project)
+    path.write_text("".join(_rows(path)[:2]), encoding="utf-8")
+    event = {"response_id": "ORG03:barriers", "question": "barriers", "code": "time",
+             "action": "added", "actor": "a@x.org", "source": "human",
+             "timestamp": "2026-03-05T10:00:00Z"}
+    with pytest.raises(AuditError) as refused:
+        project_ledger(find_project(project)).append([event])
+    assert str(refused.value) == (
+        f"{path} line 3 (seq 3): the ledger ends after 2 events, but {manifest} recorded 5 "
+        f"(head {head[:16]}): events were cut off its end or the file was emptied; refusing to "
+        f"append to a ledger that fails verification: restore it from a backup, then check it "
+        f"with 'themeloop audit verify'")
+    assert len(_rows(path)) == 2
