@@ -2,7 +2,8 @@
 
 The key is 32 random bytes from :mod:`secrets`, kept as 64 hex characters in
 ``<project>/.themeloop/ledger.key`` (mode 0600, in the git-ignored private
-state folder, never in ``annotations/`` beside the ledger). Whoever holds it
+state folder, never in ``annotations/`` beside the ledger; the folder gets a
+``.gitignore`` of ``*`` so that no repository commits it). Whoever holds it
 can write events that verify; whoever lacks it cannot.
 """
 
@@ -62,6 +63,10 @@ def create_key(path: str | os.PathLike[str]) -> bytes:
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     if stat.S_IMODE(path.parent.stat().st_mode) & 0o077:
         os.chmod(path.parent, 0o700)  # the private state folder: ours alone
+    ignore = path.parent / ".gitignore"
+    if not ignore.exists():  # never committed, whatever the project's own .gitignore says
+        ignore.write_text("# themeloop's private state (the ledger key, Label Studio's data)\n*\n",
+                          encoding="utf-8")
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:

@@ -190,11 +190,15 @@ class Ledger:
                 except FileNotFoundError:
                     yield None
                     return
-            fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
-            try:  # :meth:`sign` replaces the file: lock the one that is there now
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+                # :meth:`sign` replaces the file: lock the one that is there now.
                 current = os.stat(self.path).st_ino == os.fstat(fd).st_ino
             except FileNotFoundError:
                 current = False
+            except BaseException:
+                os.close(fd)
+                raise
             if current:
                 break
             os.close(fd)

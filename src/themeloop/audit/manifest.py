@@ -130,7 +130,13 @@ def with_ledger(manifest: Mapping[str, Any], ledger: Ledger,
     if not result.ok:
         raise AuditError(f"{result.message}; not recording the head of a ledger that fails "
                          f"verification: restore it from a backup")
-    path = Path(ledger.path).resolve()
+    return {**manifest, "ledger": ledger_record(ledger.path, result.n_events, result.head,
+                                                ledger.key is not None, relative_to)}
+
+
+def ledger_record(path: str | Path, events: int, head: str, keyed: bool,
+                  relative_to: str | Path | None = None) -> dict[str, Any]:
+    """A manifest's ``ledger`` record: which ledger, how many events, the last hash, signed or not."""
+    path = Path(path).resolve()
     shown = Path(os.path.relpath(path, Path(relative_to).resolve())) if relative_to else path
-    return {**manifest, "ledger": {"path": shown.as_posix(), "events": result.n_events,
-                                   "head": result.head, "keyed": ledger.key is not None}}
+    return {"path": shown.as_posix(), "events": events, "head": head, "keyed": keyed}
