@@ -121,7 +121,8 @@ class ChainCheck:
         self.anchors: dict[int, list[Anchor]] = {}
         for anchor in anchors:
             self.anchors.setdefault(anchor.events, []).append(anchor)
-        self.n, self.prev, self.seen = 0, GENESIS, {}  # seen: event_id -> line
+        self.n, self.prev = 0, GENESIS
+        self.seen: dict[str, int] = {}  # event_id -> line
         self.head_at: int | None = 0 if _is_head(GENESIS, expect_head) else None
         self.torn = False
 
