@@ -331,3 +331,18 @@ def test_appending_refuses_a_truncated_ledger(project: Path):
         f"append to a ledger that fails verification: restore it from a backup, then check it "
         f"with 'themeloop audit verify'")
     assert len(_rows(path)) == 2
+
+
+def test_manifest_adds_the_head_of_a_run_written_elsewhere(cli, project: Path):
+    """`run --out DIR` writes its manifest outside out/: verify checks it when named."""
+    path = project / "annotations" / "ledger.jsonl"
+    recorded = _record_head(project)
+    elsewhere = project / "elsewhere" / "manifest.json"
+    elsewhere.parent.mkdir()
+    recorded.replace(elsewhere)
+    path.write_text("".join(_rows(path)[:4]), encoding="utf-8")
+    assert cli("audit", "verify", "-p", project).exit_code == 0  # no manifest it knows of
+    named = cli("audit", "verify", "-p", project, "--manifest", elsewhere)
+    assert named.exit_code == 2
+    assert named.output.startswith(f"Error: {path} line 5 (seq 5): the ledger ends after 4 "
+                                   f"events, but {elsewhere} recorded 5 ")
