@@ -44,7 +44,9 @@ def up(
     proj, paths = _local(project)
     status = start_server(paths, port or proj.config.studio.port, on_first_start=lambda: typer.echo(
         "Starting Label Studio for the first time: creating its database takes 30 s to a few "
-        "minutes...", err=True))
+        "minutes...", err=True), on_made_private=lambda fixed: typer.echo(
+        f"note: {paths.root} was readable by others: made {len(fixed)} files and folders in "
+        f"it private (folders 0700, files 0600)", err=True))
     typer.echo(f"Label Studio is running at {status.url} (data in {status.data_dir}, "
                f"log {status.log})")
 

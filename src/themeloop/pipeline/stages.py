@@ -164,7 +164,7 @@ def ledger(state: RunState) -> None:
         events_from_assignments,
         events_from_coding_diff,
     )
-    from themeloop.audit.ledger import Ledger, default_ledger_path
+    from themeloop.audit.project import project_ledger
 
     version = getattr(state.codebook, "version", None)
     when = as_of_timestamp(state.coding)
@@ -174,7 +174,7 @@ def ledger(state: RunState) -> None:
                                   keep_default_na=False)
         events += events_from_assignments(assignments, state.themes.run_id, None, version,
                                           timestamp=when)
-    ledger = Ledger(default_ledger_path(state.project))
+    ledger = project_ledger(state.project)  # signed; append() refuses a tampered ledger
     # A pull already recorded the human codes it saw (under its own manifest id):
     # record only those the ledger has never seen, so no coding appears twice.
     def key(e: dict[str, Any]) -> tuple:

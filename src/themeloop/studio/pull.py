@@ -225,12 +225,16 @@ def _record(project, codebook, table_path: Path, old_text: str | None, text: str
         "pull", inputs={"codebook": project.codebook_path} if project.codebook_path.is_file()
         else {}, outputs=[table_path, *raw], codebook_version=codebook.version,
         relative_to=project.root)
-    write_manifest(project.annotations_dir / "pull.manifest.json", manifest)
-    from themeloop.audit.ledger import Ledger, default_ledger_path, record_coding_diff
+    from themeloop.audit.ledger import record_coding_diff
+    from themeloop.audit.manifest import with_ledger
+    from themeloop.audit.project import PULL_MANIFEST, project_ledger
 
     old = (pd.read_csv(io.StringIO(old_text), dtype=str, keep_default_na=False)
            if old_text else None)
     new = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-    events = record_coding_diff(Ledger(default_ledger_path(project)), old, new,
-                                manifest["manifest_id"], codebook.version)
+    ledger = project_ledger(project)
+    events = record_coding_diff(ledger, old, new, manifest["manifest_id"], codebook.version)
+    # After the append, so the manifest records the ledger's new head.
+    write_manifest(project.annotations_dir / PULL_MANIFEST,
+                   with_ledger(manifest, ledger, relative_to=project.root))
     return len(events)

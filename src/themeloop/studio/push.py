@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -170,7 +171,7 @@ def push(project, *, question: str | None = None, predictions: bool | None = Non
                 use_predictions, recreate, batch_size or cfg.batch_size, progress, result.notes))
     from themeloop.codebook import save_codebook
 
-    save_codebook(codebook, paths.root / PUSHED_CODEBOOK)
+    os.chmod(save_codebook(codebook, paths.root / PUSHED_CODEBOOK), 0o600)  # a private folder
     return result
 
 
@@ -240,10 +241,11 @@ def _push_question(client, url, registry, project, survey, codebook, old_codeboo
 def _record_migration(project, change: ConfigChange, version: str) -> None:
     """Record migrated codings in the audit ledger (``action="migrated"``)."""
     try:
-        from themeloop.audit.ledger import Ledger, default_ledger_path, events_from_migration
+        from themeloop.audit.ledger import events_from_migration
+        from themeloop.audit.project import project_ledger
     except ImportError:  # the ledger is optional
         return
     events = events_from_migration(change.migrated, None, version,
                                    timestamp=change.migrated[0]["timestamp"],
                                    actor="themeloop push")
-    Ledger(default_ledger_path(project)).append(events)
+    project_ledger(project).append(events)
