@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from themeloop.cli._common import PROJECT_OPTION, console, progress_bar
+from themeloop.cli._common import PROJECT_OPTION, RAW_OPTION, console, progress_bar
 
 ORDER = 30
 
@@ -37,6 +37,7 @@ def themes(
     cache_dir: Path | None = typer.Option(
         None, "--cache-dir", help="Embedding cache folder (default: the project's models/cache)."
     ),
+    raw: bool = RAW_OPTION,
 ) -> None:
     """Propose themes: themes.json, assignments.csv and a draft codebook.yaml."""
     from themeloop.themes.run import run_themes
@@ -46,6 +47,7 @@ def themes(
             project, survey_file=survey_file, id_column=id_column, text_column=text_column,
             out=out, seed=seed, questions=question or None, max_themes=max_themes,
             seeds_file=seeds_file, cache_dir=cache_dir, progress=progress,
+            raw=True if raw else None,
         )
     _print(run)
 

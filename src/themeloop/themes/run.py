@@ -45,13 +45,15 @@ def run_themes(
     seeds_file: str | os.PathLike[str] | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
     progress: Progress = no_progress,
+    raw: bool | None = None,
 ) -> ThemesRun:
     """Propose themes and write themes.json, assignments.csv, a draft codebook and a manifest.
 
     With ``survey_file`` the run is ad hoc (``id_column`` and ``text_column``
     required, defaults for everything else); otherwise the project at or above
     ``project`` supplies the survey, questions, seed and ``[themes]`` settings,
-    and explicit arguments override them.
+    and explicit arguments override them. ``raw`` (default: ``[export] raw``)
+    writes assignments.csv without formula neutralisation.
 
     Raises
     ------
@@ -71,7 +73,7 @@ def run_themes(
         qid = _question_id(text_column)
         survey = load_survey(survey_file, id_column=id_column,
                              questions=[Question(qid, text_column)])
-        root, settings, base_seed = Path(out or "."), None, 42
+        root, settings, base_seed, proj = Path(out or "."), None, 42, None
         out_dir = Path(out) if out else Path(".")
         cache = Path(cache_dir) if cache_dir else default_adhoc_cache()
         inputs = {"survey": survey.path}
@@ -106,8 +108,11 @@ def run_themes(
     # Recorded relative to the project, so a manifest does not depend on where it lives.
     seeds_shown = os.path.relpath(seeds_file, root) if seeds_file is not None else ""
     config = {**params, "questions": list(result.questions), "seeds_file": seeds_shown}
+    from themeloop.safe_csv import resolve_raw
+
     paths = write_themes(result, out_dir, inputs=inputs, config=config,
-                         relative_to=root if survey_file is None else out_dir)
+                         relative_to=root if survey_file is None else out_dir,
+                         raw=resolve_raw(raw, proj))
     notes = [f"{q}: {r.note}" for q, r in result.questions.items() if r.note]
     return ThemesRun(result, paths, notes)
 
