@@ -4,9 +4,11 @@
 holds the delimiter, a quote, a line feed or a carriage return, a lone
 ``\\r`` included: Python's :mod:`csv` module (3.11) quotes only the
 characters of its line terminator, so a bare ``\\r`` used to end the row for
-every reader and turn 41 respondents into 42 rows. Rows end in ``\\n``; the
+every reader and turn 41 respondents into 42 rows. A field that starts with a
+byte-order mark (U+FEFF) is quoted too, or a reader would take it for the
+file's own and drop it. Rows end in ``\\n``; the
 file is UTF-8 without a byte-order mark. A one-column row whose only field is
-empty is written ``""`` so that it is not read as a blank line and dropped.
+empty or blank is quoted (``""``) so that it is not read as a blank line and dropped.
 
 **Formula neutralisation.** A spreadsheet runs a cell that starts with
 ``=``, ``+``, ``-``, ``@``, a tab, a carriage return or a line feed (and, in
@@ -126,7 +128,10 @@ def _other_cells(frame: pd.DataFrame) -> list[list[str]]:
 
 
 def _quote(cell: str) -> str:
-    return '"' + cell.replace('"', '""') + '"' if _SPECIAL.search(cell) else cell
+    # a byte-order mark first would be taken for the file's and dropped by readers
+    if _SPECIAL.search(cell) or cell.startswith("\ufeff"):
+        return '"' + cell.replace('"', '""') + '"'
+    return cell
 
 
 def csv_text(frame: pd.DataFrame, *, raw: bool = False) -> str:
@@ -146,8 +151,9 @@ def csv_text(frame: pd.DataFrame, *, raw: bool = False) -> str:
             columns.append(next(other_cells))
     header = [_quote(c) for c in _text_cells(frame.columns, raw)]
     rows: list[Iterable[str]] = [header, *zip(*columns, strict=True)]
-    if frame.shape[1] == 1:  # an empty lone field must not read as a blank line
-        rows = [[cell or '""' for cell in row] for row in rows]
+    if frame.shape[1] == 1:  # an empty or blank lone field must not read as a blank line
+        rows = [[f'"{cell}"' if cell == "" or cell.isspace() else cell for cell in row]
+                for row in rows]
     return "".join(",".join(row) + "\n" for row in rows)
 
 
