@@ -279,3 +279,13 @@ def test_crosstab_group_names_with_carriage_returns_keep_their_columns(tmp_path)
 def test_ascii_ids_are_written_exactly_as_before():
     frame = pd.DataFrame({"response_id": ["ORG01:barriers"], "n": [1.5], "ok": [True]})
     assert csv_text(frame) == frame.to_csv(index=False, lineterminator="\n")
+
+
+@pytest.mark.parametrize("module", ["themeloop.safe_csv", "themeloop.merge.xlsx",
+                                    "themeloop.merge.exports"])
+def test_doctests(module):
+    import doctest
+    import importlib
+
+    failures, _ = doctest.testmod(importlib.import_module(module))
+    assert failures == 0

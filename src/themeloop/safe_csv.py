@@ -43,6 +43,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
 
+import numpy as np
 import pandas as pd
 
 from themeloop._io import write_text_atomic
@@ -117,14 +118,26 @@ def _text_cells(values: Iterable[object], raw: bool) -> list[str]:
     return cells if raw else [neutralise(c) if c.startswith(_FIRST) else c for c in cells]
 
 
-def _other_cells(frame: pd.DataFrame) -> list[list[str]]:
-    """Numbers, booleans and dates exactly as pandas writes them (never needing quotes)."""
+def _other_lines(frame: pd.DataFrame) -> list[str]:
+    """Numbers, booleans and dates exactly as pandas writes them, one joined line per row.
+
+    None of them ever needs quoting, so a run of such columns is one segment of each row.
+    """
     lines = frame.to_csv(index=False, header=False, lineterminator="\n").split("\n")[:-1]
     if frame.shape[1] == 1:  # pandas writes a lone missing value as ""
-        return [["" if line == '""' else line for line in lines]]
-    if not lines:
-        return [[] for _ in range(frame.shape[1])]
-    return [list(column) for column in zip(*(line.split(",") for line in lines), strict=True)]
+        return ["" if line == '""' else line for line in lines]
+    return lines
+
+
+def _runs(text: set[int], width: int) -> list[tuple[bool, list[int]]]:
+    """Consecutive column positions grouped by whether they are text."""
+    runs: list[tuple[bool, list[int]]] = []
+    for j in range(width):
+        if runs and runs[-1][0] == (j in text):
+            runs[-1][1].append(j)
+        else:
+            runs.append((j in text, [j]))
+    return runs
 
 
 def _quote(cell: str) -> str:
@@ -141,16 +154,15 @@ def csv_text(frame: pd.DataFrame, *, raw: bool = False) -> str:
     'id,n\\n\\'=1,-3\\n"a\\rb",4\\n'
     """
     text = set(_text_positions(frame))
-    others = [j for j in range(frame.shape[1]) if j not in text]
-    other_cells = iter(_other_cells(frame.iloc[:, others])) if others else iter(())
-    columns: list[list[str]] = []
-    for j in range(frame.shape[1]):
-        if j in text:
-            columns.append([_quote(c) for c in _text_cells(frame.iloc[:, j].astype(object), raw)])
+    segments: list[list[str]] = []
+    for is_text, positions in _runs(text, frame.shape[1]):
+        if is_text:
+            segments += [[_quote(c) for c in _text_cells(frame.iloc[:, j].astype(object), raw)]
+                         for j in positions]
         else:
-            columns.append(next(other_cells))
+            segments.append(_other_lines(frame.iloc[:, positions]))
     header = [_quote(c) for c in _text_cells(frame.columns, raw)]
-    rows: list[Iterable[str]] = [header, *zip(*columns, strict=True)]
+    rows: list[Iterable[str]] = [header, *zip(*segments, strict=True)]
     if frame.shape[1] == 1:  # an empty or blank lone field must not read as a blank line
         rows = [[f'"{cell}"' if cell == "" or cell.isspace() else cell for cell in row]
                 for row in rows]
@@ -162,12 +174,20 @@ def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str], *, raw: bool = 
     return write_text_atomic(path, csv_text(frame, raw=raw))
 
 
+def _starting(values: pd.Series, prefixes: tuple[str, ...]) -> np.ndarray:
+    """Where the text cells of ``values`` start with one of ``prefixes`` (vectorised)."""
+    if not len(values):
+        return np.zeros(0, dtype=bool)
+    return values.astype(object).str.startswith(prefixes, na=False).to_numpy(dtype=bool)
+
+
 def looks_neutralised(frame: pd.DataFrame) -> bool:
     """False when a text cell or header starts with a trigger un-neutralised (a raw file)."""
     if any(_risky(str(c)) for c in frame.columns):
         return False
     for j in _text_positions(frame):
-        if any(isinstance(v, str) and _risky(v) for v in frame.iloc[:, j]):
+        values = frame.iloc[:, j].to_numpy(dtype=object)
+        if any(_risky(v) for v in values[_starting(frame.iloc[:, j], TRIGGERS)]):
             return False
     return True
 
@@ -177,9 +197,11 @@ def unneutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     out.columns = [unneutralise(c) if isinstance(c, str) else c for c in frame.columns]
     for j in _text_positions(frame):
-        values = frame.iloc[:, j]
-        if any(isinstance(v, str) and v.startswith("'") for v in values):
-            out.isetitem(j, [unneutralise(v) if isinstance(v, str) else v for v in values])
+        marked = _starting(frame.iloc[:, j], ("'",))
+        if marked.any():
+            values = frame.iloc[:, j].to_numpy(dtype=object).copy()
+            values[marked] = [unneutralise(v) for v in values[marked]]
+            out.isetitem(j, pd.Series(values, index=frame.index).astype(frame.iloc[:, j].dtype))
     return out
 
 
