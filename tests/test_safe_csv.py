@@ -289,3 +289,34 @@ def test_doctests(module):
 
     failures, _ = doctest.testmod(importlib.import_module(module))
     assert failures == 0
+
+
+@SLOW
+@given(st.lists(st.tuples(RESPONSE, TEXT), min_size=1, max_size=5))
+def test_a_second_pull_rewrites_kept_rows_byte_for_byte(tmp_path_factory, rows):
+    """pull re-reads the rows it keeps: no apostrophe may pile up, no id may change."""
+    from themeloop.studio.pull import _old_rows, table_csv
+
+    records = [{"response_id": f"{rid}:q", "question": "q", "coder": "@a", "code": "=c",
+                "memo": memo, "annotation_id": str(i), "status": "submitted"}
+               for i, ((rid, _), memo) in enumerate(rows)]
+    text = table_csv(records)
+    path = tmp_path_factory.mktemp("pull") / "coding_table.csv"
+    path.write_text(text, encoding="utf-8")
+    assert table_csv(_old_rows(path, {"q"})) == text
+
+
+def test_assignments_csv_bytes_match_the_csv_module_for_plain_ids():
+    import csv as csv_module
+
+    from themeloop.themes.io import ASSIGNMENT_COLUMNS, assignments_csv
+
+    result = SimpleNamespace(questions={"q": SimpleNamespace(
+        response_ids=["R1:q", "R2:q", 'R "3", x:q'], theme_ids=["t1", "-1", "t2"],
+        scores=[0.5, None, 0.25])})
+    buffer = io.StringIO()
+    writer = csv_module.writer(buffer, lineterminator="\n")
+    writer.writerow(ASSIGNMENT_COLUMNS)
+    writer.writerows([["R1:q", "q", "t1", "0.500000"], ["R2:q", "q", "-1", ""],
+                      ['R "3", x:q', "q", "t2", "0.250000"]])
+    assert assignments_csv(result) == buffer.getvalue()
