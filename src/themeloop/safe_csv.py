@@ -6,15 +6,16 @@ holds the delimiter, a quote, a line feed or a carriage return, a lone
 characters of its line terminator, so a bare ``\\r`` used to end the row for
 every reader and turn 41 respondents into 42 rows. A field that starts with a
 byte-order mark (U+FEFF) is quoted too, or a reader would take it for the
-file's own and drop it. Rows end in ``\\n``; the
-file is UTF-8 without a byte-order mark. A one-column row whose only field is
-empty or blank is quoted (``""``) so that it is not read as a blank line and dropped.
+file's own and drop it. A one-column row whose only field is empty or blank
+is quoted (``""``) so that it is not read as a blank line and dropped. Rows
+end in ``\\n``; the file is UTF-8 without a byte-order mark. Numbers, booleans
+and dates are formatted by pandas, so for text without these characters the
+bytes are those of ``DataFrame.to_csv(index=False, lineterminator="\\n")``.
 
 **Formula neutralisation.** A spreadsheet runs a cell that starts with
 ``=``, ``+``, ``-``, ``@``, a tab, a carriage return or a line feed (and, in
-East Asian locales, their full-width forms U+FF1D, U+FF0B, U+FF0D, U+FF20 and
-small forms U+FE66, U+FE62, U+FE63, U+FE6B)
-as a formula, so an answer such as ``=HYPERLINK("http://x","y")`` would
+East Asian locales, their full-width forms U+FF1D, U+FF0B, U+FF0D, U+FF20
+and small forms U+FE66, U+FE62, U+FE63, U+FE6B) as a formula, so an answer such as ``=HYPERLINK("http://x","y")`` would
 become a live link when the CSV is opened. Every such text cell, and every
 such header, gets a leading apostrophe (``'``), which spreadsheets show as
 text. A cell that is exactly a number (``-3``, ``+1.5e3``, ``-.5``, and
@@ -66,8 +67,6 @@ def formula_like(text: str) -> bool:
     return text.startswith(TRIGGERS) and not _NUMBER.fullmatch(text)
 
 
-_risky = formula_like
-
 
 def neutralise(text: str) -> str:
     """Prefix ``'`` to a text a spreadsheet would read as a formula.
@@ -77,7 +76,7 @@ def neutralise(text: str) -> str:
     >>> neutralise("-5"), neutralise("- cost"), neutralise("plain"), neutralise("\uff1d1")
     ('-5', "'- cost", 'plain', "'\uff1d1")
     """
-    return "'" + text if _risky(text.lstrip("'")) else text
+    return "'" + text if formula_like(text.lstrip("'")) else text
 
 
 def unneutralise(text: str) -> str:
@@ -86,7 +85,7 @@ def unneutralise(text: str) -> str:
     >>> unneutralise(neutralise("=1+1")), unneutralise(neutralise("'=1")), unneutralise("'x")
     ('=1+1', "'=1", "'x")
     """
-    return text[1:] if text.startswith("'") and _risky(text.lstrip("'")) else text
+    return text[1:] if text.startswith("'") and formula_like(text.lstrip("'")) else text
 
 
 def _text_positions(frame: pd.DataFrame) -> list[int]:
@@ -183,11 +182,11 @@ def _starting(values: pd.Series, prefixes: tuple[str, ...]) -> np.ndarray:
 
 def looks_neutralised(frame: pd.DataFrame) -> bool:
     """False when a text cell or header starts with a trigger un-neutralised (a raw file)."""
-    if any(_risky(str(c)) for c in frame.columns):
+    if any(formula_like(str(c)) for c in frame.columns):
         return False
     for j in _text_positions(frame):
         values = frame.iloc[:, j].to_numpy(dtype=object)
-        if any(_risky(v) for v in values[_starting(frame.iloc[:, j], TRIGGERS)]):
+        if any(formula_like(v) for v in values[_starting(frame.iloc[:, j], TRIGGERS)]):
             return False
     return True
 
