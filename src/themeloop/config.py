@@ -118,6 +118,10 @@ class ReportSection(_Section):
     by: str | None = None
 
 
+class ExportSection(_Section):
+    raw: bool = False  # CSVs without formula neutralisation (for a machine reader)
+
+
 class PathsSection(_Section):
     codebook: str = "codebook.yaml"
     annotations: str = "annotations"
@@ -138,6 +142,7 @@ class ProjectConfig(_Section):
     merge: MergeSection = MergeSection()
     crosstab: CrosstabSection = CrosstabSection()
     report: ReportSection = ReportSection()
+    export: ExportSection = ExportSection()
     paths: PathsSection = PathsSection()
 
     @field_validator("questions")

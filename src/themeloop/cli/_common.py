@@ -16,6 +16,11 @@ from themeloop.progress import Progress, no_progress
 PROJECT_OPTION = typer.Option(
     None, "--project", "-p", help="Project folder or themeloop.toml (default: search upwards from here)."
 )
+RAW_OPTION = typer.Option(
+    False, "--raw", help="Write CSVs with the text exactly as it is, without the leading ' that "
+    "keeps a spreadsheet from running =, +, -, @ cells as formulas; for a program, not a "
+    "spreadsheet (default: [export] raw). See docs/exports.md."
+)
 
 
 # Ad hoc mode (a FILE instead of a project): the options every such command shares.

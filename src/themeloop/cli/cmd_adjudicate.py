@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from themeloop.cli._common import PROJECT_OPTION, STRICT_OPTION, console, load_project
+from themeloop.cli._common import PROJECT_OPTION, RAW_OPTION, STRICT_OPTION, console, load_project
 
 ORDER = 61
 TABLE_SUFFIXES = (".csv", ".parquet")
@@ -32,12 +32,14 @@ def adjudicate(
                                   "project for a question whose project was deleted."),
     project: Path = PROJECT_OPTION,
     strict: bool = STRICT_OPTION,
+    raw: bool = RAW_OPTION,
 ) -> None:
     """Decide the agreed codes by a rule; list every decision and what stays undecided."""
     from themeloop.adjudicate import adjudicate as run_rule
     from themeloop.adjudicate import write_adjudication
     from themeloop.coding import read_coding_table
     from themeloop.errors import AdjudicationError, CodingTableError
+    from themeloop.safe_csv import resolve_raw
 
     if push:
         if out is not None:
@@ -64,6 +66,7 @@ def adjudicate(
     written = write_adjudication(
         result, folder, agreed_name=name, inputs={"coding_table": table_path},
         config={"min_coders": min_coders}, relative_to=proj.root if proj else folder,
+        raw=resolve_raw(True if raw else None, proj),
     )
     _print(result, written)
     _note_adjudicators(table, result.rule)

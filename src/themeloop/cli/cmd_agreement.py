@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from themeloop.cli._common import PROJECT_OPTION, STRICT_OPTION, console, load_project
+from themeloop.cli._common import PROJECT_OPTION, RAW_OPTION, STRICT_OPTION, console, load_project
 
 ORDER = 60
 
@@ -31,12 +31,14 @@ def agreement(
         "model's themes with each coder."),
     project: Path = PROJECT_OPTION,
     strict: bool = STRICT_OPTION,
+    raw: bool = RAW_OPTION,
 ) -> None:
     """Agreement per question and code: kappas, Krippendorff's alpha, AC1, with readings."""
     from themeloop.agreement.project import agreement_settings, run_agreement
     from themeloop.coding import read_coding_table
     from themeloop.errors import CodingTableError
     from themeloop.outputs import check_output_file
+    from themeloop.safe_csv import resolve_raw
 
     proj = load_project(project) if codes is None or project is not None else None
     table_path = codes if codes is not None else proj.coding_table_path
@@ -61,6 +63,7 @@ def agreement(
         table, table_path=table_path, settings=agreement_settings(proj, level, bootstrap, seed),
         json_out=json_out, csv_out=csv_out, disagreements_out=disagreements_out,
         responses=responses, question=question, root=proj.root if proj is not None else None,
+        raw=resolve_raw(True if raw else None, proj),
     )
     _print(run.report, run.model, run.paths)
 
@@ -70,10 +73,11 @@ def _with_assignments(table: Any, path: Path) -> Any:
 
     from themeloop.coding import assignments_to_coding, validate_coding_table
     from themeloop.errors import CodingTableError
+    from themeloop.safe_csv import read_csv
 
     if not path.is_file():
         raise CodingTableError(f"{path}: no such assignments file")
-    model = assignments_to_coding(pd.read_csv(path, dtype={"theme_id": str}, keep_default_na=False))
+    model = assignments_to_coding(read_csv(path, dtype={"theme_id": str}))
     return validate_coding_table(pd.concat([table, model], ignore_index=True))
 
 

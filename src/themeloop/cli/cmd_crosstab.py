@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from themeloop.cli._common import PROJECT_OPTION, STRICT_OPTION, console, load_project
+from themeloop.cli._common import PROJECT_OPTION, RAW_OPTION, STRICT_OPTION, console, load_project
 
 ORDER = 75
 
@@ -24,6 +24,7 @@ def crosstab(
     codes: Path = typer.Option(None, "--codes", help="Agreed coding table (default: <out>/agreed.csv)."),
     coder: str = typer.Option(None, "--coder", help="Use only this coder's rows of the table."),
     strict: bool = STRICT_OPTION,
+    raw: bool = RAW_OPTION,
 ) -> None:
     """Count and % of each group mentioning each code, with tests and Wilson intervals."""
     from themeloop.errors import ConfigError
@@ -37,7 +38,7 @@ def crosstab(
         raise ConfigError("no attribute to cross by; pass --by ATTRIBUTE or set [crosstab] by")
     for attribute in attributes:
         run = crosstab_project(loaded, attribute, question=question, suppress_below=suppress_below,
-                               out=out, codes=codes, coder=coder)
+                               out=out, codes=codes, coder=coder, raw=True if raw else None)
         _print(run)
 
 

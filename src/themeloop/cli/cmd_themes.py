@@ -10,6 +10,7 @@ from themeloop.cli._common import (
     ENCODING_OPTION,
     ID_COLUMN_OPTION,
     PROJECT_OPTION,
+    RAW_OPTION,
     SHEET_OPTION,
     STRICT_OPTION,
     console,
@@ -48,6 +49,7 @@ def themes(
     encoding: str | None = ENCODING_OPTION,
     sheet: str | None = SHEET_OPTION,
     strict: bool = STRICT_OPTION,
+    raw: bool = RAW_OPTION,
 ) -> None:
     """Propose themes: themes.json, assignments.csv and a draft codebook.yaml."""
     from themeloop.survey.adhoc import refuse_adhoc_options
@@ -62,7 +64,7 @@ def themes(
             project, survey_file=survey_file, id_column=id_column, text_column=text_column,
             out=out, seed=seed, questions=question or None, max_themes=max_themes,
             seeds_file=seeds_file, cache_dir=cache_dir, progress=progress, encoding=encoding,
-            sheet=sheet,
+            sheet=sheet, raw=True if raw else None,
         )
     _print(run)
 

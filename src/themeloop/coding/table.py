@@ -35,7 +35,9 @@ def read_coding_table(path: str | Path) -> pd.DataFrame:
     -------
     DataFrame with string columns ``response_id, question, coder, code``
     (an empty ``code`` means "read and applied no code") plus any optional
-    columns the file has.
+    columns the file has. A CSV themeloop wrote (``agreed.csv``, the pulled
+    table) is read back with its formula neutralisation undone, see
+    :func:`themeloop.safe_csv.read_csv`.
 
     Raises
     ------
@@ -52,7 +54,9 @@ def read_coding_table(path: str | Path) -> pd.DataFrame:
         if suffix == ".parquet":
             frame = pd.read_parquet(path)
         elif suffix in (".csv", ".txt"):
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+            from themeloop.safe_csv import read_csv
+
+            frame = read_csv(path)  # undoes themeloop's formula neutralisation
         else:
             raise CodingTableError(
                 f"{path}: unsupported coding-table format '{suffix}'; use .csv or .parquet"

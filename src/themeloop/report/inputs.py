@@ -84,16 +84,18 @@ def _table(path: Path | None):
     try:
         from themeloop.coding import read_coding_table
     except ImportError:
-        return pd.read_csv(path, dtype=str, keep_default_na=False)
+        from themeloop.safe_csv import read_csv
+
+        return read_csv(path)
     return read_coding_table(path)
 
 
 def _plain_table(path: Path | None):
     if path is None:
         return None
-    import pandas as pd
+    from themeloop.safe_csv import read_csv
 
-    return pd.read_csv(path, dtype=str, keep_default_na=False)
+    return read_csv(path)
 
 
 def load_inputs(project: Any, out_dir: str | Path | None = None) -> ReportInputs:

@@ -118,8 +118,10 @@ def load_predictions(out_dir: Path, qid: str, code_ids: list[str]) -> tuple[dict
         return None
     try:
         run_id = str(json.loads(themes.read_text(encoding="utf-8"))["run_id"])
-        table = pd.read_csv(assignments, dtype={"response_id": str, "question": str,
-                                                "theme_id": str}, keep_default_na=False)
+        from themeloop.safe_csv import read_csv
+
+        table = read_csv(assignments, dtype={"response_id": str, "question": str,
+                                             "theme_id": str})
     except (ValueError, KeyError, OSError) as exc:
         raise StudioError(f"{out_dir}: cannot read the themes step's output ({exc}); "
                           "run 'themeloop themes' again") from None

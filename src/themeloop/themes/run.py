@@ -40,6 +40,7 @@ def run_themes(
     progress: Progress = no_progress,
     encoding: str | None = None,
     sheet: str | None = None,
+    raw: bool | None = None,
 ) -> ThemesRun:
     """Propose themes and write themes.json, assignments.csv, a draft codebook and a manifest.
 
@@ -47,7 +48,8 @@ def run_themes(
     required, ``encoding`` and ``sheet`` optional, defaults for everything
     else); otherwise the project at or above
     ``project`` supplies the survey, questions, seed and ``[themes]`` settings,
-    and explicit arguments override them.
+    and explicit arguments override them. ``raw`` (default: ``[export] raw``)
+    writes assignments.csv without formula neutralisation.
 
     Raises
     ------
@@ -65,7 +67,7 @@ def run_themes(
         survey = load_adhoc_survey(survey_file, id_column=id_column,
                                    text_columns=[text_column] if text_column else None,
                                    encoding=encoding, sheet=sheet)
-        root, settings, base_seed = Path(out or "."), None, 42
+        root, settings, base_seed, proj = Path(out or "."), None, 42, None
         out_dir = Path(out) if out else Path(".")
         cache = Path(cache_dir) if cache_dir else default_adhoc_cache()
         inputs = {"survey": survey.path}
@@ -101,8 +103,11 @@ def run_themes(
     # Recorded relative to the project, so a manifest does not depend on where it lives.
     seeds_shown = os.path.relpath(seeds_file, root) if seeds_file is not None else ""
     config = {**params, "questions": list(result.questions), "seeds_file": seeds_shown}
+    from themeloop.safe_csv import resolve_raw
+
     paths = write_themes(result, out_dir, inputs=inputs, config=config,
-                         relative_to=root if survey_file is None else out_dir)
+                         relative_to=root if survey_file is None else out_dir,
+                         raw=resolve_raw(raw, proj))
     notes = [f"{q}: {r.note}" for q, r in result.questions.items() if r.note]
     return ThemesRun(result, paths, notes)
 
