@@ -36,7 +36,7 @@ def membership(estimate: float, se: float, scale: str) -> list[tuple[str, float,
     >>> [round(c, 5) for _, _, c in membership(0.67, 0.15, "altman")]
     [0.18168, 0.67511, 0.96356, 0.99912, 1.0]
     """
-    from scipy.stats import norm
+    from scipy.special import ndtr
 
     bands = SCALES[scale]
     lower = np.array([lo for _, lo in bands])
@@ -45,8 +45,8 @@ def membership(estimate: float, se: float, scale: str) -> list[tuple[str, float,
         inside = (estimate >= lower) & (estimate <= upper)
         prob = inside / max(inside.sum(), 1)
     else:
-        total = norm.cdf((estimate + 1) / se) - norm.cdf((estimate - 1) / se)
-        prob = (norm.cdf((estimate - lower) / se) - norm.cdf((estimate - upper) / se)) / total
+        total = ndtr((estimate + 1) / se) - ndtr((estimate - 1) / se)
+        prob = (ndtr((estimate - lower) / se) - ndtr((estimate - upper) / se)) / total
     cumulative = np.cumsum(prob)
     return [(name, float(p), float(c)) for (name, _), p, c in zip(bands, prob, cumulative)]
 

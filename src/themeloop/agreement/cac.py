@@ -78,53 +78,82 @@ def counts_from_ratings(ratings: np.ndarray, q: int) -> np.ndarray:
     return counts[:, :q]
 
 
-def _finish(value: float, pa: float, pe: float, x: np.ndarray | None, n: int, n2: int,
-            population: int | None, centre: float | None = None) -> Estimate:
-    """Variance from per-unit terms ``x`` (mean ``centre``), t interval and p-value."""
-    from scipy import stats
+def compress(rows: np.ndarray, base: int) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct rows of a small-integer array (values ``-1 .. base - 2``) and how often each occurs.
+
+    Every coefficient here depends on the units only through these
+    patterns, so 100,000 units with three coders and a yes/no code reduce to
+    at most 27 rows.
+    """
+    x = np.asarray(rows, dtype=np.int64)
+    if x.shape[0] == 0:
+        return x, np.zeros(0)
+    width = x.shape[1]
+    if base**width <= 1 << 20:  # few possible patterns: count them without sorting
+        powers = base ** np.arange(width, dtype=np.int64)
+        freq = np.bincount((x + 1) @ powers, minlength=base**width)
+        keys = np.flatnonzero(freq)
+        patterns = (keys[:, None] // powers[None, :]) % base - 1
+        return patterns, freq[keys].astype(np.float64)
+    if base**width < 2**62:
+        powers = base ** np.arange(width, dtype=np.int64)
+        _, first, freq = np.unique((x + 1) @ powers, return_index=True, return_counts=True)
+        return x[first], freq.astype(np.float64)
+    patterns, freq = np.unique(x, axis=0, return_counts=True)
+    return patterns, freq.astype(np.float64)
+
+
+def _finish(value: float, pa: float | None, pe: float | None, x: np.ndarray | None,
+            f: np.ndarray, n2: int, population: int | None,
+            centre: float | None = None) -> Estimate:
+    """Variance from per-pattern terms ``x`` (frequencies ``f``), t interval and p-value."""
+    from scipy.special import stdtr, stdtrit
 
     if not np.isfinite(value):
         return Estimate(None, pa, pe, n_units=n2)
+    n = float(f.sum())
     se = None
     ci = p = None
     if x is not None and n >= 2:
-        f = 0.0 if population is None else min(n / population, 1.0)
-        var = (1 - f) / (n * (n - 1)) * float(np.sum((x - (value if centre is None
-                                                          else centre)) ** 2))
+        fpc = 0.0 if population is None else min(n / population, 1.0)
+        mid = value if centre is None else centre
+        var = (1 - fpc) / (n * (n - 1)) * float(f @ (x - mid) ** 2)
         se = float(np.sqrt(max(var, 0.0)))
-        t = float(stats.t.ppf(0.975, n - 1))
+        t = float(stdtrit(n - 1, 0.975))
         ci = (value - t * se, min(1.0, value + t * se))
-        p = float(2 * stats.t.sf(abs(value) / se, n - 1)) if se > 0 else 0.0
-    return Estimate(float(value), float(pa), float(pe), se, ci, p, n2)
+        p = float(2 * stdtr(n - 1, -abs(value) / se)) if se > 0 else 0.0
+    return Estimate(float(value), pa, pe, se, ci, p, n2)
 
 
 @dataclass(frozen=True)
 class _Parts:
-    counts: np.ndarray  # units with >= 1 rating
+    counts: np.ndarray  # distinct count rows with >= 1 rating
+    f: np.ndarray       # how many units have each row
     r: np.ndarray
     two: np.ndarray
-    n: int
+    n: float
     n2: int
-    sum_q: np.ndarray
     pa_i: np.ndarray
     pa: float
     pi: np.ndarray
 
 
-def _parts(counts: np.ndarray, w: np.ndarray) -> _Parts | None:
+def _parts(counts: np.ndarray, w: np.ndarray, f: np.ndarray | None = None) -> _Parts | None:
     c = np.asarray(counts, dtype=np.float64)
-    c = c[c.sum(axis=1) >= 1]
+    f = np.ones(len(c)) if f is None else np.asarray(f, dtype=np.float64)
+    keep = c.sum(axis=1) >= 1
+    c, f = c[keep], f[keep]
     r = c.sum(axis=1)
     two = r >= 2
-    n, n2 = len(c), int(two.sum())
+    n, n2 = float(f.sum()), int(f[two].sum())
     if n2 == 0:
         return None
     sum_q = (c * (c @ w.T - 1)).sum(axis=1)
     den = np.where(two, r * (r - 1), 1.0)
     pa_i = np.where(two, sum_q / den, 0.0)
-    pa = float(pa_i[two].mean())
-    pi = (c / r[:, None]).mean(axis=0)
-    return _Parts(c, r, two, n, n2, sum_q, pa_i, pa, pi)
+    pa = float(f[two] @ pa_i[two] / n2)
+    pi = f @ (c / r[:, None]) / n
+    return _Parts(c, f, r, two, n, n2, pa_i, pa, pi)
 
 
 def _chance_corrected(p: _Parts, pe: float, pe_i: np.ndarray | None,
@@ -135,54 +164,53 @@ def _chance_corrected(p: _Parts, pe: float, pe_i: np.ndarray | None,
     x = (p.n / p.n2) * (p.pa_i - pe * p.two) / (1 - pe)
     if pe_i is not None:
         x = x - 2 * (1 - value) * (pe_i - pe) / (1 - pe)
-    return _finish(value, p.pa, pe, x, p.n, p.n2, population)
+    return _finish(value, p.pa, pe, x, p.f, p.n2, population)
 
 
-def percent_agreement(counts: np.ndarray, w: np.ndarray,
-                      population: int | None = None) -> Estimate:
+def percent_agreement(counts: np.ndarray, w: np.ndarray, population: int | None = None,
+                      f: np.ndarray | None = None) -> Estimate:
     """Weighted percent agreement ``pa`` (``pe = 0``), irrCAC's ``pa.coeff.raw``."""
-    p = _parts(counts, w)
+    p = _parts(counts, w, f)
     if p is None:
         return UNDEFINED
-    x = (p.n / p.n2) * p.pa_i
-    return _finish(p.pa, p.pa, 0.0, x, p.n, p.n2, population)
+    return _finish(p.pa, p.pa, 0.0, (p.n / p.n2) * p.pa_i, p.f, p.n2, population)
 
 
-def fleiss_kappa(counts: np.ndarray, w: np.ndarray, population: int | None = None) -> Estimate:
+def fleiss_kappa(counts: np.ndarray, w: np.ndarray, population: int | None = None,
+                 f: np.ndarray | None = None) -> Estimate:
     """Fleiss' generalised kappa, missing ratings as Gwet handles them."""
-    p = _parts(counts, w)
+    p = _parts(counts, w, f)
     if p is None:
         return UNDEFINED
     pe = float(p.pi @ w @ p.pi)
     pi_w = (w @ p.pi + w.T @ p.pi) / 2
-    pe_i = (p.counts @ pi_w) / p.r
-    return _chance_corrected(p, pe, pe_i, population)
+    return _chance_corrected(p, pe, (p.counts @ pi_w) / p.r, population)
 
 
-def gwet_ac(counts: np.ndarray, w: np.ndarray, population: int | None = None) -> Estimate:
+def gwet_ac(counts: np.ndarray, w: np.ndarray, population: int | None = None,
+            f: np.ndarray | None = None) -> Estimate:
     """Gwet's AC1 (identity weights) or AC2 (any other weights)."""
-    p = _parts(counts, w)
+    p = _parts(counts, w, f)
     q = w.shape[0]
     if p is None or q < 2:
         return UNDEFINED if p is None else Estimate(None, p.pa, None, n_units=p.n2)
     scale = w.sum() / (q * (q - 1))
     pe = float(scale * (p.pi * (1 - p.pi)).sum())
-    pe_i = scale * (p.counts @ (1 - p.pi)) / p.r
-    return _chance_corrected(p, pe, pe_i, population)
+    return _chance_corrected(p, pe, scale * (p.counts @ (1 - p.pi)) / p.r, population)
 
 
-def brennan_prediger(counts: np.ndarray, w: np.ndarray,
-                     population: int | None = None) -> Estimate:
+def brennan_prediger(counts: np.ndarray, w: np.ndarray, population: int | None = None,
+                     f: np.ndarray | None = None) -> Estimate:
     """Brennan-Prediger: chance agreement ``sum(W) / q^2`` (``1/q`` unweighted)."""
-    p = _parts(counts, w)
+    p = _parts(counts, w, f)
     q = w.shape[0]
     if p is None or q < 2:
         return UNDEFINED if p is None else Estimate(None, p.pa, None, n_units=p.n2)
     return _chance_corrected(p, float(w.sum() / q**2), None, population)
 
 
-def krippendorff_alpha(counts: np.ndarray, w: np.ndarray,
-                       population: int | None = None) -> Estimate:
+def krippendorff_alpha(counts: np.ndarray, w: np.ndarray, population: int | None = None,
+                       f: np.ndarray | None = None) -> Estimate:
     """Krippendorff's alpha in Gwet's formulation (units with two or more ratings).
 
     With identity weights it is nominal alpha; quadratic weights give
@@ -190,20 +218,22 @@ def krippendorff_alpha(counts: np.ndarray, w: np.ndarray,
     ordinal metric differs from irrCAC's ordinal weights).
     """
     c = np.asarray(counts, dtype=np.float64)
-    c = c[c.sum(axis=1) >= 2]
-    n = len(c)
+    f = np.ones(len(c)) if f is None else np.asarray(f, dtype=np.float64)
+    keep = c.sum(axis=1) >= 2
+    c, f = c[keep], f[keep]
+    n = float(f.sum())
     if n == 0:
         return UNDEFINED
     r = c.sum(axis=1)
-    r_mean = r.mean()
-    eps = 1.0 / r.sum()
+    r_mean = float(f @ r) / n
+    eps = 1.0 / float(f @ r)
     sum_q = (c * (c @ w.T - 1)).sum(axis=1)
-    pa_prime = float((sum_q / (r_mean * (r - 1))).mean())
+    pa_prime = float(f @ (sum_q / (r_mean * (r - 1)))) / n
     pa = (1 - eps) * pa_prime + eps
-    pi = (c / r_mean).mean(axis=0)
+    pi = f @ (c / r_mean) / n
     pe = float(pi @ w @ pi)
     if pe >= 1 - 1e-12:
-        return Estimate(None, pa, pe, n_units=n)
+        return Estimate(None, pa, pe, n_units=int(n))
     alpha = (pa - pe) / (1 - pe)
     alpha_prime = (pa_prime - pe) / (1 - pe)
     pa_i = sum_q / (r_mean * (r - 1)) - pa * (r - r_mean) / r_mean
@@ -211,28 +241,29 @@ def krippendorff_alpha(counts: np.ndarray, w: np.ndarray,
     pi_w = (w @ pi + w.T @ pi) / 2
     pe_i = (c @ pi_w) / r_mean - pe * (r - r_mean) / r_mean
     x = k_i - 2 * (1 - alpha_prime) * (pe_i - pe) / (1 - pe)
-    est = _finish(alpha, pa, pe, x, n, n, population, centre=alpha_prime)
-    return est
+    return _finish(alpha, pa, pe, x, f, int(n), population, centre=alpha_prime)
 
 
-def conger_kappa(ratings: np.ndarray, q: int, w: np.ndarray,
-                 population: int | None = None) -> Estimate:
+def conger_kappa(ratings: np.ndarray, q: int, w: np.ndarray, population: int | None = None,
+                 f: np.ndarray | None = None) -> Estimate:
     """Conger's kappa (pairwise chance agreement averaged over raters); Cohen's for two."""
     x = np.asarray(ratings)
-    x = x[(x >= 0).any(axis=1)]
-    n, r = x.shape
+    f = np.ones(len(x)) if f is None else np.asarray(f, dtype=np.float64)
+    keep = (x >= 0).any(axis=1)
+    x, f = x[keep], f[keep]
+    r = x.shape[1]
+    n = float(f.sum())
     if r < 2 or n == 0:
         return UNDEFINED
-    counts = counts_from_ratings(x, q)
-    p = _parts(counts, w)
+    p = _parts(counts_from_ratings(x, q), w, f)
     if p is None:
         return UNDEFINED
     rated = x >= 0
-    ng = rated.sum(axis=0).astype(float)
+    ng = f @ rated
     if np.any(ng == 0):
         return Estimate(None, p.pa, None, n_units=p.n2)
-    classif = np.stack([np.bincount(x[rated[:, g], g], minlength=q)[:q] for g in range(r)])
-    pgk = classif / ng[:, None]
+    onehot = (x[:, :, None] == np.arange(q)[None, None, :])
+    pgk = np.einsum("u,ugk->gk", f, onehot) / ng[:, None]
     p_mean = pgk.mean(axis=0)
     s2 = (pgk.T @ pgk - r * np.outer(p_mean, p_mean)) / (r - 1)
     pe = float((w * (np.outer(p_mean, p_mean) - s2 / r)).sum())
@@ -245,25 +276,26 @@ def conger_kappa(ratings: np.ndarray, q: int, w: np.ndarray,
     return _chance_corrected(p, pe, pe_i, population)
 
 
-def scott_pi(ratings: np.ndarray, q: int, w: np.ndarray,
-             population: int | None = None) -> Estimate:
+def scott_pi(ratings: np.ndarray, q: int, w: np.ndarray, population: int | None = None,
+             f: np.ndarray | None = None) -> Estimate:
     """Scott's pi for two raters: Fleiss' generalised kappa, to which it reduces (Gwet ch. 5)."""
     x = np.asarray(ratings)
     if x.shape[1] != 2:
         return UNDEFINED
-    return fleiss_kappa(counts_from_ratings(x, q), w, population)
+    return fleiss_kappa(counts_from_ratings(x, q), w, population, f)
 
 
-def cohen_kappa(ratings: np.ndarray, q: int, w: np.ndarray,
-                population: int | None = None) -> Estimate:
+def cohen_kappa(ratings: np.ndarray, q: int, w: np.ndarray, population: int | None = None,
+                f: np.ndarray | None = None) -> Estimate:
     """Cohen's kappa for two raters (Conger's kappa with two raters is Cohen's)."""
     x = np.asarray(ratings)
     if x.shape[1] != 2:
         return UNDEFINED
-    return conger_kappa(x, q, w, population)
+    return conger_kappa(x, q, w, population, f)
 
 
-def bangdiwala_b(ratings: np.ndarray, q: int, population: int | None = None) -> Estimate:
+def bangdiwala_b(ratings: np.ndarray, q: int, population: int | None = None,
+                 f: np.ndarray | None = None) -> Estimate:
     """Bangdiwala's B for two raters on the units both rated (unweighted).
 
     ``B = sum_k n_kk^2 / sum_k n_k+ n_+k``; its SE is the Taylor
@@ -272,26 +304,26 @@ def bangdiwala_b(ratings: np.ndarray, q: int, population: int | None = None) -> 
     x = np.asarray(ratings)
     if x.shape[1] != 2:
         return UNDEFINED
-    x = x[(x >= 0).all(axis=1)]
-    n = len(x)
+    f = np.ones(len(x)) if f is None else np.asarray(f, dtype=np.float64)
+    keep = (x >= 0).all(axis=1)
+    x, f = x[keep], f[keep]
+    n = float(f.sum())
     if n == 0 or q < 1:
         return UNDEFINED
     table = np.zeros((q, q))
-    np.add.at(table, (x[:, 0], x[:, 1]), 1.0)
+    np.add.at(table, (x[:, 0], x[:, 1]), f)
     p = table / n
     rows, cols = p.sum(axis=1), p.sum(axis=0)
-    a = float((np.diag(p) ** 2).sum())
+    diag = np.diag(p)
     d = float((rows * cols).sum())
     if d <= 0:
-        return Estimate(None, n_units=n)
-    b = a / d
-    diag = np.diag(p)
+        return Estimate(None, n_units=int(n))
+    b = float((diag**2).sum()) / d
     a_i = np.where(x[:, 0] == x[:, 1], 2 * diag[x[:, 0]], 0.0)
-    d_i = cols[x[:, 0]] + rows[x[:, 1]]
-    z = (a_i - b * d_i) / d
-    est = _finish(b, float(np.diag(p).sum()), None or 0.0, z, n, n, population,
-                  centre=float(z.mean()))
-    return Estimate(est.value, est.pa, None, est.se, est.ci95, est.p_value, n)
+    z = (a_i - b * (cols[x[:, 0]] + rows[x[:, 1]])) / d
+    est = _finish(b, float(diag.sum()), None, z, f, int(n), population,
+                  centre=float(f @ z) / n)
+    return Estimate(est.value, est.pa, None, est.se, est.ci95, est.p_value, int(n))
 
 
 def estimates(
@@ -311,10 +343,13 @@ def estimates(
     """
     w = np.asarray(weights, dtype=float)
     identity = np.eye(q)
-    if counts is None:
-        if ratings is None:
-            raise AgreementError("estimates needs ratings or counts")
+    if ratings is not None:
+        ratings, f = compress(ratings, q + 1)
         counts = counts_from_ratings(ratings, q)
+    elif counts is not None:
+        counts, f = compress(counts, int(np.max(counts, initial=0)) + 2)
+    else:
+        raise AgreementError("estimates needs ratings or counts")
     out: dict[str, Estimate] = {}
     for name in coefficients:
         if name in RATER_COEFFICIENTS and ratings is None:
@@ -322,23 +357,23 @@ def estimates(
         if name in TWO_RATERS and ratings is not None and ratings.shape[1] != 2:
             continue
         if name == "percent_agreement":
-            out[name] = percent_agreement(counts, w, population)
+            out[name] = percent_agreement(counts, w, population, f)
         elif name == "fleiss_kappa":
-            out[name] = fleiss_kappa(counts, w, population)
+            out[name] = fleiss_kappa(counts, w, population, f)
         elif name == "gwet_ac1":
-            out[name] = gwet_ac(counts, identity, population)
+            out[name] = gwet_ac(counts, identity, population, f)
         elif name == "gwet_ac2":
-            out[name] = gwet_ac(counts, w, population)
+            out[name] = gwet_ac(counts, w, population, f)
         elif name == "brennan_prediger":
-            out[name] = brennan_prediger(counts, w, population)
+            out[name] = brennan_prediger(counts, w, population, f)
         elif name == "krippendorff_alpha":
-            out[name] = krippendorff_alpha(counts, w, population)
+            out[name] = krippendorff_alpha(counts, w, population, f)
         elif name == "conger_kappa":
-            out[name] = conger_kappa(ratings, q, w, population)
+            out[name] = conger_kappa(ratings, q, w, population, f)
         elif name == "cohen_kappa":
-            out[name] = cohen_kappa(ratings, q, w, population)
+            out[name] = cohen_kappa(ratings, q, w, population, f)
         elif name == "scott_pi":
-            out[name] = scott_pi(ratings, q, w, population)
+            out[name] = scott_pi(ratings, q, w, population, f)
         elif name == "bangdiwala_b":
-            out[name] = bangdiwala_b(ratings, q, population)
+            out[name] = bangdiwala_b(ratings, q, population, f)
     return out

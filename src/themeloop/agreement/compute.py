@@ -240,15 +240,20 @@ def _per_code(ratings: Ratings, c: int, n: np.ndarray, k: np.ndarray,
             [seed, zlib.crc32(ratings.question.encode()), zlib.crc32(ratings.codes[c].encode())]
         )
         ci = co.bootstrap_binary_alpha(n, k, bootstrap, rng)
+    # The same formulas as coefficients.py's, on the table's distinct (n, k) patterns: fast.
+    est = cac.estimates(q=2, weights=np.eye(2), counts=table,
+                        coefficients=("percent_agreement", "fleiss_kappa", "gwet_ac1",
+                                      "brennan_prediger"))
     return {
         "n_units": int(pairable.sum()),
         "prevalence": _round(float(k[pairable].sum() / n[pairable].sum())),
-        "percent_agreement": _round(co.percent_agreement(table)),
+        "percent_agreement": _round(est["percent_agreement"].value),
         "cohen_kappa": _round(cohen),
-        "fleiss_kappa": _round(_fleiss(table, complete)),
+        "fleiss_kappa": _round(co.fleiss_kappa(table) if complete
+                               else est["fleiss_kappa"].value),
         "krippendorff_alpha": _round(alpha),
-        "gwet_ac1": _round(co.gwet_ac1(table, n_categories=2)),
-        "brennan_prediger": _round(co.brennan_prediger(table, n_categories=2)),
+        "gwet_ac1": _round(est["gwet_ac1"].value),
+        "brennan_prediger": _round(est["brennan_prediger"].value),
         "alpha_ci95": None if ci is None else [_round(ci[0]), _round(ci[1])],
     }
 
