@@ -19,6 +19,7 @@ few array passes per coder.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import combinations
 from typing import TYPE_CHECKING, Any
 
@@ -138,25 +139,36 @@ def consensus(ratings: Ratings, rated: np.ndarray, present: np.ndarray) -> dict[
 
 
 def prevalence(ratings: Ratings, rated: np.ndarray, present: np.ndarray) -> dict[str, Any]:
-    """Each coder's prevalence per code beside the others' on the same units (bias index)."""
+    """Each coder's prevalence per code beside the others' on the same units (bias index).
+
+    ``difference`` is the coder's prevalence minus the other coders' mean
+    prevalence on the answers they share. The flag tests the coder against
+    the *majority* of the others instead (paired z over the answers where
+    they do not tie): one biased coder among three then does not make the
+    two others look biased the opposite way.
+    """
     out: dict[str, Any] = {}
     for g, coder in enumerate(ratings.coders):
         keep, share = _others(rated, present, g)
         mine = present[keep, g, :].astype(float)
-        m = len(mine)
         per_code: dict[str, Any] = {}
-        if m:
-            diff = mine - share
-            mean = diff.mean(axis=0)
-            sd = diff.std(axis=0, ddof=1) if m > 1 else np.zeros(len(ratings.codes))
+        if len(mine):
+            decided = share != 0.5
+            gap = np.where(decided, mine - (share > 0.5), 0.0)
+            m = decided.sum(axis=0).astype(float)
             with np.errstate(divide="ignore", invalid="ignore"):
-                z = np.where(sd > 0, mean / (sd / np.sqrt(m)), 0.0)
+                mean = gap.sum(axis=0) / m
+                var = (np.where(decided, (gap - mean) ** 2, 0.0).sum(axis=0) / (m - 1))
+                z = np.where((m > 1) & (var > 0), mean / np.sqrt(var / m), 0.0)
+            difference = mine.mean(axis=0) - share.mean(axis=0)
             for c, code in enumerate(ratings.codes):
-                flag = bool(abs(z[c]) >= BIAS_Z and abs(mean[c]) >= BIAS_DIFFERENCE)
+                flag = bool(abs(z[c]) >= BIAS_Z and abs(difference[c]) >= BIAS_DIFFERENCE
+                            and np.sign(mean[c]) == np.sign(difference[c]))
                 per_code[code] = {"prevalence": _r(mine[:, c].mean()),
                                   "others": _r(share[:, c].mean()),
-                                  "difference": _r(mean[c]), "z": _r(z[c], 3), "flag": flag}
-        out[coder] = {"n_units": m, "per_code": per_code}
+                                  "difference": _r(difference[c]), "z": _r(z[c], 3),
+                                  "flag": flag}
+        out[coder] = {"n_units": len(mine), "per_code": per_code}
     return out
 
 
@@ -255,16 +267,28 @@ def diagnostics(ratings: Ratings, times: np.ndarray | None, batches: int) -> dic
     }
 
 
-def deviations(diag: dict[str, Any]) -> list[str]:
-    """Plain-language findings naming the coder and the codes where they deviate."""
+def deviations(diag: dict[str, Any], label: Callable[[str], str] = repr) -> list[str]:
+    """Plain-language findings naming the coder and the codes where they deviate.
+
+    ``label`` turns a code id into its display form (default: the id in quotes).
+    """
     out: list[str] = []
     for coder, entry in diag["prevalence"].items():
         flagged = [(code, s) for code, s in entry["per_code"].items() if s["flag"]]
         for code, s in sorted(flagged, key=lambda cs: -abs(cs[1]["difference"])):
             more = "more" if s["difference"] > 0 else "less"
-            out.append(f"{coder} applies '{code}' {more} often than the other coders "
+            out.append(f"{coder} applies {label(code)} {more} often than the other coders "
                        f"({s['prevalence']:.0%} against {s['others']:.0%} of the same answers, "
                        f"z = {s['z']:.1f})")
+    if not out:
+        gaps = [(abs(s["difference"]), coder, code, s) for coder, e in diag["prevalence"].items()
+                for code, s in e["per_code"].items() if s["difference"] is not None]
+        if gaps:
+            _, coder, code, s = max(gaps, key=lambda g: (g[0], g[1], g[2]))
+            more = "more" if s["difference"] > 0 else "less"
+            out.append(f"no coder's prevalence differs from the others' beyond chance; the "
+                       f"largest gap is {coder} applying {label(code)} {more} often "
+                       f"({s['prevalence']:.0%} against {s['others']:.0%}, z = {s['z']:.1f})")
     kappas = {c: e["cohen_kappa"] for c, e in diag["consensus"].items()
               if e["cohen_kappa"] is not None}
     if len(kappas) >= 3:
@@ -276,7 +300,7 @@ def deviations(diag: dict[str, Any]) -> list[str]:
                                 if s["cohen_kappa"] is not None))[:3]
                 out.append(f"{coder} agrees least with the others' consensus (kappa {value:.2f} "
                            f"against a median of {median:.2f}); lowest on "
-                           + ", ".join(f"'{code}' ({k:.2f})" for k, code in worst))
+                           + ", ".join(f"{label(code)} ({k:.2f})" for k, code in worst))
     drift_block = diag.get("drift")
     if drift_block and len(drift_block["batches"]) >= 2:
         first, last = drift_block["batches"][0], drift_block["batches"][-1]

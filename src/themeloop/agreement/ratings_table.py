@@ -2,7 +2,8 @@
 
 Each row is a unit, each column a category, each cell how many coders put
 the unit in that category. A first column that is not numeric is taken as
-the unit's id. Without coder identities, Cohen's kappa, Scott's pi, Conger's
+the unit's id, and so is a first column named unit, subject, id, item or
+response_id. Without coder identities, Cohen's kappa, Scott's pi, Conger's
 kappa and Bangdiwala's B cannot be computed; every other coefficient can.
 """
 
@@ -16,6 +17,8 @@ import numpy as np
 from themeloop.agreement.family import FamilySettings, counts_family
 from themeloop.errors import AgreementError
 
+ID_COLUMNS = ("unit", "units", "subject", "subjects", "id", "item", "response_id")
+
 
 def read_ratings_table(path: str | Path) -> tuple[np.ndarray, list[str]]:
     """``(counts, categories)`` from a CSV count table; checks every cell."""
@@ -28,7 +31,8 @@ def read_ratings_table(path: str | Path) -> tuple[np.ndarray, list[str]]:
         frame = pd.read_csv(file, dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
         raise AgreementError(f"{file}: cannot read the ratings table as CSV ({exc})") from None
-    if frame.shape[1] and not _numeric(frame.iloc[:, 0]):
+    if frame.shape[1] and (str(frame.columns[0]).strip().lower() in ID_COLUMNS
+                           or not _numeric(frame.iloc[:, 0])):
         frame = frame.iloc[:, 1:]
     if frame.shape[1] < 2 or frame.empty:
         raise AgreementError(f"{file}: a ratings table needs one row per unit and one column per "
