@@ -107,22 +107,21 @@ def _print_family(family: dict[str, Any] | None, title: str = "") -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    from themeloop.agreement.notes import band_readings
-
     if not family:
         return
     out = console()
-    table = Table("coefficient", "estimate", "pa", "pe", "SE", "95% CI", "p", "Landis-Koch",
-                  box=None, pad_edge=False, title=title or None)
-    bands = band_readings(family)
+    out.width = max(out.width, 140)
+    table = Table("coefficient", "estimate", "pa", "pe", "SE", "95% CI", "p",
+                  "Landis-Koch band (p); at 95%", box=None, pad_edge=False, title=title or None)
     for name, e in family.items():
         if not isinstance(e, dict) or "estimate" not in e:
             continue
         ci = e["ci95"]
+        lk = (e.get("benchmarks") or {}).get("landis_koch")
+        band = f"{lk['band']} ({lk['p']:.2f}); {lk['band_95']}" if lk else "-"
         table.add_row(name, _fmt(e["estimate"]), _fmt(e["pa"]), _fmt(e["pe"]), _fmt(e["se"]),
                       f"{ci[0]:.3f} to {ci[1]:.3f}" if ci else "-",
-                      "-" if e["p_value"] is None else f"{e['p_value']:.2g}",
-                      escape(bands.get(name, "")))
+                      "-" if e["p_value"] is None else f"{e['p_value']:.2g}", escape(band))
     out.print(f"  coefficients ({family['weights']} weights, missing ratings: "
               f"{'complete cases' if family['missing'] == 'complete_cases' else 'Gwet'}):")
     out.print(table)
