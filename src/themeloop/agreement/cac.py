@@ -352,9 +352,10 @@ def estimates(
         raise AgreementError("estimates needs ratings or counts")
     out: dict[str, Estimate] = {}
     for name in coefficients:
-        if name in RATER_COEFFICIENTS and ratings is None:
-            continue
-        if name in TWO_RATERS and ratings is not None and ratings.shape[1] != 2:
+        if name in RATER_COEFFICIENTS:
+            if ratings is None or (name in TWO_RATERS and ratings.shape[1] != 2):
+                continue
+            out[name] = _rater_coefficient(name, ratings, q, w, population, f)
             continue
         if name == "percent_agreement":
             out[name] = percent_agreement(counts, w, population, f)
@@ -368,12 +369,15 @@ def estimates(
             out[name] = brennan_prediger(counts, w, population, f)
         elif name == "krippendorff_alpha":
             out[name] = krippendorff_alpha(counts, w, population, f)
-        elif name == "conger_kappa":
-            out[name] = conger_kappa(ratings, q, w, population, f)
-        elif name == "cohen_kappa":
-            out[name] = cohen_kappa(ratings, q, w, population, f)
-        elif name == "scott_pi":
-            out[name] = scott_pi(ratings, q, w, population, f)
-        elif name == "bangdiwala_b":
-            out[name] = bangdiwala_b(ratings, q, population, f)
     return out
+
+
+def _rater_coefficient(name: str, ratings: np.ndarray, q: int, w: np.ndarray,
+                       population: int | None, f: np.ndarray) -> Estimate:
+    if name == "conger_kappa":
+        return conger_kappa(ratings, q, w, population, f)
+    if name == "cohen_kappa":
+        return cohen_kappa(ratings, q, w, population, f)
+    if name == "scott_pi":
+        return scott_pi(ratings, q, w, population, f)
+    return bangdiwala_b(ratings, q, population, f)

@@ -254,9 +254,9 @@ def coder_diagnostics(diag: Mapping[str, Any] | None, label: Callable[[str], str
     matrix = [[number(v) for v in row] for row in pair.get("cohen_kappa") or []]
     consensus = []
     for coder, entry in (diag.get("consensus") or {}).items():
-        per = [(v.get("cohen_kappa"), c) for c, v in (entry.get("per_code") or {}).items()
-               if v.get("cohen_kappa") is not None]
-        weakest = ", ".join(f"{label(c)} ({k:.2f})" for k, c in sorted(per)[:2]) or "n/a"
+        kappas = [(v.get("cohen_kappa"), c) for c, v in (entry.get("per_code") or {}).items()
+                  if v.get("cohen_kappa") is not None]
+        weakest = ", ".join(f"{label(c)} ({k:.2f})" for k, c in sorted(kappas)[:2]) or "n/a"
         consensus.append(ConsensusRow(coder=str(coder), n_units=int(entry.get("n_units") or 0),
                                       kappa=number(entry.get("cohen_kappa")),
                                       agreement=percent(entry.get("percent_agreement")),
