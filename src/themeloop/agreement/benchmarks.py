@@ -41,9 +41,9 @@ def membership(estimate: float, se: float, scale: str) -> list[tuple[str, float,
     bands = SCALES[scale]
     lower = np.array([lo for _, lo in bands])
     upper = np.r_[1.0, lower[:-1]]
-    if se <= 0:
-        inside = (estimate >= lower) & (estimate <= upper)
-        prob = inside / max(inside.sum(), 1)
+    if se <= 0:  # no uncertainty: all probability in the band holding the estimate
+        prob = np.zeros(len(bands))
+        prob[next((i for i, lo in enumerate(lower) if estimate >= lo), len(bands) - 1)] = 1.0
     else:
         total = ndtr((estimate + 1) / se) - ndtr((estimate - 1) / se)
         prob = (ndtr((estimate - lower) / se) - ndtr((estimate - upper) / se)) / total

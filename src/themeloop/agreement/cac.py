@@ -41,6 +41,7 @@ COEFFICIENTS = ("percent_agreement", "cohen_kappa", "scott_pi", "fleiss_kappa", 
                 "gwet_ac1", "gwet_ac2", "brennan_prediger", "krippendorff_alpha",
                 "bangdiwala_b")
 TWO_RATERS = ("cohen_kappa", "scott_pi", "bangdiwala_b")
+TINY = 1e-12
 
 
 @dataclass(frozen=True)
@@ -119,9 +120,16 @@ def _finish(value: float, pa: float | None, pe: float | None, x: np.ndarray | No
         mid = value if centre is None else centre
         var = (1 - fpc) / (n * (n - 1)) * float(f @ (x - mid) ** 2)
         se = float(np.sqrt(max(var, 0.0)))
+        if se < TINY:  # rounding noise of an exactly determined value
+            se = 0.0
+        if abs(value) < TINY:
+            value = 0.0
         t = float(stdtrit(n - 1, 0.975))
         ci = (value - t * se, min(1.0, value + t * se))
-        p = float(2 * stdtr(n - 1, -abs(value) / se)) if se > 0 else 0.0
+        if se > 0:
+            p = float(2 * stdtr(n - 1, -abs(value) / se))
+        else:
+            p = 1.0 if value == 0 else 0.0
     return Estimate(float(value), pa, pe, se, ci, p, n2)
 
 
