@@ -17,6 +17,10 @@ DESIGN_OVERALL_KEYS = ["percent_agreement", "krippendorff_alpha_masi", "mean_kri
                        "krippendorff_alpha_nominal", "fleiss_kappa"]
 DESIGN_CODE_KEYS = ["n_units", "prevalence", "percent_agreement", "cohen_kappa", "fleiss_kappa",
                     "krippendorff_alpha", "gwet_ac1", "brennan_prediger", "alpha_ci95"]
+# Issue 15 adds keys after DESIGN.md's (docs/agreement.md): the coefficient family with SEs
+# and benchmark bands, and the per-coder diagnostics. DESIGN's keys stay first, in order.
+ADDED_QUESTION_KEYS = ["coefficients", "diagnostics"]
+ADDED_CODE_KEYS = ["coefficients"]
 
 
 def _table() -> pd.DataFrame:
@@ -34,10 +38,10 @@ def _keys_match(data: dict, level: str = "nominal") -> None:
     assert list(data) == ["questions"]
     overall_keys = [k.replace("nominal", level) for k in DESIGN_OVERALL_KEYS]
     for block in data["questions"].values():
-        assert list(block) == DESIGN_QUESTION_KEYS
+        assert list(block) == DESIGN_QUESTION_KEYS + ADDED_QUESTION_KEYS
         assert list(block["overall"]) == overall_keys
         for stats in block["per_code"].values():
-            assert list(stats) == DESIGN_CODE_KEYS
+            assert list(stats) == DESIGN_CODE_KEYS + ADDED_CODE_KEYS
             assert stats["alpha_ci95"] is None or len(stats["alpha_ci95"]) == 2
 
 

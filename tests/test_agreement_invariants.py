@@ -60,6 +60,12 @@ def test_permuting_coders_and_units_changes_nothing(table, rnd):
     permuted = table.assign(coder=table["coder"].map(dict(zip(names, shuffled))))
     permuted = permuted.sample(frac=1.0, random_state=rnd.randint(0, 10**6))
     after = compute_agreement(permuted, bootstrap=25)
+    # The per-coder diagnostics are about coder identity: they move with the names.
+    rename = dict(zip(names, shuffled))
+    for qid in before["questions"]:
+        was = before["questions"][qid].pop("diagnostics")["consensus"]
+        now = after["questions"][qid].pop("diagnostics")["consensus"]
+        assert _close({rename[c]: v for c, v in was.items()}, now)
     assert _close(after, before)
 
 

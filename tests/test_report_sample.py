@@ -131,3 +131,16 @@ def test_sample_page_is_offline_and_complete(page):
     assert page.count('<details class="trail"') > 100
     assert "Missing inputs" in page and "themes.json" in page  # no themes run in this test
     assert not re.search(r"<(script|link|img)\b", page)
+
+
+def test_sample_page_shows_the_coder_diagnostics(page, sample):
+    """Issue 15: per question, the coder x coder matrix, the consensus, prevalence and drift."""
+    project, _ = sample
+    notes = json.loads((project.out_dir / "agreement_notes.json").read_text())
+    assert page.count("Coder &times; coder Cohen's &kappa;") == 3
+    assert page.count("Each coder against the consensus of the others") == 3
+    assert page.count("Drift: agreement by batch, in the order the answers were coded") == 3
+    assert "amira.khan@example.org" in page and "ben.osei@example.org" in page
+    for qid, q in notes["questions"].items():
+        assert q["deviations"], qid
+        assert "on Landis-Koch" in next(iter(q["per_code"].values()))["bands"]["gwet_ac1"]

@@ -95,6 +95,11 @@ class AgreementSection(_Section):
     bootstrap: int = Field(1000, ge=0)
     min_units: int = Field(30, ge=0)  # fewer units than this: warn (unstable coefficients)
     min_prevalence: float = Field(0.05, ge=0, le=0.5)  # rarer (or commoner) codes: kappa paradox
+    coefficients: list[str] = Field(default_factory=lambda: ["all"])  # or e.g. ["ac1", "conger"]
+    weights: str = "identity"  # an irrCAC scheme name, or a CSV file of a q x q matrix
+    complete_cases: bool = False  # True: only units coded by every coder (the old Fleiss rule)
+    population: int | None = Field(None, ge=1)  # finite-population correction: answers in all
+    drift_batches: int = Field(5, ge=1)  # batches, in coding order, for the drift diagnostic
 
 
 class AdjudicationSection(_Section):

@@ -8,7 +8,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from themeloop.agreement import cac
 from themeloop.agreement import coefficients as co
+from themeloop.agreement.diagnostics import deviations, diagnostics, judgement_times
+from themeloop.agreement.family import (
+    FamilySettings,
+    category_family,
+    code_family,
+    load_weights,
+    parse_coefficients,
+)
 from themeloop.agreement.masi import set_alpha
 from themeloop.agreement.notes import question_notes
 from themeloop.agreement.ratings import Ratings, build_ratings
@@ -23,7 +32,7 @@ NONE_CATEGORY = ""
 
 @dataclass(frozen=True)
 class AgreementReport:
-    """``result`` is agreement.json (DESIGN.md, key for key); ``notes`` is for people."""
+    """``result`` is agreement.json (DESIGN.md's keys, then the new ones); ``notes`` is for people."""
 
     result: dict[str, Any]
     notes: dict[str, Any] = field(default_factory=dict)
@@ -31,10 +40,11 @@ class AgreementReport:
 
 def compute_agreement(
     table: pd.DataFrame,
-    level: str = "nominal",
-    bootstrap: int = 1000,
-    seed: int = 42,
+    level: str | None = None,
+    bootstrap: int | None = None,
+    seed: int | None = None,
     question: str | None = None,
+    **options: Any,
 ) -> dict[str, Any]:
     """Agreement coefficients per question and code, as DESIGN.md's agreement JSON.
 
@@ -49,6 +59,10 @@ def compute_agreement(
     bootstrap : resamples of units for each code's 95% alpha interval; 0 turns it off.
     seed : seeds the bootstrap.
     question : only this question (default: every question).
+    **options : the other ``[agreement]`` settings (``coefficients``,
+        ``weights``, ``complete_cases``, ``population``, ``drift_batches``, ...).
+
+    Every default is the project config's (``themeloop.config.AgreementSection``).
 
     Raises
     ------
@@ -56,22 +70,47 @@ def compute_agreement(
         If arguments are invalid or no question has two coders on a unit.
     """
     return agreement_report(table, level=level, bootstrap=bootstrap, seed=seed,
-                            question=question).result
+                            question=question, **options).result
+
+
+def defaults() -> dict[str, Any]:
+    """The ``[agreement]`` defaults and the project seed, read from the pydantic config."""
+    from themeloop.config import AgreementSection, ProjectConfig
+
+    return {**AgreementSection().model_dump(), "seed": ProjectConfig.model_fields["seed"].default}
 
 
 def agreement_report(
     table: pd.DataFrame,
     *,
-    level: str = "nominal",
-    bootstrap: int = 1000,
-    seed: int = 42,
+    level: str | None = None,
+    bootstrap: int | None = None,
+    seed: int | None = None,
     question: str | None = None,
-    min_units: int = 30,
-    min_prevalence: float = 0.05,
+    min_units: int | None = None,
+    min_prevalence: float | None = None,
+    coefficients: str | list[str] | tuple[str, ...] | None = None,
+    weights: str | np.ndarray | None = None,
+    complete_cases: bool | None = None,
+    population: int | None = None,
+    drift_batches: int | None = None,
     sources: tuple[str, ...] = ("human",),
 ) -> AgreementReport:
-    """Like :func:`compute_agreement`, also returning warnings and plain-language readings."""
+    """Like :func:`compute_agreement`, also returning warnings and plain-language readings.
+
+    ``None`` means the config's default for every setting.
+    """
+    given = {"level": level, "bootstrap": bootstrap, "seed": seed, "min_units": min_units,
+             "min_prevalence": min_prevalence, "coefficients": coefficients, "weights": weights,
+             "complete_cases": complete_cases, "population": population,
+             "drift_batches": drift_batches}
+    cfg = {**defaults(), **{k: v for k, v in given.items() if v is not None}}
+    level, bootstrap, seed = cfg["level"], cfg["bootstrap"], cfg["seed"]
     _check_arguments(level, bootstrap, seed)
+    family = FamilySettings(coefficients=parse_coefficients(cfg["coefficients"]),
+                            weights=load_weights(cfg["weights"]),
+                            complete_cases=bool(cfg["complete_cases"]),
+                            population=cfg["population"])
     table = validate_coding_table(table)
     rows = judged_rows(table, sources)
     questions = sorted(rows["question"].unique())
@@ -84,17 +123,27 @@ def agreement_report(
             )
         questions = [question]
     result: dict[str, Any] = {"questions": {}}
-    notes: dict[str, Any] = {"settings": {"level": level, "bootstrap": bootstrap, "seed": seed},
+    notes: dict[str, Any] = {"settings": {"level": level, "bootstrap": bootstrap, "seed": seed,
+                                          "coefficients": list(family.coefficients),
+                                          "weights": family.weights_name,
+                                          "complete_cases": family.complete_cases,
+                                          "population": family.population},
                              "questions": {}, "skipped": {}}
     for qid in questions:
-        ratings = build_ratings(rows[rows["question"] == qid], qid)
+        part = rows[rows["question"] == qid]
+        ratings = build_ratings(part, qid)
         reason = _unusable(ratings)
         if reason:
             notes["skipped"][qid] = reason
             continue
-        block, extra = question_agreement(ratings, level=level, bootstrap=bootstrap, seed=seed)
+        block, extra = question_agreement(ratings, level=level, bootstrap=bootstrap, seed=seed,
+                                          family=family)
+        block["diagnostics"] = diagnostics(ratings, judgement_times(part, ratings),
+                                           int(cfg["drift_batches"]))
+        extra["deviations"] = deviations(block["diagnostics"])
         result["questions"][qid] = block
-        notes["questions"][qid] = question_notes(block, extra, level, min_units, min_prevalence)
+        notes["questions"][qid] = question_notes(block, extra, level, cfg["min_units"],
+                                                 cfg["min_prevalence"])
     if not result["questions"]:
         why = "; ".join(f"{q}: {r}" for q, r in notes["skipped"].items()) or "the table is empty"
         raise AgreementError(f"no agreement to compute: {why}")
@@ -123,17 +172,27 @@ def _unusable(ratings: Ratings) -> str | None:
 
 
 def question_agreement(
-    ratings: Ratings, *, level: str, bootstrap: int, seed: int
+    ratings: Ratings, *, level: str, bootstrap: int, seed: int,
+    family: FamilySettings | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The DESIGN.md block of one question, and extra figures for the notes."""
+    """The DESIGN.md block of one question, and extra figures for the notes.
+
+    With ``family``, the block also carries the full coefficient family
+    (``coefficients``, per question when single-label and per code).
+    """
     n = ratings.n_per_unit
     pairable = n >= 2
     counts = ratings.code_counts()
-    by_coder = ratings.by_coder() if len(ratings.coders) == 2 else None
+    index = ratings.by_coder()
+    complete = bool(family is not None and family.complete_cases)
+    by_coder = index if len(ratings.coders) == 2 else None
     per_code = {
-        code: _per_code(ratings, c, n, counts[:, c], by_coder, bootstrap, seed)
+        code: _per_code(ratings, c, n, counts[:, c], by_coder, bootstrap, seed, complete)
         for c, code in enumerate(ratings.codes)
     }
+    if family is not None:
+        for c, code in enumerate(ratings.codes):
+            per_code[code]["coefficients"] = code_family(index, ratings.presence[:, c], family)
     set_of, sets = ratings.code_sets()
     single = bool(counts.size == 0 or ratings.presence.sum(axis=1).max() <= 1)
     alphas = [v["krippendorff_alpha"] for v in per_code.values()
@@ -145,21 +204,27 @@ def question_agreement(
         f"krippendorff_alpha_{level}": None,
         "fleiss_kappa": None,
     }
-    extra: dict[str, Any] = {"single_label": single, "fleiss_units": None, "cohen_kappa": None}
+    extra: dict[str, Any] = {"single_label": single, "fleiss_units": None, "cohen_kappa": None,
+                             "complete_cases": complete,
+                             "all_coders_units": int((n == len(ratings.coders)).sum())}
     if single:
-        overall.update(_single_label(ratings, level, extra))
-    block = {
+        overall.update(_single_label(ratings, level, extra, complete))
+    block: dict[str, Any] = {
         "n_units": int(pairable.sum()),
         "coders": list(ratings.coders),
         "overall": overall,
         "per_code": per_code,
     }
+    if family is not None:
+        block["coefficients"] = (category_family(ratings, _categories(ratings), family)
+                                 if single and ratings.codes else None)
     extra["fleiss_units_per_code"] = int((n == n.max()).sum())
     return block, extra
 
 
 def _per_code(ratings: Ratings, c: int, n: np.ndarray, k: np.ndarray,
-              by_coder: np.ndarray | None, bootstrap: int, seed: int) -> dict[str, Any]:
+              by_coder: np.ndarray | None, bootstrap: int, seed: int,
+              complete: bool) -> dict[str, Any]:
     pairable = n >= 2
     table = np.stack([n - k, k], axis=1)
     cohen = None
@@ -175,17 +240,35 @@ def _per_code(ratings: Ratings, c: int, n: np.ndarray, k: np.ndarray,
             [seed, zlib.crc32(ratings.question.encode()), zlib.crc32(ratings.codes[c].encode())]
         )
         ci = co.bootstrap_binary_alpha(n, k, bootstrap, rng)
+    # The same formulas as coefficients.py's, on the table's distinct (n, k) patterns: fast.
+    est = cac.estimates(q=2, weights=np.eye(2), counts=table,
+                        coefficients=("percent_agreement", "fleiss_kappa", "gwet_ac1",
+                                      "brennan_prediger"))
     return {
         "n_units": int(pairable.sum()),
         "prevalence": _round(float(k[pairable].sum() / n[pairable].sum())),
-        "percent_agreement": _round(co.percent_agreement(table)),
+        "percent_agreement": _round(est["percent_agreement"].value),
         "cohen_kappa": _round(cohen),
-        "fleiss_kappa": _round(co.fleiss_kappa(table)),
+        "fleiss_kappa": _round(co.fleiss_kappa(table) if complete
+                               else est["fleiss_kappa"].value),
         "krippendorff_alpha": _round(alpha),
-        "gwet_ac1": _round(co.gwet_ac1(table, n_categories=2)),
-        "brennan_prediger": _round(co.brennan_prediger(table, n_categories=2)),
+        "gwet_ac1": _round(est["gwet_ac1"].value),
+        "brennan_prediger": _round(est["brennan_prediger"].value),
         "alpha_ci95": None if ci is None else [_round(ci[0]), _round(ci[1])],
     }
+
+
+def _fleiss(counts: np.ndarray, complete: bool) -> float | None:
+    """Fleiss' kappa: Gwet's missing-data formula, or (``complete``) the units rated by most."""
+    if complete:
+        return co.fleiss_kappa(counts)
+    return cac.fleiss_kappa(counts, np.eye(counts.shape[1])).value
+
+
+def _categories(ratings: Ratings) -> np.ndarray:
+    """Each judgement's code index in a single-label question, ``-1`` for no code."""
+    has = ratings.presence.any(axis=1)
+    return np.where(has, ratings.presence.argmax(axis=1) if ratings.codes else 0, -1)
 
 
 def _set_percent_agreement(unit: np.ndarray, set_of: np.ndarray, n: np.ndarray) -> float | None:
@@ -200,10 +283,10 @@ def _set_percent_agreement(unit: np.ndarray, set_of: np.ndarray, n: np.ndarray) 
     return float(np.mean(same[pairable] / (n[pairable] * (n[pairable] - 1.0))))
 
 
-def _single_label(ratings: Ratings, level: str, extra: dict[str, Any]) -> dict[str, Any]:
+def _single_label(ratings: Ratings, level: str, extra: dict[str, Any],
+                  complete: bool = False) -> dict[str, Any]:
     """Alpha at ``level`` and Fleiss' kappa over the categories (one code per coder and unit)."""
-    has = ratings.presence.any(axis=1)
-    category = np.where(has, ratings.presence.argmax(axis=1) if ratings.codes else 0, -1)
+    category = _categories(ratings)
     n_cat = len(ratings.codes)
     if level == "nominal":
         # "read and applied no code" is a category of its own at the nominal level
@@ -227,7 +310,7 @@ def _single_label(ratings: Ratings, level: str, extra: dict[str, Any]) -> dict[s
         index = ratings.by_coder()[both]
         extra["cohen_kappa"] = _round(co.cohen_kappa(values[index[:, 0]], values[index[:, 1]]))
     return {f"krippendorff_alpha_{level}": _round(alpha),
-            "fleiss_kappa": _round(co.fleiss_kappa(full))}
+            "fleiss_kappa": _round(_fleiss(full, complete))}
 
 
 def _value_counts(unit: np.ndarray, value: np.ndarray, n_units: int, n_values: int) -> np.ndarray:

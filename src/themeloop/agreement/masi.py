@@ -141,12 +141,12 @@ def _expected_by_subsets(sets: np.ndarray, sizes: np.ndarray, weights: np.ndarra
     keys, inverse = np.unique(sub * n_sizes + sizes[owner], return_inverse=True)
     g = np.bincount(inverse.ravel(), weights=weights[owner]).astype(np.int64)
     u_mask, size_a = keys // n_sizes, keys % n_sizes
-    u_index = np.unique(u_mask, return_inverse=True)[1].ravel()
+    u_index = _dense_rank_sorted(u_mask)  # keys are sorted, so u_mask is too
     order_j = _popcount(u_mask)
     moments = np.zeros((n_sizes, n_sizes, n_sizes), dtype=object)
     for j in np.unique(order_j):
         pick = order_j == j
-        rows = np.unique(u_index[pick], return_inverse=True)[1].ravel()
+        rows = _dense_rank_sorted(u_index[pick])
         x = sparse.csr_matrix((g[pick], (rows, size_a[pick])), shape=(rows.max() + 1, n_sizes))
         moments[:, :, j] = (x.T @ x).toarray().astype(object)
     total = 0.0
@@ -159,6 +159,13 @@ def _expected_by_subsets(sets: np.ndarray, sizes: np.ndarray, weights: np.ndarra
                     d = _masi(np.array(float(i)), np.array(float(a)), np.array(float(b)))
                     total += h * float(d)
     return total
+
+
+def _dense_rank_sorted(values: np.ndarray) -> np.ndarray:
+    """``np.unique(values, return_inverse=True)[1]`` for an already sorted array, without a sort."""
+    if len(values) == 0:
+        return np.zeros(0, dtype=np.int64)
+    return np.r_[0, np.cumsum(values[1:] != values[:-1])].astype(np.int64)
 
 
 def _popcount(values: np.ndarray) -> np.ndarray:

@@ -7,7 +7,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from themeloop.agreement.compute import _check_arguments, _unusable, question_agreement
+from themeloop.agreement.compute import (
+    _check_arguments,
+    _unusable,
+    defaults,
+    question_agreement,
+)
 from themeloop.agreement.ratings import build_ratings
 from themeloop.coding import judged_rows, validate_coding_table
 from themeloop.errors import AgreementError
@@ -20,9 +25,9 @@ SUMMARY_KEYS = ("percent_agreement", "krippendorff_alpha_masi", "mean_krippendor
 
 def model_vs_human(
     table: pd.DataFrame,
-    level: str = "nominal",
-    bootstrap: int = 1000,
-    seed: int = 42,
+    level: str | None = None,
+    bootstrap: int | None = None,
+    seed: int | None = None,
     question: str | None = None,
 ) -> dict[str, Any]:
     """Agreement of each model coder with each human coder, beside human-human pairs.
@@ -32,6 +37,8 @@ def model_vs_human(
     Every pair gets the same block as a question in agreement.json, and
     ``summary`` averages the pairs, so a report can say whether the model
     agrees with coders about as well as coders agree with each other.
+
+    Defaults (``None``) are the project config's.
 
     Returns
     -------
@@ -43,6 +50,10 @@ def model_vs_human(
     AgreementError
         If the table has no model rows, or no question has both a model and a human coder.
     """
+    cfg = defaults()
+    level = cfg["level"] if level is None else level
+    bootstrap = cfg["bootstrap"] if bootstrap is None else bootstrap
+    seed = cfg["seed"] if seed is None else seed
     _check_arguments(level, bootstrap, seed)
     table = validate_coding_table(table)
     humans = judged_rows(table, ("human",))

@@ -29,19 +29,28 @@ class AgreementRun:
     paths: list[Path]
 
 
+SETTINGS = ("level", "bootstrap", "min_units", "min_prevalence", "coefficients", "weights",
+            "complete_cases", "population", "drift_batches")
+
+
 def agreement_settings(
     project: Project | None, level: str | None = None, bootstrap: int | None = None,
-    seed: int | None = None,
+    seed: int | None = None, **overrides: Any,
 ) -> dict[str, Any]:
-    """The project's ``[agreement]`` settings (or defaults), overridden by arguments."""
-    cfg = project.config.agreement if project is not None else None
-    return {
-        "level": level or (cfg.level if cfg else "nominal"),
-        "bootstrap": bootstrap if bootstrap is not None else (cfg.bootstrap if cfg else 1000),
-        "seed": seed if seed is not None else (project.config.seed if project else 42),
-        "min_units": cfg.min_units if cfg else 30,
-        "min_prevalence": cfg.min_prevalence if cfg else 0.05,
-    }
+    """The project's ``[agreement]`` settings (or the config's defaults), overridden by arguments.
+
+    ``overrides`` are other ``[agreement]`` keys (``coefficients``, ``weights``,
+    ``complete_cases``, ``population``, ``drift_batches``); ``None`` keeps the setting.
+    """
+    from themeloop.config import AgreementSection, ProjectConfig
+
+    cfg = project.config.agreement if project is not None else AgreementSection()
+    out = {key: getattr(cfg, key) for key in SETTINGS}
+    out["seed"] = project.config.seed if project is not None else (
+        ProjectConfig.model_fields["seed"].default)
+    given = {"level": level or None, "bootstrap": bootstrap, "seed": seed, **overrides}
+    out.update({k: v for k, v in given.items() if v is not None})
+    return out
 
 
 def _dump(data: dict[str, Any]) -> str:
@@ -107,7 +116,7 @@ def _manifest(json_out: Path, table_path: Path, outputs: list[Path], settings: d
 
     manifest = build_manifest(
         "agreement", inputs={"coding_table": table_path}, outputs=outputs,
-        config={k: settings[k] for k in ("level", "bootstrap", "min_units", "min_prevalence")},
+        config={k: settings[k] for k in SETTINGS if k in settings},
         seeds={"bootstrap": settings["seed"]}, relative_to=root or json_out.parent,
     )
     return write_manifest(json_out.with_name(f"{json_out.stem}.manifest.json"), manifest)

@@ -29,17 +29,37 @@ def agreement(
     assignments: Path = typer.Option(
         None, "--assignments", help="assignments.csv from 'themeloop themes': also compare the "
         "model's themes with each coder."),
+    coefficients: str = typer.Option(
+        None, "--coefficients", help="Which chance-corrected coefficients, comma-separated: "
+        "pa,cohen,scott,fleiss,conger,ac1,ac2,bp,alpha,bangdiwala (default: all)."),
+    weights: str = typer.Option(
+        None, "--weights", help="identity|quadratic|linear|ordinal|radical|ratio|circular|bipolar, "
+        "or a CSV file of a q x q matrix (single-label questions and --ratings-table)."),
+    ratings_table: Path = typer.Option(
+        None, "--ratings-table", help="A units x categories CSV of coder counts (as irrCAC's "
+        ".dist functions take), instead of a coding table."),
+    complete_cases: bool = typer.Option(
+        None, "--complete-cases/--all-units", help="Only units coded by every coder (the old "
+        "rule) instead of Gwet's missing-data formulas (every unit with two or more ratings)."),
+    population: int = typer.Option(
+        None, "--population", help="Answers in the whole population: finite-population "
+        "correction of the standard errors."),
     project: Path = PROJECT_OPTION,
     strict: bool = STRICT_OPTION,
     raw: bool = RAW_OPTION,
 ) -> None:
-    """Agreement per question and code: kappas, Krippendorff's alpha, AC1, with readings."""
+    """Agreement per question and code: the kappa family, alpha, AC1/AC2, SEs and readings."""
     from themeloop.agreement.project import agreement_settings, run_agreement
     from themeloop.coding import read_coding_table
     from themeloop.errors import CodingTableError
     from themeloop.outputs import check_output_file
     from themeloop.safe_csv import resolve_raw
 
+    options = {"coefficients": coefficients, "weights": weights,
+               "complete_cases": complete_cases, "population": population}
+    if ratings_table is not None:
+        _ratings_table(ratings_table, json_out, project, options)
+        return
     proj = load_project(project) if codes is None or project is not None else None
     table_path = codes if codes is not None else proj.coding_table_path
     if json_out is None and codes is None:
@@ -60,12 +80,61 @@ def agreement(
 
         responses = load_project_survey(proj).responses()
     run = run_agreement(
-        table, table_path=table_path, settings=agreement_settings(proj, level, bootstrap, seed),
+        table, table_path=table_path,
+        settings=agreement_settings(proj, level, bootstrap, seed, **options),
         json_out=json_out, csv_out=csv_out, disagreements_out=disagreements_out,
         responses=responses, question=question, root=proj.root if proj is not None else None,
         raw=resolve_raw(True if raw else None, proj),
     )
     _print(run.report, run.model, run.paths)
+
+
+def _ratings_table(path: Path, json_out: Path | None, project: Path | None,
+                   options: dict[str, Any]) -> None:
+    from themeloop._io import write_text_atomic
+    from themeloop.agreement.family import FamilySettings, load_weights, parse_coefficients
+    from themeloop.agreement.project import _dump, agreement_settings
+    from themeloop.agreement.ratings_table import ratings_table_agreement
+
+    settings = agreement_settings(load_project(project) if project is not None else None,
+                                  **options)
+    family = FamilySettings(coefficients=parse_coefficients(settings["coefficients"]),
+                            weights=load_weights(settings["weights"]),
+                            complete_cases=bool(settings["complete_cases"]),
+                            population=settings["population"])
+    result = ratings_table_agreement(path, family)
+    out = console()
+    out.width = max(out.width, 120)
+    block = result["questions"]["all"]
+    out.print(f"{block['n_units']} units with two or more ratings in {path}")
+    _print_family(block["coefficients"])
+    if json_out is not None:
+        out.print(f"wrote {write_text_atomic(json_out, _dump(result))}")
+
+
+def _print_family(family: dict[str, Any] | None, title: str = "") -> None:
+    """Question-level coefficients with SE, 95% CI, p and the Landis-Koch band."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    if not family:
+        return
+    out = console()
+    out.width = max(out.width, 140)
+    table = Table("coefficient", "estimate", "pa", "pe", "SE", "95% CI", "p",
+                  "Landis-Koch band (p); at 95%", box=None, pad_edge=False, title=title or None)
+    for name, e in family.items():
+        if not isinstance(e, dict) or "estimate" not in e:
+            continue
+        ci = e["ci95"]
+        lk = (e.get("benchmarks") or {}).get("landis_koch")
+        band = f"{lk['band']} ({lk['p']:.2f}); {lk['band_95']}" if lk else "-"
+        table.add_row(name, _fmt(e["estimate"]), _fmt(e["pa"]), _fmt(e["pe"]), _fmt(e["se"]),
+                      f"{ci[0]:.3f} to {ci[1]:.3f}" if ci else "-",
+                      "-" if e["p_value"] is None else f"{e['p_value']:.2g}", escape(band))
+    out.print(f"  coefficients ({family['weights']} weights, missing ratings: "
+              f"{'complete cases' if family['missing'] == 'complete_cases' else 'Gwet'}):")
+    out.print(table)
 
 
 def _with_assignments(table: Any, path: Path) -> Any:
@@ -117,8 +186,11 @@ def _print(report: Any, model: dict | None, written: list[Path]) -> None:
             out.print(f"  {key}: {_fmt(value)}" + (f" ({reading})" if reading else ""))
         if notes["cohen_kappa"] is not None:
             out.print(f"  cohen_kappa (categories): {_fmt(notes['cohen_kappa'])}")
+        _print_family(block.get("coefficients"))
         for warning in notes["warnings"]:
             out.print(f"  [yellow]warning[/yellow]: {escape(warning)}")
+        for finding in notes.get("deviations", []):
+            out.print(f"  [magenta]coder[/magenta]: {escape(finding)}")
     for qid, reason in report.notes["skipped"].items():
         out.print(f"[yellow]skipped[/yellow] {escape(qid)}: {escape(reason)}")
     out.print("Reading (Krippendorff): alpha >= .800 reliable; .667-.800 tentative; "

@@ -162,6 +162,69 @@ class AgreementRow:
     ac1: str
     reading: str
     warnings: list[str]
+    se: str = "n/a"     # analytic SE of alpha (Gwet), beside the bootstrap interval
+    band: str = ""      # e.g. "substantial (p = 0.82) on Landis-Koch"
+
+
+@dataclass(frozen=True)
+class CoefficientRow:
+    """One chance-corrected coefficient with its analytic uncertainty and benchmark band."""
+
+    name: str
+    estimate: str
+    se: str
+    ci: str
+    p_value: str
+    pa: str
+    pe: str
+    band: str
+
+
+@dataclass(frozen=True)
+class ConsensusRow:
+    coder: str
+    n_units: int
+    kappa: str
+    agreement: str
+    weakest: str
+
+
+@dataclass(frozen=True)
+class PrevalenceCell:
+    value: str
+    difference: str
+    flag: bool
+
+
+@dataclass(frozen=True)
+class CoderRow:
+    """One coder's figures across columns (codes or batches)."""
+
+    coder: str
+    cells: list[PrevalenceCell]
+
+
+@dataclass(frozen=True)
+class DriftRow:
+    batch: int
+    period: str
+    n_units: int
+    agreement: str
+    alpha: str
+
+
+@dataclass(frozen=True)
+class CoderDiagnostics:
+    """Per-coder diagnostics of one question: matrix, consensus, prevalence bias, drift."""
+
+    coders: list[str]
+    pairwise: list[list[str]]
+    consensus: list[ConsensusRow]
+    codes: list[str]
+    prevalence: list[CoderRow]
+    drift: list[DriftRow]
+    drift_by_coder: list[CoderRow]
+    findings: list[str]
 
 
 @dataclass(frozen=True)
@@ -175,6 +238,9 @@ class AgreementSection:
     chart: IntervalChart | None
     warnings: list[str]
     reading: str
+    coefficients: list[CoefficientRow] = field(default_factory=list)
+    coefficients_note: str = ""
+    diagnostics: CoderDiagnostics | None = None
 
 
 @dataclass(frozen=True)

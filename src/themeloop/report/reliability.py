@@ -16,9 +16,15 @@ from themeloop.report.charts import interval_chart
 from themeloop.report.model import (
     AgreementRow,
     AgreementSection,
+    CoderDiagnostics,
+    CoderRow,
+    CoefficientRow,
     Comparison,
+    ConsensusRow,
+    DriftRow,
     Metric,
     ModelAgreementSection,
+    PrevalenceCell,
 )
 
 MIN_UNITS = 30     # fewer double-coded answers than this gives very wide intervals
@@ -37,6 +43,13 @@ OVERALL_NAMES = {
     "cohen_kappa": "Cohen's kappa",
     "gwet_ac1": "Gwet's AC1",
 }
+COEFFICIENT_NAMES = {
+    "percent_agreement": "Percent agreement", "cohen_kappa": "Cohen's kappa",
+    "scott_pi": "Scott's pi", "fleiss_kappa": "Fleiss' kappa", "conger_kappa": "Conger's kappa",
+    "gwet_ac1": "Gwet's AC1", "gwet_ac2": "Gwet's AC2", "brennan_prediger": "Brennan-Prediger",
+    "krippendorff_alpha": "Krippendorff's alpha", "bangdiwala_b": "Bangdiwala's B",
+}
+BAND_SCALE = "landis_koch"
 
 
 def number(value: Any, digits: int = 2) -> str:
@@ -140,7 +153,10 @@ def agreement_section(
         alpha = _float(entry.get("krippendorff_alpha"))
         ci = [*list(entry.get("alpha_ci95") or [None, None]), None, None]
         lo, hi = _float(ci[0]), _float(ci[1])
+        fam_alpha = ((entry.get("coefficients") or {}).get("krippendorff_alpha") or {})
+        band = band_text(fam_alpha)
         rows.append(AgreementRow(
+            se=number(fam_alpha.get("se"), 3), band=band,
             code=code, label=label(code), n_units=entry.get("n_units"),
             prevalence=percent(entry.get("prevalence")),
             percent_agreement=percent(entry.get("percent_agreement")),
@@ -148,7 +164,8 @@ def agreement_section(
             else "n/a",
             kappa=number(entry.get("cohen_kappa") if entry.get("cohen_kappa") is not None
                          else entry.get("fleiss_kappa")),
-            ac1=number(entry.get("gwet_ac1")), reading=reading(alpha, lo),
+            ac1=number(entry.get("gwet_ac1")),
+            reading=reading(alpha, lo) + (f" Alpha is {band}." if band else ""),
             warnings=[str(w) for w in note_codes[code].get("warnings") or []]
             if code in note_codes else code_warnings(entry, n_units),
         ))
@@ -166,11 +183,117 @@ def agreement_section(
     elif n_units is not None and n_units < MIN_UNITS:
         warnings.append(f"Only {n_units} answers were coded by more than one coder; "
                         f"at least {MIN_UNITS} are advisable for stable agreement figures.")
+    family = question.get("coefficients")
+    text = _overall_reading(overall, rows)
+    headline = (family or {}).get("krippendorff_alpha") or {}
+    if band_text(headline):
+        text += f" Over the categories, Krippendorff's alpha is {band_text(headline)}."
     return AgreementSection(
         n_units=n_units,
         coders=[str(c) for c in question.get("coders") or []], overall=metrics, rows=rows,
-        chart=chart, warnings=warnings, reading=_overall_reading(overall, rows),
+        chart=chart, warnings=warnings, reading=text,
+        coefficients=coefficient_rows(family),
+        coefficients_note=_family_note(family),
+        diagnostics=coder_diagnostics(question.get("diagnostics"), label, codes),
     )
+
+
+def band_text(entry: Mapping[str, Any], scale: str = BAND_SCALE) -> str:
+    """``"substantial (p = 0.82) on Landis-Koch"`` from a coefficient's benchmarks ('' if none)."""
+    from themeloop.agreement.benchmarks import SCALE_NAMES
+
+    found = (entry.get("benchmarks") or {}).get(scale) if entry else None
+    if not found:
+        return ""
+    text = f"{found['band']} (p = {found['p']:.2f}) on {SCALE_NAMES[scale]}"
+    if found.get("band_95") and found["band_95"] != found["band"]:
+        text += f"; at 95% certainty at least {found['band_95']}"
+    return text
+
+
+def coefficient_rows(family: Mapping[str, Any] | None) -> list[CoefficientRow]:
+    """The question-level coefficient family (single-label questions) as table rows."""
+    rows: list[CoefficientRow] = []
+    for name, entry in (family or {}).items():
+        if not isinstance(entry, Mapping) or "estimate" not in entry:
+            continue
+        ci = entry.get("ci95") or [None, None]
+        lo, hi = _float(ci[0]), _float(ci[1])
+        p = _float(entry.get("p_value"))
+        rows.append(CoefficientRow(
+            name=COEFFICIENT_NAMES.get(name, name), estimate=number(entry.get("estimate"), 3),
+            se=number(entry.get("se"), 3),
+            ci=f"{lo:.2f} to {hi:.2f}" if lo is not None and hi is not None else "n/a",
+            p_value="n/a" if p is None else ("< 0.001" if p < 0.001 else f"{p:.3f}"),
+            pa=number(entry.get("pa"), 3), pe=number(entry.get("pe"), 3),
+            band=band_text(entry) or "n/a"))
+    return rows
+
+
+def _family_note(family: Mapping[str, Any] | None) -> str:
+    if not family:
+        return ""
+    missing = ("only the answers every coder coded (complete cases)"
+               if family.get("missing") == "complete_cases"
+               else "every answer coded by two or more coders (Gwet's missing-data formulas)")
+    return (f"Over the categories, {family.get('weights', 'identity')} weights, using {missing}. "
+            "SE and 95% CI are Gwet's analytic ones; p tests agreement against zero; the band "
+            "is the Landis-Koch band holding the estimate, with the probability that the true "
+            "value lies in it (Gwet 2014, ch. 6).")
+
+
+def coder_diagnostics(diag: Mapping[str, Any] | None, label: Callable[[str], str],
+                      codes: Sequence[str]) -> CoderDiagnostics | None:
+    """Pairwise matrix, consensus, prevalence bias and drift, named by coder and code."""
+    from themeloop.agreement.diagnostics import deviations
+
+    if not diag:
+        return None
+    pair = diag.get("pairwise") or {}
+    coders = [str(c) for c in pair.get("coders") or []]
+    matrix = [[number(v) for v in row] for row in pair.get("cohen_kappa") or []]
+    consensus = []
+    for coder, entry in (diag.get("consensus") or {}).items():
+        kappas = [(v.get("cohen_kappa"), c) for c, v in (entry.get("per_code") or {}).items()
+                  if v.get("cohen_kappa") is not None]
+        weakest = ", ".join(f"{label(c)} ({k:.2f})" for k, c in sorted(kappas)[:2]) or "n/a"
+        consensus.append(ConsensusRow(coder=str(coder), n_units=int(entry.get("n_units") or 0),
+                                      kappa=number(entry.get("cohen_kappa")),
+                                      agreement=percent(entry.get("percent_agreement")),
+                                      weakest=weakest))
+    prevalence = []
+    for coder, entry in (diag.get("prevalence") or {}).items():
+        per = entry.get("per_code") or {}
+        cells = []
+        for c in codes:
+            s = per.get(c) or {}
+            diff = _float(s.get("difference"))
+            cells.append(PrevalenceCell(value=percent(s.get("prevalence")),
+                                        difference="" if diff is None else f"{100 * diff:+.0f}",
+                                        flag=bool(s.get("flag"))))
+        prevalence.append(CoderRow(coder=str(coder), cells=cells))
+    drift_block = diag.get("drift") or {}
+    drift = [DriftRow(batch=int(b["batch"]), period=_period(b.get("from"), b.get("to")),
+                      n_units=int(b.get("n_units") or 0),
+                      agreement=percent(b.get("percent_agreement")),
+                      alpha=number(b.get("krippendorff_alpha")))
+             for b in drift_block.get("batches") or []]
+    by_coder = [CoderRow(coder=str(coder), cells=[
+        PrevalenceCell(value=percent(b.get("agreement_with_others")), difference="", flag=False)
+        for b in batches]) for coder, batches in (drift_block.get("per_coder") or {}).items()]
+    return CoderDiagnostics(
+        coders=coders, pairwise=matrix, consensus=consensus,
+        codes=[label(c) for c in codes], prevalence=prevalence, drift=drift,
+        drift_by_coder=by_coder,
+        findings=deviations(dict(diag), label=lambda c: f"\u201c{label(c)}\u201d"),
+    )
+
+
+def _period(start: Any, end: Any) -> str:
+    if not start:
+        return "n/a"
+    a, b = str(start)[:16].replace("T", " "), str(end or start)[:16].replace("T", " ")
+    return a if a == b else f"{a} to {b}"
 
 
 def _overall_reading(overall: Mapping[str, Any], rows: list[AgreementRow]) -> str:
