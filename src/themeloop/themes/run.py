@@ -69,7 +69,7 @@ def run_themes(
                 f"ad hoc mode ({survey_file}) needs --id-column and --text-column"
             )
         qid = _question_id(text_column)
-        survey = load_survey(survey_file, id_column=id_column,
+        survey = load_survey(Path(survey_file), id_column=id_column,
                              questions=[Question(qid, text_column)])
         root, settings, base_seed = Path(out or "."), None, 42
         out_dir = Path(out) if out else Path(".")
@@ -79,7 +79,7 @@ def run_themes(
         from themeloop.config import find_project
         from themeloop.survey import load_project_survey
 
-        proj = find_project(project)
+        proj = find_project(None if project is None else Path(project))
         survey = load_project_survey(proj)
         root, settings, base_seed = proj.root, proj.config.themes, proj.config.seed
         out_dir = Path(out) if out else proj.out_dir
