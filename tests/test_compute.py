@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import pickle
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-import multiprocessing
 import numpy as np
 import pytest
 
-from themeloop.compute import Backend, LocalBackend, assign_block, batches, block_bounds, get_backend
+from themeloop.compute import (
+    Backend,
+    LocalBackend,
+    assign_block,
+    batches,
+    block_bounds,
+    get_backend,
+)
 from themeloop.embed import Embedder, ModelSpec
 from themeloop.embed.tasks import EncodeBatch
 from themeloop.errors import ConfigError

@@ -39,6 +39,7 @@ def _check(proposer: ThemeProposer, x: np.ndarray) -> None:
     assert np.allclose(np.linalg.norm(proposer.centroids_, axis=1), 1.0, atol=1e-5)
     assert np.array_equal(proposer.predict(x), proposer.labels_)
     labels, scores = proposer.assign(x)
+    assert np.array_equal(labels, proposer.labels_)
     kept = proposer.labels_ >= 0
     assert np.allclose(scores[kept], proposer.scores_[kept], atol=1e-5)
 

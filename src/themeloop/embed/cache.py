@@ -47,8 +47,8 @@ from pathlib import Path
 
 import numpy as np
 
+import themeloop.embed.legacy_cache as legacy_cache
 from themeloop._io import write_with
-from themeloop.embed import legacy_cache
 
 DB_NAME = "index.sqlite"
 SHARDS = "shards"
@@ -185,6 +185,7 @@ class EmbeddingCache:
         # A crash loses at most the last add; it never corrupts the index.
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA cache_size = -65536")  # 64 MB of index pages per connection
+        conn.execute("PRAGMA mmap_size = 1073741824")  # read the index through a memory map
         conn.execute("BEGIN IMMEDIATE")
         try:
             conn.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT)")

@@ -52,7 +52,7 @@ def resolve_runtime(runtime: str, precision: str, path: str | os.PathLike[str] |
     bf16 runs on torch, whose AMX kernels are what make bf16 fast; fp32 runs on
     ONNX Runtime when it is installed and the model can be exported, else on torch.
     """
-    from themeloop.embed import onnx
+    from themeloop.embed.onnx import exportable, onnxruntime_available
 
     if runtime not in RUNTIMES:
         raise EmbedError(
@@ -65,10 +65,10 @@ def resolve_runtime(runtime: str, precision: str, path: str | os.PathLike[str] |
         )
     if runtime != "auto":
         return runtime
-    if precision == "bf16" or not onnx.onnxruntime_available():
+    if precision == "bf16" or not onnxruntime_available():
         return "torch"
     folder, _ = model_folder(path)
-    return "onnx" if onnx.exportable(folder) else "torch"
+    return "onnx" if exportable(folder) else "torch"
 
 
 @dataclass(frozen=True)
