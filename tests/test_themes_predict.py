@@ -6,11 +6,11 @@ when fit's own assignment is nearest-centroid-consistent. That holds by
 construction for the "none" strategy (no themes, all -1) and, for groups that
 are separated in embedding space, for every strategy ("small": KMeans,
 "mid": UMAP + HDBSCAN, "large": mid on a sample plus nearest centroid for the
-rest, and seeded themes). It is not a law for "mid" and "large" on real
-answers: HDBSCAN's clusters are not Voronoi cells, and fit's last step drops
-answers below the floor against centroids computed before the drop, so a
-handful of border answers can differ (see the real-sample test in
-``tests/test_themes.py``).
+rest, and seeded themes). It is not a law for "mid" and "large" in general: HDBSCAN's clusters are not
+Voronoi cells, and fit's last step drops answers below the floor against
+centroids computed before the drop, so border answers can differ. On the
+bundled sample (all three questions take the "small" strategy) it holds for
+every answer (``tests/test_themes.py``).
 """
 
 from __future__ import annotations
