@@ -150,3 +150,31 @@ def test_a_process_backend_gives_the_local_result_bit_for_bit(tmp_path):
     assert np.array_equal(vectors, local)
     near = LocalBackend().assign(vectors, cents, block=7)
     assert np.array_equal(far[0], near[0]) and np.array_equal(far[1], near[1])
+
+
+def test_propose_themes_takes_a_backend_and_gives_the_same_result():
+    import pandas as pd
+
+    from themeloop.themes import propose_themes
+    from themeloop.themes.io import themes_json
+
+    rng = np.random.default_rng(5)
+    groups = np.repeat([0, 1, 2, 5], [20, 20, 20, 1])
+    words = {0: "money budget", 1: "staff hiring", 2: "rules paperwork", 5: "weather"}
+    noisy = _unit(np.eye(8)[groups] + rng.normal(scale=0.1, size=(61, 8)))
+    vectors = {f"{words[g]} answer {i}": v for i, (g, v) in enumerate(zip(groups, noisy))}
+
+    class Lookup:
+        model_id, precision = "lookup", "fp32"
+
+        def encode(self, texts):
+            return np.stack([vectors[t] for t in texts])
+
+    responses = pd.DataFrame({"response_id": [f"r{i}" for i in range(61)], "question": "q",
+                              "text": list(vectors), "substantive": True})
+    backend = CountingBackend()
+    plain = propose_themes(responses, Embedder(Lookup()), seed=1)
+    routed = propose_themes(responses, Embedder(Lookup(), backend=backend), seed=1,
+                            backend=backend)
+    assert backend.batches and backend.assigned
+    assert themes_json(routed) == themes_json(plain)

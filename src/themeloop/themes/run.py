@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from themeloop.compute import Backend
 from themeloop.errors import ConfigError
 from themeloop.progress import Progress, no_progress
 from themeloop.themes.model import ThemesResult
@@ -45,13 +46,15 @@ def run_themes(
     seeds_file: str | os.PathLike[str] | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
     progress: Progress = no_progress,
+    backend: Backend | None = None,
 ) -> ThemesRun:
     """Propose themes and write themes.json, assignments.csv, a draft codebook and a manifest.
 
     With ``survey_file`` the run is ad hoc (``id_column`` and ``text_column``
     required, defaults for everything else); otherwise the project at or above
     ``project`` supplies the survey, questions, seed and ``[themes]`` settings,
-    and explicit arguments override them.
+    and explicit arguments override them. ``backend`` runs the embedding
+    batches and the nearest-centroid assignment (default: this process).
 
     Raises
     ------
@@ -97,11 +100,12 @@ def run_themes(
         precision=settings.precision if settings else "auto",
         runtime=settings.runtime if settings else "auto",
         cache_dir=cache,
+        backend=backend,
     )
     seed = base_seed if seed is None else seed
     result = propose_themes(
         survey.responses(), embedder, seed=seed, questions=questions, seed_codes=seed_codes,
-        progress=progress, **params,
+        progress=progress, backend=backend, **params,
     )
     # Recorded relative to the project, so a manifest does not depend on where it lives.
     seeds_shown = os.path.relpath(seeds_file, root) if seeds_file is not None else ""
