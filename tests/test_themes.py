@@ -266,3 +266,15 @@ def test_identical_answers_do_not_break_clustering(embedder, texts, n_themes):
         texts, embedder.encode(texts), [str(i) for i in range(len(texts))])
     assert len(proposer.themes_) == n_themes
     assert UNASSIGNED not in proposer.theme_ids_
+
+
+def test_predict_on_the_real_sample_gives_back_fits_assignments(embedder, responses):
+    """On the sample's answers ``predict`` reproduces fit's themes (see test_themes_predict.py)."""
+    for q in ("barriers", "practice", "radical"):
+        rows = responses[(responses["question"] == q) & responses["substantive"]]
+        texts = rows["text"].tolist()
+        vectors = embedder.encode(texts)
+        proposer = ThemeProposer(random_state=42).fit(texts, vectors, rows["response_id"].tolist())
+        same = proposer.predict(vectors) == proposer.labels_
+        assert proposer.strategy_ == "small"
+        assert same.all(), (q, int((~same).sum()), len(same))

@@ -1,15 +1,19 @@
-"""The :class:`Embedder`: dedupe, cache, encode only what is new."""
+"""The :class:`Embedder`: dedupe, cache, encode only what is new, through a compute backend."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+from themeloop.compute import Backend, LocalBackend
+from themeloop.embed.base import EmbeddingModel, normalise
 from themeloop.embed.cache import EmbeddingCache, cache_key
-from themeloop.embed.model import EmbeddingModel, build_model
+from themeloop.embed.factory import ModelSpec, model_for
+from themeloop.embed.tasks import EncodeBatch, EncodeWith
 from themeloop.errors import EmbedError
 from themeloop.progress import Progress, no_progress
 
@@ -19,10 +23,10 @@ class Embedder:
 
     Parameters
     ----------
-    model : an :class:`~themeloop.embed.model.EmbeddingModel`; ``None`` builds one
-        from ``model_path`` (``None``: the packaged all-MiniLM-L6-v2) with
-        :func:`~themeloop.embed.model.build_model`, loaded only when something
-        must actually be encoded.
+    model : an :class:`~themeloop.embed.base.EmbeddingModel`; ``None`` builds one
+        from ``model_path`` (``None``: the packaged all-MiniLM-L6-v2) through
+        a :class:`~themeloop.embed.factory.ModelSpec`, loaded only when
+        something must actually be encoded (once per process that encodes).
     model_path : folder of a sentence-transformers model (ignored if ``model`` is given).
     precision : "auto", "bf16" or "fp32" (ignored if ``model`` is given).
     runtime : "auto" (torch for bf16, else ONNX Runtime where the model can be
@@ -30,6 +34,10 @@ class Embedder:
     cache_dir : folder of the on-disk cache (e.g. ``<project>/models/cache``);
         ``None`` keeps no cache.
     batch_size : texts per call to the model; progress is reported per call.
+    backend : where batches are encoded (default: a
+        :class:`~themeloop.compute.LocalBackend`, this process). A backend
+        that runs them elsewhere gets the model by spec, never the loaded model,
+        unless ``model`` was given as an object.
 
     Attributes
     ----------
@@ -58,6 +66,7 @@ class Embedder:
         runtime: str = "auto",
         cache_dir: str | os.PathLike[str] | None = None,
         batch_size: int = 256,
+        backend: Backend | None = None,
     ) -> None:
         self.model = model
         self.model_path = model_path
@@ -65,10 +74,12 @@ class Embedder:
         self.runtime = runtime
         self.cache_dir = cache_dir
         self.batch_size = batch_size
+        self.backend = backend
         self.n_model_calls_ = 0
         self.n_encoded_ = 0
         self.n_cache_hits_ = 0
         self._model: EmbeddingModel | None = None
+        self._spec: ModelSpec | None = None
 
     @property
     def model_(self) -> EmbeddingModel:
@@ -78,10 +89,19 @@ class Embedder:
                 raise EmbedError(
                     f"The 'batch_size' parameter must be a positive integer; got {self.batch_size}"
                 )
-            self._model = self.model if self.model is not None else build_model(
-                self.model_path, precision=self.precision, runtime=self.runtime
-            )
+            if self.model is not None:
+                self._model = self.model
+            else:
+                self._spec = ModelSpec.resolve(
+                    self.model_path, precision=self.precision, runtime=self.runtime
+                )
+                self._model = model_for(self._spec)
         return self._model
+
+    def _task(self) -> EncodeBatch | EncodeWith:
+        """The picklable work for one batch: by spec when the model was built here."""
+        model = self.model_
+        return EncodeBatch(self._spec) if self._spec is not None else EncodeWith(model)
 
     @property
     def model_info(self) -> dict[str, str]:
@@ -105,49 +125,44 @@ class Embedder:
         tag = info["precision"] if info["runtime"] == "sentence-transformers" else (
             f"{info['precision']}/{info['runtime']}")
         keys = [cache_key(info["id"], info["checksum"], tag, t) for t in unique]
-        cache = EmbeddingCache(self.cache_dir) if self.cache_dir is not None else None
-        found = cache.lookup(keys) if cache is not None else {}
-        self.n_cache_hits_ += len(found)
-        missing = [i for i, k in enumerate(keys) if k not in found]
-        vectors: dict[str, np.ndarray] = dict(found)
-        if missing:
-            new = self._encode_missing([unique[i] for i in missing], progress)
-            new_keys = [keys[i] for i in missing]
-            vectors.update(zip(new_keys, new))
-            if cache is not None:
-                cache.add(new_keys, new)
+        with contextlib.ExitStack() as stack:
+            cache = None
+            if self.cache_dir is not None:
+                cache = stack.enter_context(EmbeddingCache(self.cache_dir))
+            found = cache.lookup(keys) if cache is not None else {}
+            self.n_cache_hits_ += len(found)
+            missing = [i for i, k in enumerate(keys) if k not in found]
+            vectors: dict[str, np.ndarray] = dict(found)
+            if missing:
+                new = self._encode_missing([unique[i] for i in missing], progress)
+                new_keys = [keys[i] for i in missing]
+                vectors.update(zip(new_keys, new))
+                if cache is not None:
+                    cache.add(new_keys, new)
         if not unique:
             return np.zeros((0, 0), dtype=np.float32)
         by_text = {t: vectors[k] for t, k in zip(unique, keys)}
         out = np.stack([by_text[t] for t in cleaned]).astype(np.float32, copy=False)
-        return _normalise(out)
+        return normalise(out)
 
     def _encode_missing(self, texts: list[str], progress: Progress) -> np.ndarray:
         # Longest first, so each call pads its batch to similar lengths.
         order = sorted(range(len(texts)), key=lambda i: (-len(texts[i]), i))
         total = len(texts)
+        task = self._task()
+        backend = self.backend if self.backend is not None else LocalBackend()
         progress("embedding", 0, total)
         parts = []
-        for start in range(0, total, self.batch_size):
-            batch = [texts[i] for i in order[start:start + self.batch_size]]
-            part = np.asarray(self.model_.encode(batch), dtype=np.float32)
-            if part.ndim != 2 or part.shape[0] != len(batch):
-                raise EmbedError(
-                    f"embedding model '{self.model_.model_id}' returned shape {part.shape} "
-                    f"for {len(batch)} texts; expected one row per text"
-                )
+        done = 0
+        for part in backend.map_batches(task, [texts[i] for i in order], self.batch_size):
             self.n_model_calls_ += 1
-            self.n_encoded_ += len(batch)
-            parts.append(_normalise(part))
-            progress("embedding", min(start + self.batch_size, total), total)
+            done += len(part)
+            self.n_encoded_ += len(part)
+            parts.append(part)
+            progress("embedding", done, total)
         out = np.empty((total, parts[0].shape[1]), dtype=np.float32)
         out[order] = np.concatenate(parts)
         return out
-
-
-def _normalise(vectors: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return vectors / np.where(norms == 0, 1.0, norms)
 
 
 def default_cache_dir(models_dir: str | os.PathLike[str]) -> Path:

@@ -26,24 +26,20 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from themeloop._io import write_text_atomic
-from themeloop.embed.model import model_checksum, model_folder
+from themeloop.embed.base import model_checksum, model_folder, user_cache_dir
 from themeloop.errors import EmbedError
+
+__all__ = ["EXPORT_FORMAT", "RUNTIME", "OnnxModel", "export", "exportable",
+           "onnxruntime_available", "user_cache_dir"]
 
 # Bump when the exported graph changes, so old exports are not reused.
 EXPORT_FORMAT = 1
 RUNTIME = "onnxruntime"
-
-
-def user_cache_dir() -> Path:
-    """``$THEMELOOP_CACHE_DIR``, else ``$XDG_CACHE_HOME/themeloop``, else ``~/.cache/themeloop``."""
-    if os.environ.get("THEMELOOP_CACHE_DIR"):
-        return Path(os.environ["THEMELOOP_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "themeloop"
 
 
 def onnxruntime_available() -> bool:
@@ -197,8 +193,8 @@ class OnnxModel:
             )
         self.batch_size = batch_size
         self.cache_dir = Path(cache_dir) if cache_dir is not None else user_cache_dir()
-        self._session = None
-        self._tokenizer = None
+        self._session: Any = None
+        self._tokenizer: Any = None
 
     @property
     def checksum(self) -> str:

@@ -18,6 +18,8 @@ import warnings
 
 import numpy as np
 
+from themeloop.compute import ASSIGN_BLOCK, Backend, LocalBackend
+
 MIN_ANSWERS = 8
 SMALL_MAX = 150
 LARGE_MIN = 50_000
@@ -176,24 +178,19 @@ def centroids_of(embeddings: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray
 
 
 def nearest_centroid(
-    embeddings: np.ndarray, centroids: np.ndarray, *, chunk: int = 8192
+    embeddings: np.ndarray, centroids: np.ndarray, *, chunk: int = ASSIGN_BLOCK,
+    backend: Backend | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(index of the nearest centroid, its cosine) per row, in bounded chunks."""
-    n = len(embeddings)
-    best = np.full(n, -1, dtype=int)
-    sims = np.full(n, np.nan, dtype=np.float32)
-    if len(centroids) == 0:
-        return best, sims
-    for start in range(0, n, chunk):
-        block = embeddings[start:start + chunk] @ centroids.T
-        best[start:start + chunk] = block.argmax(axis=1)
-        sims[start:start + chunk] = block.max(axis=1)
-    return best, sims
+    """(index of the nearest centroid, its cosine) per row, in bounded chunks.
+
+    The work runs on ``backend`` (default: this process).
+    """
+    return (backend or LocalBackend()).assign(embeddings, centroids, block=chunk)
 
 
 def cluster_large(
     embeddings: np.ndarray, *, random_state: int, sample_size: int = 20_000,
-    min_cluster_size: int | None = None,
+    min_cluster_size: int | None = None, backend: Backend | None = None,
 ) -> np.ndarray:
     """``cluster_mid`` on a seeded sample; other rows take the nearest sample centroid.
 
@@ -210,6 +207,6 @@ def cluster_large(
     values, cents = centroids_of(embeddings[idx], sample_labels)
     rest = np.setdiff1d(np.arange(n), idx)
     if len(values) and len(rest):
-        nearest, _ = nearest_centroid(embeddings[rest], cents)
+        nearest, _ = nearest_centroid(embeddings[rest], cents, backend=backend)
         labels[rest] = values[nearest]
     return labels

@@ -46,7 +46,9 @@ def draft_codebook(result: ThemesResult) -> dict[str, Any]:
     for qid, q in result.questions.items():
         codes = []
         for theme in q.themes:
-            code = {"id": theme.id, "label": theme.label, "description": theme.description}
+            code: dict[str, Any] = {
+                "id": theme.id, "label": theme.label, "description": theme.description,
+            }
             examples = [quote.response_id for quote in theme.quotes]
             if examples:
                 code["examples"] = examples
@@ -98,7 +100,7 @@ def write_themes(
         config=dict(config or {}),
         seeds={"seed": result.seed},
         model=dict(result.model),
-        relative_to=relative_to or out,
+        relative_to=Path(relative_to) if relative_to else out,
     )
     paths["manifest"] = write_manifest(out / MANIFEST, manifest)
     return paths

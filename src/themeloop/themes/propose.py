@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from themeloop.compute import Backend
 from themeloop.errors import ThemesError
 from themeloop.progress import Progress, no_progress
 from themeloop.themes.model import UNASSIGNED, QuestionThemes, SeedCode, ThemesResult
@@ -25,6 +26,7 @@ def propose_themes(
     questions: Sequence[str] | None = None,
     seed_codes: Mapping[str, Sequence[SeedCode]] | None = None,
     progress: Progress = no_progress,
+    backend: Backend | None = None,
     **params,
 ) -> ThemesResult:
     """Propose themes for each question of a long responses table.
@@ -39,6 +41,8 @@ def propose_themes(
     questions : question ids to do (default: all, in table order).
     seed_codes : deductive seed codes per question id.
     progress : progress callback.
+    backend : where nearest-centroid assignment runs (default: this process);
+        the embedder carries its own. Not part of the result or its run id.
     **params : passed to :class:`~themeloop.themes.proposer.ThemeProposer`
         (``max_themes``, ``min_theme_size``, ``merge_similarity``, ...).
 
@@ -80,7 +84,7 @@ def propose_themes(
         seed_vecs = embedder.encode([c.text for c in codes]) if codes else None
         dim = vectors.shape[1] if vectors.size else 1
         emb = np.stack([row_vectors[i] for i in rows]) if len(rows) else np.zeros((0, dim))
-        proposer = ThemeProposer(random_state=seed, **params).fit(
+        proposer = ThemeProposer(random_state=seed, backend=backend, **params).fit(
             texts.iloc[rows].tolist(), emb, responses["response_id"].iloc[rows].astype(str).tolist(),
             seed_codes=codes, seed_embeddings=seed_vecs, progress=progress,
         )

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from themeloop.compute import Backend, LocalBackend
 from themeloop.errors import ThemesError
 from themeloop.progress import Progress, no_progress
 from themeloop.themes import cluster, keywords, quality
@@ -36,6 +37,8 @@ class ThemeProposer:
     small_max, large_min : answer counts where the strategy changes.
     sample_size : answers the ``large`` strategy fits on.
     keyword_docs : at most this many answers are lemmatised for keywords.
+    backend : where nearest-centroid assignment runs (default: a
+        :class:`~themeloop.compute.LocalBackend`); it does not change the result.
 
     Attributes
     ----------
@@ -45,7 +48,27 @@ class ThemeProposer:
     scores_ : cosine to the answer's theme centroid (nearest centroid if
         unassigned; NaN when no theme exists).
     themes_ : list of :class:`~themeloop.themes.model.Theme`, largest first.
+    centroids_ : L2-normalised mean embedding of each theme's answers, one row
+        per theme in the order of ``themes_`` (float32, ``(len(themes_), dim)``).
     note_ : a sentence for the user when something notable happened.
+
+    Examples
+    --------
+    Two tight groups of answers in four dimensions; new answers are then
+    assigned to the fitted themes with :meth:`predict`:
+
+    >>> rng = np.random.default_rng(0)
+    >>> centres = np.eye(8, dtype=np.float32)[:2]
+    >>> x = centres[np.repeat([0, 1], 10)] + rng.normal(scale=0.05, size=(20, 8))
+    >>> x = (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+    >>> texts = ["money is short"] * 10 + ["staff leave"] * 10
+    >>> proposer = ThemeProposer(random_state=0).fit(texts, x, [str(i) for i in range(20)])
+    >>> proposer.centroids_.shape
+    (2, 8)
+    >>> bool((proposer.predict(x) == proposer.labels_).all())
+    True
+    >>> proposer.predict(np.eye(8, dtype=np.float32)[[5]]).tolist()
+    [-1]
     """
 
     def __init__(
@@ -53,7 +76,7 @@ class ThemeProposer:
         min_theme_size: int | None = None, merge_similarity: float = 0.9,
         min_similarity: float = 0.3, seed_threshold: float = 0.5,
         small_max: int = cluster.SMALL_MAX, large_min: int = cluster.LARGE_MIN,
-        sample_size: int = 10_000, keyword_docs: int = 10_000,
+        sample_size: int = 10_000, keyword_docs: int = 10_000, backend: Backend | None = None,
     ) -> None:
         self.random_state = random_state
         self.max_themes = max_themes
@@ -65,6 +88,7 @@ class ThemeProposer:
         self.large_min = large_min
         self.sample_size = sample_size
         self.keyword_docs = keyword_docs
+        self.backend = backend
 
     def _check_params(self) -> None:
         for name, (kind, low, high) in _CONSTRAINTS.items():
@@ -116,11 +140,46 @@ class ThemeProposer:
             labels[rest[inductive >= 0]] = inductive[inductive >= 0] + len(seed_codes)
         min_size = self.min_theme_size or self._default_min_size(n)
         labels = quality.drop_small(labels, min_size)
-        labels, scores = quality.reassign(embeddings, labels, min_similarity=self.min_similarity)
+        floor, backend = self.min_similarity, self._backend()
+        labels, scores = quality.reassign(embeddings, labels, min_similarity=floor, backend=backend)
         labels = quality.drop_small(labels, min_size)
-        labels, scores = quality.reassign(embeddings, labels, min_similarity=self.min_similarity)
+        labels, scores = quality.reassign(embeddings, labels, min_similarity=floor, backend=backend)
         self._describe(texts, embeddings, list(response_ids), labels, scores, seed_codes, progress)
         return self
+
+    def _backend(self) -> Backend:
+        return self.backend if self.backend is not None else LocalBackend()
+
+    def assign(self, embeddings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(index into ``themes_`` or -1, cosine to the nearest theme centroid) per row.
+
+        Each row takes its nearest centroid in ``centroids_``; a row whose
+        cosine to it is below ``min_similarity`` is unassigned (-1). The
+        cosine is NaN when there are no themes. Runs blockwise on ``backend``,
+        so it can run wherever the embeddings are.
+        """
+        if not hasattr(self, "centroids_"):
+            raise ThemesError("this ThemeProposer is not fitted yet; call fit before predict")
+        embeddings = np.asarray(embeddings, dtype=np.float32)
+        dim = self.centroids_.shape[1]
+        if embeddings.ndim != 2 or (len(embeddings) and len(self.centroids_)
+                                    and embeddings.shape[1] != dim):
+            raise ThemesError(
+                f"embeddings must be a 2-D array with {dim} columns; got shape {embeddings.shape}"
+            )
+        best, sims = self._backend().assign(embeddings, self.centroids_)
+        labels = np.where(sims >= self.min_similarity, best, -1).astype(int)
+        return labels, sims
+
+    def predict(self, embeddings: np.ndarray) -> np.ndarray:
+        """Index into ``themes_`` per row (-1: unassigned), by nearest theme centroid.
+
+        On the answers it was fitted on this gives back ``labels_`` exactly
+        when every assigned answer's nearest centroid is its own theme's and
+        above ``min_similarity``; see ``tests/test_themes_predict.py`` for when
+        that holds.
+        """
+        return self.assign(embeddings)[0]
 
     def _seeded_labels(
         self, embeddings: np.ndarray, seeds: list[SeedCode], seed_embeddings: np.ndarray | None
@@ -145,7 +204,9 @@ class ThemeProposer:
             )
         if self.strategy_ == "mid":
             return cluster.cluster_mid(embeddings, random_state=seed)
-        return cluster.cluster_large(embeddings, random_state=seed, sample_size=self.sample_size)
+        return cluster.cluster_large(
+            embeddings, random_state=seed, sample_size=self.sample_size, backend=self._backend()
+        )
 
     def _default_min_size(self, n: int) -> int:
         if n <= self.small_max:
@@ -183,6 +244,11 @@ class ThemeProposer:
             ))
         position = {v: i for i, v in enumerate(values)}
         self.labels_ = np.array([position.get(int(v), -1) for v in labels], dtype=int)
+        dim = embeddings.shape[1] if embeddings.ndim == 2 else 0
+        self.centroids_ = (
+            np.stack([cents[v] for v in values]).astype(np.float32)
+            if values else np.zeros((0, dim), dtype=np.float32)
+        )
         self.theme_ids_ = [themes[i].id if i >= 0 else UNASSIGNED for i in self.labels_]
         self.scores_ = scores
         self.themes_ = themes

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from themeloop.compute import Backend
 from themeloop.themes.cluster import centroids_of, nearest_centroid
 
 
@@ -47,7 +48,8 @@ def drop_small(labels: np.ndarray, min_size: int) -> np.ndarray:
 
 
 def reassign(
-    embeddings: np.ndarray, labels: np.ndarray, *, min_similarity: float
+    embeddings: np.ndarray, labels: np.ndarray, *, min_similarity: float,
+    backend: Backend | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Final assignment and scores.
 
@@ -55,7 +57,7 @@ def reassign(
     at least ``min_similarity`` (done only when there are outliers); assigned
     answers below the floor become ``-1``. The score is the cosine to the
     answer's theme centroid, or to the nearest centroid for ``-1`` (NaN when
-    there are no themes).
+    there are no themes). Nearest-centroid searches run on ``backend``.
     """
     labels = labels.copy()
     values, cents = centroids_of(embeddings, labels)
@@ -63,7 +65,7 @@ def reassign(
         return labels, np.full(len(labels), np.nan, dtype=np.float32)
     outliers = np.flatnonzero(labels < 0)
     if len(outliers):
-        nearest, sims = nearest_centroid(embeddings[outliers], cents)
+        nearest, sims = nearest_centroid(embeddings[outliers], cents, backend=backend)
         close = sims >= min_similarity
         labels[outliers[close]] = values[nearest[close]]
         values, cents = centroids_of(embeddings, labels)
@@ -73,7 +75,7 @@ def reassign(
     idx = np.array([position[int(v)] for v in labels[assigned]], dtype=int)
     scores[assigned] = np.einsum("ij,ij->i", embeddings[assigned], cents[idx])
     if (~assigned).any():
-        _, sims = nearest_centroid(embeddings[~assigned], cents)
+        _, sims = nearest_centroid(embeddings[~assigned], cents, backend=backend)
         scores[~assigned] = sims
     labels[assigned & (scores < min_similarity)] = -1
     return labels, scores

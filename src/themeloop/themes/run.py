@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from themeloop.compute import Backend
 from themeloop.progress import Progress, no_progress
 from themeloop.themes.model import ThemesResult
 
@@ -41,6 +42,7 @@ def run_themes(
     encoding: str | None = None,
     sheet: str | None = None,
     raw: bool | None = None,
+    backend: Backend | None = None,
 ) -> ThemesRun:
     """Propose themes and write themes.json, assignments.csv, a draft codebook and a manifest.
 
@@ -49,7 +51,8 @@ def run_themes(
     else); otherwise the project at or above
     ``project`` supplies the survey, questions, seed and ``[themes]`` settings,
     and explicit arguments override them. ``raw`` (default: ``[export] raw``)
-    writes assignments.csv without formula neutralisation.
+    writes assignments.csv without formula neutralisation. ``backend`` runs the embedding
+    batches and the nearest-centroid assignment (default: this process).
 
     Raises
     ------
@@ -75,7 +78,7 @@ def run_themes(
         from themeloop.config import find_project
         from themeloop.survey import load_project_survey
 
-        proj = find_project(project)
+        proj = find_project(None if project is None else Path(project))
         survey = load_project_survey(proj)
         root, settings, base_seed = proj.root, proj.config.themes, proj.config.seed
         out_dir = Path(out) if out else proj.out_dir
@@ -94,11 +97,12 @@ def run_themes(
         precision=settings.precision if settings else "auto",
         runtime=settings.runtime if settings else "auto",
         cache_dir=cache,
+        backend=backend,
     )
     seed = base_seed if seed is None else seed
     result = propose_themes(
         survey.responses(), embedder, seed=seed, questions=questions, seed_codes=seed_codes,
-        progress=progress, **params,
+        progress=progress, backend=backend, **params,
     )
     # Recorded relative to the project, so a manifest does not depend on where it lives.
     seeds_shown = os.path.relpath(seeds_file, root) if seeds_file is not None else ""
