@@ -241,7 +241,9 @@ class Project:
     @property
     def coding_table_path(self) -> Path:
         """The coding table that ``pull`` writes and later stages read."""
-        return self.annotations_dir / "coding_table.csv"
+        from themeloop.pipeline.artifacts import CODING_TABLE
+
+        return CODING_TABLE.path(self.annotations_dir)
 
     @property
     def models_dir(self) -> Path:

@@ -51,7 +51,13 @@ class StudioError(ThemeloopError):
 
 
 class CodingTableError(ThemeloopError):
-    """A coding table is malformed."""
+    """A coding table is malformed or missing."""
+
+    @classmethod
+    def missing(cls, path: object) -> CodingTableError:
+        """The one message for a project without a coding table, wherever one is needed."""
+        return cls(f"{path}: no coding table; code the answers in Label Studio and run "
+                   "'themeloop pull'")
 
 
 class AgreementError(ThemeloopError):
@@ -72,6 +78,16 @@ class AuditError(ThemeloopError):
 
 class ReportError(ThemeloopError):
     """The report cannot be built."""
+
+
+class PipelineError(ThemeloopError):
+    """A stage of ``themeloop run`` cannot start: what it needs is missing."""
+
+
+class InternalError(ThemeloopError):
+    """One of themeloop's own checks failed: a bug, not the user's mistake (exit 1)."""
+
+    exit_code = 1
 
 
 def did_you_mean(value: str, choices: Iterable[str]) -> str:

@@ -6,18 +6,14 @@ from pathlib import Path
 
 from themeloop._io import write_with
 from themeloop.adjudicate.rules import AdjudicationResult
-
-AGREED = "agreed.csv"
-DECISIONS = "adjudication_decisions.csv"
-UNDECIDED = "undecided.csv"
-MANIFEST = "adjudicate.manifest.json"
+from themeloop.pipeline.artifacts import ADJUDICATE_MANIFEST, AGREED, DECISIONS, UNDECIDED
 
 
 def write_adjudication(
     result: AdjudicationResult,
     folder: str | Path,
     *,
-    agreed_name: str = AGREED,
+    agreed_name: str = AGREED.name,
     inputs: dict[str, Path] | None = None,
     config: dict | None = None,
     relative_to: str | Path | None = None,
@@ -27,7 +23,7 @@ def write_adjudication(
     The agreed table is Parquet when ``agreed_name`` ends in ``.parquet``,
     else CSV. Returns the paths written, manifest last.
     """
-    from themeloop.audit.manifest import build_manifest, write_manifest
+    from themeloop.audit.manifest import write_stage_manifest
 
     folder = Path(folder)
     agreed_path = folder / agreed_name
@@ -36,12 +32,12 @@ def write_adjudication(
     else:
         write_with(agreed_path, lambda p: result.agreed.to_csv(p, index=False))
     written = [agreed_path]
-    for name, frame in ((DECISIONS, result.decisions), (UNDECIDED, result.undecided)):
-        written.append(write_with(folder / name, lambda p, f=frame: f.to_csv(p, index=False)))
-    manifest = build_manifest(
-        "adjudicate", inputs=inputs or {}, outputs=written,
+    for artifact, frame in ((DECISIONS, result.decisions), (UNDECIDED, result.undecided)):
+        written.append(write_with(artifact.path(folder),
+                                  lambda p, f=frame: f.to_csv(p, index=False)))
+    written.append(write_stage_manifest(
+        ADJUDICATE_MANIFEST.path(folder), "adjudicate", inputs=inputs or {}, outputs=written,
         config={"rule": result.rule, **(config or {})},
         relative_to=relative_to or folder,
-    )
-    written.append(write_manifest(folder / MANIFEST, manifest))
+    ))
     return written

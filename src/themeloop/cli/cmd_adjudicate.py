@@ -9,7 +9,6 @@ import typer
 from themeloop.cli._common import PROJECT_OPTION, console, load_project
 
 ORDER = 61
-TABLE_SUFFIXES = (".csv", ".parquet")
 
 
 def adjudicate(
@@ -33,10 +32,10 @@ def adjudicate(
     project: Path = PROJECT_OPTION,
 ) -> None:
     """Decide the agreed codes by a rule; list every decision and what stays undecided."""
-    from themeloop.adjudicate import adjudicate as run_rule
-    from themeloop.adjudicate import write_adjudication
-    from themeloop.coding import read_coding_table
-    from themeloop.errors import AdjudicationError, CodingTableError
+    from themeloop.adjudicate.project import adjudicate_project, adjudicate_table
+    from themeloop.config import AdjudicationSection
+    from themeloop.errors import AdjudicationError
+    from themeloop.pipeline.context import RunContext
 
     if push:
         if out is not None:
@@ -49,22 +48,16 @@ def adjudicate(
         if given:
             raise AdjudicationError(f"{flag} only works with --push")
     proj = _project(project, needed=codes is None or project is not None, out=out)
-    cfg = proj.config.adjudication if proj is not None else None
-    rule = rule or (cfg.rule if cfg else "majority")
-    min_coders = min_coders if min_coders is not None else (cfg.min_coders if cfg else 1)
-    table_path = codes if codes is not None else proj.coding_table_path
-    if codes is None and not table_path.is_file():
-        raise CodingTableError(f"{table_path}: no coding table yet; run 'themeloop pull' "
-                               "or pass --codes")
-    folder, name = _target(out if out is not None else proj.out_dir)
-    table = read_coding_table(table_path)
-    result = run_rule(table, rule, min_coders=min_coders)
-    written = write_adjudication(
-        result, folder, agreed_name=name, inputs={"coding_table": table_path},
-        config={"min_coders": min_coders}, relative_to=proj.root if proj else folder,
-    )
-    _print(result, written)
-    _note_adjudicators(table, result.rule)
+    if proj is not None:
+        run = adjudicate_project(RunContext.for_project(proj), rule=rule, min_coders=min_coders,
+                                 codes=codes, out=out)
+    else:  # ad hoc: a coding table and --out, no project
+        from themeloop.coding import read_coding_table
+
+        run = adjudicate_table(read_coding_table(codes), codes, settings=AdjudicationSection(),
+                               rule=rule, min_coders=min_coders, out=out)
+    _print(run.result, run.paths)
+    _note_adjudicators(run.table, run.result.rule)
 
 
 def _push(proj, rule, min_coders, codes, question, all_disagreements, recreate) -> None:
@@ -108,14 +101,6 @@ def _project(project: Path | None, *, needed: bool, out: Path | None):  # -> Pro
         return load_project(None)
     except ConfigError:
         raise ConfigError("--out is needed outside a project (or pass --project DIR)") from None
-
-
-def _target(out: Path) -> tuple[Path, str]:
-    from themeloop.adjudicate.output import AGREED
-
-    if out.suffix.lower() in TABLE_SUFFIXES:
-        return out.parent, out.name
-    return out, AGREED
 
 
 def _print(result, written: list[Path]) -> None:  # result: AdjudicationResult

@@ -33,41 +33,28 @@ def agreement(
 ) -> None:
     """Agreement per question and code: kappas, Krippendorff's alpha, AC1, with readings."""
     from themeloop.agreement.project import agreement_settings, run_agreement
-    from themeloop.coding import read_coding_table
-    from themeloop.errors import CodingTableError
+    from themeloop.agreement.stage import agreement_project, with_assignments
 
-    proj = load_project(project) if codes is None or project is not None else None
-    table_path = codes if codes is not None else proj.coding_table_path
-    if codes is None and not table_path.is_file():
-        raise CodingTableError(f"{table_path}: no coding table yet; run 'themeloop pull' or pass CODES")
-    table = read_coding_table(table_path)
-    if assignments is not None:
-        table = _with_assignments(table, assignments)
-    if json_out is None and codes is None:
-        json_out = proj.out_dir / "agreement.json"
-    responses = None
-    if disagreements_out is not None and proj is not None:
-        from themeloop.survey import load_project_survey
+    if codes is None or project is not None:
+        from themeloop.pipeline.context import RunContext
 
-        responses = load_project_survey(proj).responses()
-    run = run_agreement(
-        table, table_path=table_path, settings=agreement_settings(proj, level, bootstrap, seed),
-        json_out=json_out, csv_out=csv_out, disagreements_out=disagreements_out,
-        responses=responses, question=question, root=proj.root if proj is not None else None,
-    )
+        run = agreement_project(
+            RunContext.for_project(load_project(project)), codes=codes, assignments=assignments,
+            json_out=json_out, csv_out=csv_out, disagreements_out=disagreements_out,
+            question=question, level=level, bootstrap=bootstrap, seed=seed,
+        )
+    else:  # ad hoc: a coding table, no project
+        from themeloop.coding import read_coding_table
+
+        table = read_coding_table(codes)
+        if assignments is not None:
+            table = with_assignments(table, assignments)
+        run = run_agreement(
+            table, table_path=codes, settings=agreement_settings(None, level, bootstrap, seed),
+            json_out=json_out, csv_out=csv_out, disagreements_out=disagreements_out,
+            question=question,
+        )
     _print(run.report, run.model, run.paths)
-
-
-def _with_assignments(table: Any, path: Path) -> Any:
-    import pandas as pd
-
-    from themeloop.coding import assignments_to_coding, validate_coding_table
-    from themeloop.errors import CodingTableError
-
-    if not path.is_file():
-        raise CodingTableError(f"{path}: no such assignments file")
-    model = assignments_to_coding(pd.read_csv(path, dtype={"theme_id": str}, keep_default_na=False))
-    return validate_coding_table(pd.concat([table, model], ignore_index=True))
 
 
 def _fmt(value: Any) -> str:

@@ -27,14 +27,16 @@ def crosstab(
     """Count and % of each group mentioning each code, with tests and Wilson intervals."""
     from themeloop.errors import ConfigError
     from themeloop.merge.project import crosstab_project
+    from themeloop.pipeline.context import RunContext
 
     loaded = load_project(project)
     attributes = list(by or loaded.config.crosstab.by)
     if not attributes:
         raise ConfigError("no attribute to cross by; pass --by ATTRIBUTE or set [crosstab] by")
+    ctx = RunContext.for_project(loaded, out)
     for attribute in attributes:
-        run = crosstab_project(loaded, attribute, question=question, suppress_below=suppress_below,
-                               out=out, codes=codes, coder=coder)
+        run = crosstab_project(ctx, attribute, question=question, suppress_below=suppress_below,
+                               codes=codes, coder=coder)
         _print(run)
 
 

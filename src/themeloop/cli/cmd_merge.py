@@ -29,10 +29,12 @@ def merge(
 ) -> None:
     """Write the merged dataset: every survey row and column plus 0/1 code columns."""
     from themeloop.merge.project import merge_project
+    from themeloop.pipeline.context import RunContext
 
     chosen = [f.strip() for f in formats.split(",") if f.strip()] if formats else None
-    run = merge_project(load_project(project), codes=codes, out=out,
-                        allow_unknown_codes=allow_unknown_codes, formats=chosen, coder=coder)
+    ctx = RunContext.for_project(load_project(project), out)
+    run = merge_project(ctx, codes=codes, allow_unknown_codes=allow_unknown_codes,
+                        formats=chosen, coder=coder)
     if as_json:
         echo_json({**run.report, "outputs": {k: str(v) for k, v in run.outputs.items()},
                    "manifest": str(run.manifest)})
@@ -46,7 +48,7 @@ def merge(
                           f"{q['nonsubstantive']} non-substantive")
     renamed = {**report["renamed"], **report["spss_stata_renamed"]}
     if renamed:
-        out_console.print(f"  {len(renamed)} column names shortened or renamed: see merge_report.json")
+        out_console.print(f"  {len(renamed)} column names shortened or renamed: see {run.outputs['report'].name}")
     for path in run.outputs.values():
         out_console.print(f"wrote {path}")
 

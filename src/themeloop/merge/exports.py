@@ -33,6 +33,7 @@ from themeloop.merge.names import stat_names
 from themeloop.merge.safe_cells import neutralise
 from themeloop.merge.stable import stable_dta, stable_sav
 from themeloop.merge.xlsx import write_sheets
+from themeloop.pipeline.artifacts import CODED
 
 FORMATS = ("csv", "xlsx", "sav", "dta", "parquet")
 LABEL_LIMIT = {"sav": 256, "dta": 80}
@@ -224,12 +225,12 @@ WRITERS = {"csv": write_csv, "xlsx": write_xlsx, "sav": write_sav, "dta": write_
 
 def export_all(
     dataset: MergedDataset, out_dir: str | Path, formats: Iterable[str] = FORMATS,
-    stem: str = "coded",
 ) -> dict[str, Path]:
-    """Write ``<stem>.<fmt>`` for each format into ``out_dir``; return format -> path."""
+    """Write ``coded.<fmt>`` (:data:`~themeloop.pipeline.artifacts.CODED`) for each format
+    into ``out_dir``; return format -> path."""
     formats = list(formats)
     for fmt in formats:
         if fmt not in WRITERS:
             raise MergeError(f"unknown export format '{fmt}'; formats are: {', '.join(FORMATS)}")
     out_dir = Path(out_dir)
-    return {fmt: WRITERS[fmt](dataset, out_dir / f"{stem}.{fmt}") for fmt in formats}
+    return {fmt: WRITERS[fmt](dataset, CODED.path(out_dir, fmt)) for fmt in formats}

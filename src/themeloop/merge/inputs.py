@@ -35,6 +35,14 @@ class CodebookLike(Protocol):
     def codes(self, qid: str) -> list[CodeLike]: ...
 
 
+def require_agreed_table(path: Path) -> None:
+    """Raise :class:`MergeError` when the agreed table at ``path`` does not exist."""
+    if not path.is_file():
+        raise MergeError(
+            f"{path}: no agreed coding table; run 'themeloop adjudicate' first or pass --codes FILE"
+        )
+
+
 def read_agreed_table(path: str | Path) -> pd.DataFrame:
     """Read a coding table (CSV or Parquet) through ``themeloop.coding``'s validated reader.
 
@@ -46,10 +54,7 @@ def read_agreed_table(path: str | Path) -> pd.DataFrame:
         When it is not a valid coding table.
     """
     path = Path(path)
-    if not path.is_file():
-        raise MergeError(
-            f"{path}: no agreed coding table; run 'themeloop adjudicate' first or pass --codes FILE"
-        )
+    require_agreed_table(path)
     from themeloop.coding import read_coding_table
 
     return read_coding_table(path)

@@ -280,7 +280,7 @@ def push_adjudication(project, *, rule: str | None = None, min_coders: int | Non
     codebook = load_codebook(project.codebook_path)
     table_path = Path(codes) if codes is not None else project.coding_table_path
     if codes is None and not table_path.is_file():
-        raise CodingTableError(f"{table_path}: no coding table yet; run 'themeloop pull' first")
+        raise CodingTableError.missing(table_path)
     table = read_coding_table(table_path)
     if question is not None:
         project.config.question(question)  # ConfigError with did-you-mean

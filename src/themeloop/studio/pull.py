@@ -19,6 +19,7 @@ from typing import Any
 
 from themeloop._io import write_bytes_atomic, write_text_atomic
 from themeloop.errors import StudioError
+from themeloop.pipeline.artifacts import RAW_DIR
 
 COLUMNS = ["response_id", "question", "coder", "code", "source", "timestamp", "codebook_version",
            "memo", "annotation_id", "lead_time", "status", "unclear", "in_codebook"]
@@ -204,7 +205,7 @@ def _write_pull(project, codebook, exports: dict[str, bytes], table_path: Path,
     if old_text == text:
         return result
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    raw_dir = project.annotations_dir / "raw"
+    raw_dir = project.annotations_dir / RAW_DIR
     result.raw = [_write_raw(raw_dir, qid, data, stamp) for qid, data in exports.items()]
     result.raw += [_write_raw(raw_dir, raw_name(qid), data, stamp)
                    for qid, data in (decided or {}).items()]
@@ -219,13 +220,14 @@ def _record(project, codebook, table_path: Path, old_text: str | None, text: str
     """Write the pull manifest and record added/removed human codes in the ledger."""
     import pandas as pd
 
-    from themeloop.audit.manifest import build_manifest, write_manifest
+    from themeloop.audit.manifest import read_manifest, write_stage_manifest
+    from themeloop.pipeline.artifacts import PULL_MANIFEST
 
-    manifest = build_manifest(
-        "pull", inputs={"codebook": project.codebook_path} if project.codebook_path.is_file()
-        else {}, outputs=[table_path, *raw], codebook_version=codebook.version,
-        relative_to=project.root)
-    write_manifest(project.annotations_dir / "pull.manifest.json", manifest)
+    manifest = read_manifest(write_stage_manifest(
+        PULL_MANIFEST.path(project.annotations_dir), "pull",
+        inputs={"codebook": project.codebook_path} if project.codebook_path.is_file() else {},
+        outputs=[table_path, *raw], codebook_version=codebook.version,
+        relative_to=project.root))
     from themeloop.audit.ledger import Ledger, default_ledger_path, record_coding_diff
 
     old = (pd.read_csv(io.StringIO(old_text), dtype=str, keep_default_na=False)

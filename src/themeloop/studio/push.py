@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from themeloop.errors import CodebookError, ConfigError, StudioError, did_you_mean
+from themeloop.pipeline.artifacts import ASSIGNMENTS, THEMES_JSON
 from themeloop.progress import Progress, no_progress
 from themeloop.studio.config_sync import ConfigChange, sync_label_config
 from themeloop.studio.projects import Registry, ensure_project
@@ -112,7 +113,7 @@ def load_predictions(out_dir: Path, qid: str, code_ids: list[str]) -> tuple[dict
     """
     import pandas as pd
 
-    assignments, themes = out_dir / "assignments.csv", out_dir / "themes.json"
+    assignments, themes = ASSIGNMENTS.path(out_dir), THEMES_JSON.path(out_dir)
     if not assignments.is_file() or not themes.is_file():
         return None
     try:
@@ -225,8 +226,8 @@ def _push_question(client, url, registry, project, survey, codebook, old_codeboo
     if use_predictions:
         loaded = load_predictions(project.out_dir, qid, codebook.code_ids(qid))
         if loaded is None:
-            notes.append(f"{qid}: no {project.out_dir.name}/assignments.csv and themes.json; "
-                         "pushed without suggestions (run 'themeloop themes' for them)")
+            notes.append(f"{qid}: no {project.out_dir.name}/{ASSIGNMENTS.name} and "
+                         f"{THEMES_JSON.name}; pushed without suggestions (run 'themeloop themes' for them)")
         else:
             predictions, run_id = loaded
     tasks = build_tasks(survey, qid, cfg.task_attributes)
