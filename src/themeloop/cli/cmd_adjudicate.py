@@ -82,7 +82,7 @@ def _push(proj, rule, min_coders, codes, question, all_disagreements, recreate) 
 
 def _note_adjudicators(table, rule: str) -> None:
     """Say so when the table holds adjudicators' decisions that this rule leaves unused."""
-    from themeloop.studio.adjudication import adjudicator_rows
+    from themeloop.adjudicate.disputes import adjudicator_rows
 
     for email, n in adjudicator_rows(table).items():
         if rule != f"adjudicator:{email}":
