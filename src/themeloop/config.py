@@ -92,11 +92,13 @@ class AdjudicationSection(_Section):
     min_coders: int = Field(1, ge=1)  # units coded by fewer coders stay undecided
 
 
+ExportFormat = Literal["csv", "xlsx", "sav", "dta", "parquet"]
+_EXPORT_FORMATS: list[ExportFormat] = ["csv", "xlsx", "sav", "dta", "parquet"]
+
+
 class MergeSection(_Section):
     allow_unknown_codes: bool = False
-    formats: list[Literal["csv", "xlsx", "sav", "dta", "parquet"]] = Field(
-        default_factory=lambda: ["csv", "xlsx", "sav", "dta", "parquet"]
-    )
+    formats: list[ExportFormat] = Field(default_factory=lambda: list(_EXPORT_FORMATS))
 
 
 class CrosstabSection(_Section):

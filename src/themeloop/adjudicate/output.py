@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from themeloop._io import write_with
 from themeloop.adjudicate.rules import AdjudicationResult
 from themeloop.pipeline.artifacts import ADJUDICATE_MANIFEST, AGREED, DECISIONS, UNDECIDED
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+def _csv_writer(frame: pd.DataFrame) -> Callable[[Path], None]:
+    def write(path: Path) -> None:
+        frame.to_csv(path, index=False)
+
+    return write
 
 
 def write_adjudication(
@@ -33,8 +45,7 @@ def write_adjudication(
         write_with(agreed_path, lambda p: result.agreed.to_csv(p, index=False))
     written = [agreed_path]
     for artifact, frame in ((DECISIONS, result.decisions), (UNDECIDED, result.undecided)):
-        written.append(write_with(artifact.path(folder),
-                                  lambda p, f=frame: f.to_csv(p, index=False)))
+        written.append(write_with(artifact.path(folder), _csv_writer(frame)))
     written.append(write_stage_manifest(
         ADJUDICATE_MANIFEST.path(folder), "adjudicate", inputs=inputs or {}, outputs=written,
         config={"rule": result.rule, **(config or {})},

@@ -49,7 +49,7 @@ def build_manifest(
     seeds: Mapping[str, int] | None = None,
     codebook_version: str | None = None,
     model: Mapping[str, Any] | None = None,
-    relative_to: str | Path | None = None,
+    relative_to: str | os.PathLike[str] | None = None,
 ) -> dict[str, Any]:
     """Describe one run.
 
@@ -99,7 +99,7 @@ def write_stage_manifest(
     seeds: Mapping[str, int] | None = None,
     codebook_version: str | None = None,
     model: Mapping[str, Any] | None = None,
-    relative_to: str | Path | None = None,
+    relative_to: str | os.PathLike[str] | None = None,
 ) -> Path:
     """Describe one stage's run (:func:`build_manifest`) and write it to ``path``.
 

@@ -73,7 +73,7 @@ def check_line(raw: bytes, line_no: int, prev_hash: str, seen: dict[str, int]) -
 def verify_lines(path: Path, lines: list[bytes], torn: bool,
                  expect_head: str | None = None) -> VerifyResult:
     """Check complete ledger ``lines`` in order; see :meth:`Ledger.verify`."""
-    prev, seen = GENESIS, {}
+    prev, seen = GENESIS, dict[str, int]()
     hashes = {GENESIS}
     for line_no, raw in enumerate(lines, 1):
         record, problem = check_line(raw, line_no, prev, seen)

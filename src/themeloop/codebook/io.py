@@ -11,7 +11,7 @@ import os
 import re
 import types
 import typing
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -176,7 +176,7 @@ def dotted(loc: tuple[Any, ...]) -> str:
     return text
 
 
-def _format_error(source: PathLike, err: dict[str, Any]) -> str:
+def _format_error(source: PathLike, err: Mapping[str, Any]) -> str:
     loc = tuple(err["loc"])
     key = dotted(loc)
     if err["type"] == "extra_forbidden":

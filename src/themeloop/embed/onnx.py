@@ -26,6 +26,7 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -197,8 +198,8 @@ class OnnxModel:
             )
         self.batch_size = batch_size
         self.cache_dir = Path(cache_dir) if cache_dir is not None else user_cache_dir()
-        self._session = None
-        self._tokenizer = None
+        self._session: Any = None  # onnxruntime.InferenceSession, made on first use
+        self._tokenizer: Any = None  # tokenizers.Tokenizer
 
     @property
     def checksum(self) -> str:

@@ -53,7 +53,7 @@ class MergedDataset:
     count_columns: dict[str, str]
     flag_columns: dict[str, str]
     variable_labels: dict[str, str]
-    value_labels: dict[str, dict[object, str]]
+    value_labels: dict[str, dict[Any, str]]
     renames: dict[str, str] = field(default_factory=dict)
     codebook_version: str | None = None
     summary: dict[str, Any] = field(default_factory=dict)

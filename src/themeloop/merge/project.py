@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from themeloop._io import write_text_atomic, write_with
 from themeloop.config import Project
@@ -41,7 +41,7 @@ class MergeRun:
 
     dataset: MergedDataset
     outputs: dict[str, Path]
-    report: dict[str, object]
+    report: dict[str, Any]
     manifest: Path
 
 

@@ -80,7 +80,7 @@ def sync_label_config(client: LabelStudioClient, ls_project, qid: str, new_confi
         tasks = json.loads(export_snapshot(client, ls_project.id))
         _refuse_lost_codes(tasks, qid, [c for c in change.removed if not mapping.get(c)],
                            new_codebook.version)
-        moves = {old: mapping[old] for old in change.removed if mapping.get(old)}
+        moves = {old: new for old in change.removed if (new := mapping.get(old))}
         change.migrated = _migrate_annotations(client, tasks, qid, moves)
     _validate(client, ls_project.id, qid, new_config, new_codebook.version)
     client.projects.update(ls_project.id, label_config=new_config,

@@ -92,7 +92,7 @@ def load_predictions(out_dir: Path, qid: str, code_ids: list[str]) -> tuple[dict
     for rid, group in table.assign(_score=scores).groupby("response_id", sort=False):
         codes = list(dict.fromkeys(group["theme_id"]))
         best = group["_score"].max()
-        prediction = {"model_version": run_id, "result": choices_result(codes)}
+        prediction: dict[str, Any] = {"model_version": run_id, "result": choices_result(codes)}
         if not math.isnan(best):
             prediction["score"] = float(best)
         out[str(rid)] = [prediction]

@@ -171,7 +171,7 @@ def push_tasks(
 
 
 def _with_predictions(task: Mapping[str, Any], predictions, key: str) -> dict[str, Any]:
-    out = {"data": dict(task["data"])}
+    out: dict[str, Any] = {"data": dict(task["data"])}
     wanted = (predictions or {}).get(str(task["data"][key]))
     if wanted:
         out["predictions"] = [dict(p) for p in wanted]

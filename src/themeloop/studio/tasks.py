@@ -7,6 +7,7 @@ talks to a server.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from themeloop.adjudicate.disputes import coder_codings
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 SUMMARY_KEY = "coders_summary"
 
 
-def build_tasks(survey, qid: str, attributes: list[str] = ()) -> list[dict[str, Any]]:
+def build_tasks(survey, qid: str, attributes: Sequence[str] = ()) -> list[dict[str, Any]]:
     """One ``{"data": ...}`` task per substantive answer to ``qid``, in survey order."""
     values = attribute_values(survey, attributes)
     responses = survey.responses()
@@ -33,7 +34,7 @@ def build_tasks(survey, qid: str, attributes: list[str] = ()) -> list[dict[str, 
     return tasks
 
 
-def attribute_values(survey, attributes: list[str]) -> dict[str, dict[Any, str]]:
+def attribute_values(survey, attributes: Sequence[str]) -> dict[str, dict[Any, str]]:
     """Each attribute's value per respondent id, as text shown to coders.
 
     Raises
@@ -81,7 +82,7 @@ def coders_summary(codings: dict[str, dict[str, Any]], codebook, qid: str) -> st
 
 
 def adjudication_tasks(survey, table: pd.DataFrame, codebook, qid: str, rids: list[str], *,
-                       attributes: list[str] = (), exclude: str | None = None,
+                       attributes: Sequence[str] = (), exclude: str | None = None,
                        ) -> tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]]]:
     """Tasks (``response_id, question, text, coders_summary`` and attributes) and predictions.
 

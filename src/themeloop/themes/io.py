@@ -42,7 +42,8 @@ def draft_codebook(result: ThemesResult) -> dict[str, Any]:
     for qid, q in result.questions.items():
         codes = []
         for theme in q.themes:
-            code = {"id": theme.id, "label": theme.label, "description": theme.description}
+            code: dict[str, Any] = {"id": theme.id, "label": theme.label,
+                                    "description": theme.description}
             examples = [quote.response_id for quote in theme.quotes]
             if examples:
                 code["examples"] = examples

@@ -72,7 +72,8 @@ def run_themes(
         from themeloop.config import find_project
         from themeloop.pipeline.context import RunContext
 
-        ctx = RunContext.for_project(find_project(project), out, progress)
+        ctx = RunContext.for_project(find_project(Path(project) if project is not None else None),
+                                     Path(out) if out is not None else None, progress)
         return themes_project(ctx, seed=seed, questions=questions, max_themes=max_themes,
                               seeds_file=seeds_file, cache_dir=cache_dir)
     if not id_column or not text_column:
@@ -80,7 +81,7 @@ def run_themes(
             f"ad hoc mode ({survey_file}) needs --id-column and --text-column"
         )
     qid = _question_id(text_column)
-    survey = load_survey(survey_file, id_column=id_column, questions=[Question(qid, text_column)])
+    survey = load_survey(Path(survey_file), id_column=id_column, questions=[Question(qid, text_column)])
     out_dir = Path(out) if out else Path(".")
     return _propose(
         survey.responses(), settings=ThemesSection(), adhoc=True,
