@@ -145,3 +145,35 @@ def test_an_unknown_stage_is_a_one_line_error(tmp_path, repo_root, cli):
     both = cli("run", "--project", project, "--from", "merge", "--only", "report")
     assert both.exit_code == 2
     assert both.stderr == "Error: --from and --only do not go together; give one of them\n"
+
+
+@pytest.mark.parametrize(("command", "module", "function", "stage"), [
+    (["merge"], "themeloop.merge.project", "merge_project", "merge"),
+    (["crosstab"], "themeloop.merge.project", "crosstab_project", "crosstab"),
+    (["adjudicate"], "themeloop.adjudicate.project", "adjudicate_project", "adjudicate"),
+    (["agreement"], "themeloop.agreement.stage", "agreement_project", "agreement"),
+    (["report"], "themeloop.report.inputs", "report_project", "report"),
+])
+def test_a_command_and_its_stage_call_the_same_function(command, module, function, stage,
+                                                        tmp_path, repo_root, cli, monkeypatch):
+    import importlib
+
+    from themeloop.pipeline.registry import get_stage
+
+    calls: list[str] = []
+
+    class Stop(Exception):
+        pass
+
+    def recorder(ctx, *args, **kwargs):
+        assert isinstance(ctx, RunContext)
+        calls.append(function)
+        raise Stop
+
+    monkeypatch.setattr(importlib.import_module(module), function, recorder)
+    project = copy_sample(repo_root, tmp_path)
+    cli(*command, "--project", project)
+    assert calls == [function]
+    with pytest.raises(Stop):
+        get_stage(stage).run(RunContext.for_project(find_project(project)))
+    assert calls == [function, function]

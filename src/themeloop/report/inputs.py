@@ -37,8 +37,11 @@ from themeloop.pipeline.artifacts import (
 if TYPE_CHECKING:
     import pandas as pd
 
+    from themeloop.codebook.model import Codebook
     from themeloop.config import Project
+    from themeloop.merge.core import MergedDataset
     from themeloop.pipeline.context import RunContext
+    from themeloop.survey.model import Survey
 
 REPORT_NAME = REPORT_HTML.name
 
@@ -47,17 +50,17 @@ REPORT_NAME = REPORT_HTML.name
 class ReportInputs:
     """What :func:`load_inputs` found; ``build_report_data(**inputs.for_build())`` takes it."""
 
-    survey: Any
-    codebook: Any = None
-    agreed: Any = None
-    coding: Any = None
-    merged: Any = None
+    survey: Survey
+    codebook: Codebook | None = None
+    agreed: pd.DataFrame | None = None
+    coding: pd.DataFrame | None = None
+    merged: MergedDataset | None = None
     themes: dict | None = None
     agreement: dict | None = None
     agreement_notes: dict | None = None
     agreement_model: dict | None = None
-    decisions: Any = None
-    undecided: Any = None
+    decisions: pd.DataFrame | None = None
+    undecided: pd.DataFrame | None = None
     ledger_events: list[dict] = field(default_factory=list)
     manifests: list[dict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
