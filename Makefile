@@ -28,6 +28,7 @@ test: $(STAMP) $(STAMP_LS) $(STAMP_CHROMIUM)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src/
+	$(VENV)/bin/mypy
 
 setup: $(STAMP)
 

@@ -408,7 +408,7 @@ from themeloop.report import write_report
 by_level = WORK / "out-by-innovation-level"
 shutil.copytree(run.out_dir, by_level)
 page = write_report(project, by_level, by="innovation_level")
-for path, by in ((run.outputs["report"], "org_type"), (page, "innovation_level")):
+for path, by in ((run.outputs["report.html"], "org_type"), (page, "innovation_level")):
     print(f"{path.relative_to(WORK).as_posix()}: {path.stat().st_size / 1024:.0f} KiB, by {by}")"""),
     ("md", """\
 That is the loop: propose themes, code, measure agreement, adjudicate, merge, tabulate, and

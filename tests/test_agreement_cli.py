@@ -210,5 +210,5 @@ def test_project_without_coding_table(cli, project):
     (project / "annotations" / "coding_table.csv").unlink()
     result = cli("agreement", "--project", project)
     assert result.exit_code == 2
-    assert result.output.endswith("coding_table.csv: no coding table yet; run 'themeloop pull' "
-                                  "or pass CODES\n")
+    assert result.output.endswith("coding_table.csv: no coding table; code the answers in "
+                                  "Label Studio and run 'themeloop pull'\n")

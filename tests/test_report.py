@@ -206,7 +206,7 @@ def test_survey_alone_gives_a_report_with_notes(tmp_path):
     root = make_project(tmp_path / "bare")
     for name in ("agreed.csv", "adjudication_decisions.csv", "undecided.csv", "agreement.json",
                  "themes.json",
-                 "agreement_model.json", "agreement_notes.json", "run.manifest.json"):
+                 "agreement_model.json", "agreement_notes.json", "merge.manifest.json"):
         (root / "out" / name).unlink()
     (root / "codebook.yaml").unlink()
     (root / "annotations" / "ledger.jsonl").unlink()

@@ -274,7 +274,7 @@ def make_project(root: Path) -> Path:
     undecided().to_csv(out / "undecided.csv", index=False)
     for name, data in (("agreement.json", agreement()), ("agreement_model.json",
                        agreement_model()), ("agreement_notes.json", agreement_notes()),
-                       ("themes.json", themes()), ("run.manifest.json", manifest())):
+                       ("themes.json", themes()), ("merge.manifest.json", manifest())):
         (out / name).write_text(json.dumps(data, indent=2), encoding="utf-8")
     return root
 

@@ -107,11 +107,13 @@ class AdjudicationSection(_Section):
     min_coders: int = Field(1, ge=1)  # units coded by fewer coders stay undecided
 
 
+ExportFormat = Literal["csv", "xlsx", "sav", "dta", "parquet"]
+_EXPORT_FORMATS: list[ExportFormat] = ["csv", "xlsx", "sav", "dta", "parquet"]
+
+
 class MergeSection(_Section):
     allow_unknown_codes: bool = False
-    formats: list[Literal["csv", "xlsx", "sav", "dta", "parquet"]] = Field(
-        default_factory=lambda: ["csv", "xlsx", "sav", "dta", "parquet"]
-    )
+    formats: list[ExportFormat] = Field(default_factory=lambda: list(_EXPORT_FORMATS))
 
 
 class CrosstabSection(_Section):
@@ -297,7 +299,9 @@ class Project:
     @property
     def coding_table_path(self) -> Path:
         """The coding table that ``pull`` writes and later stages read."""
-        return self.annotations_dir / "coding_table.csv"
+        from themeloop.pipeline.artifacts import CODING_TABLE
+
+        return CODING_TABLE.path(self.annotations_dir)
 
     @property
     def models_dir(self) -> Path:

@@ -52,7 +52,13 @@ class StudioError(ThemeloopError):
 
 
 class CodingTableError(ThemeloopError):
-    """A coding table is malformed."""
+    """A coding table is malformed or missing."""
+
+    @classmethod
+    def missing(cls, path: object) -> CodingTableError:
+        """The one message for a project without a coding table, wherever one is needed."""
+        return cls(f"{path}: no coding table; code the answers in Label Studio and run "
+                   "'themeloop pull'")
 
 
 class AgreementError(ThemeloopError):
@@ -112,6 +118,16 @@ def printable(text: str) -> str:
     'a\\x00b\\nc\\u2028'
     """
     return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+class PipelineError(ThemeloopError):
+    """A stage of ``themeloop run`` cannot start: what it needs is missing."""
+
+
+class InternalError(ThemeloopError):
+    """One of themeloop's own checks failed: a bug, not the user's mistake (exit 1)."""
+
+    exit_code = 1
 
 
 def did_you_mean(value: str, choices: Iterable[str]) -> str:

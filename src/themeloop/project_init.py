@@ -39,9 +39,11 @@ def render_config(
     survey_path: str, guess: Guess, sheet: str | None = None, encoding: str | None = None
 ) -> str:
     """The text of a themeloop.toml for ``guess``."""
+    from themeloop.config import ProjectConfig
+
     lines = [
         "# Written by 'themeloop init'. Check the guesses below, then run 'themeloop inspect'.",
-        "seed = 42",
+        f"seed = {ProjectConfig.model_fields['seed'].default}",
         "",
         "[survey]",
         f"path = {_toml_str(survey_path)}",

@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from themeloop._io import write_with
 from themeloop.adjudicate.rules import AdjudicationResult
+from themeloop.pipeline.artifacts import ADJUDICATE_MANIFEST, AGREED, DECISIONS, UNDECIDED
 from themeloop.safe_csv import write_csv
 
-AGREED = "agreed.csv"
-DECISIONS = "adjudication_decisions.csv"
-UNDECIDED = "undecided.csv"
-MANIFEST = "adjudicate.manifest.json"
+if TYPE_CHECKING:
+    pass
 
 
 def write_adjudication(
     result: AdjudicationResult,
     folder: str | Path,
     *,
-    agreed_name: str = AGREED,
+    agreed_name: str = AGREED.name,
     inputs: dict[str, Path] | None = None,
     config: dict | None = None,
     relative_to: str | Path | None = None,
@@ -30,7 +30,7 @@ def write_adjudication(
     else CSV. The CSVs are neutralised against formula injection unless
     ``raw`` (see :mod:`themeloop.safe_csv`). Returns the paths written, manifest last.
     """
-    from themeloop.audit.manifest import build_manifest, write_manifest
+    from themeloop.audit.manifest import write_stage_manifest
 
     folder = Path(folder)
     agreed_path = folder / agreed_name
@@ -39,12 +39,11 @@ def write_adjudication(
     else:
         write_csv(result.agreed, agreed_path, raw=raw)
     written = [agreed_path]
-    for name, frame in ((DECISIONS, result.decisions), (UNDECIDED, result.undecided)):
-        written.append(write_csv(frame, folder / name, raw=raw))
-    manifest = build_manifest(
-        "adjudicate", inputs=inputs or {}, outputs=written,
+    for artifact, frame in ((DECISIONS, result.decisions), (UNDECIDED, result.undecided)):
+        written.append(write_csv(frame, artifact.path(folder), raw=raw))
+    written.append(write_stage_manifest(
+        ADJUDICATE_MANIFEST.path(folder), "adjudicate", inputs=inputs or {}, outputs=written,
         config={"rule": result.rule, **(config or {})},
         relative_to=relative_to or folder,
-    )
-    written.append(write_manifest(folder / MANIFEST, manifest))
+    ))
     return written

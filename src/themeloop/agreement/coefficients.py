@@ -188,7 +188,8 @@ def krippendorff_alpha(
             f"domain has {len(values)} values for a table of {r.shape[1]} categories"
         )
     value = krippendorff.alpha(
-        value_counts=r[:, used], value_domain=values[used], level_of_measurement=level
+        value_counts=r[:, used], value_domain=values[used],
+        level_of_measurement=level,  # type: ignore[arg-type]  # checked by the caller
     )
     return None if not np.isfinite(value) else float(value)
 

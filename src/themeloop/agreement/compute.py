@@ -300,7 +300,7 @@ def _single_label(ratings: Ratings, level: str, extra: dict[str, Any],
         rank[order] = np.arange(n_cat)
         keep = category >= 0
         counts = _value_counts(ratings.unit[keep], rank[category[keep]], len(ratings.units), n_cat)
-        alpha = co.krippendorff_alpha(counts, level, domain[order])
+        alpha = co.krippendorff_alpha(counts, level, domain[order])  # type: ignore[arg-type]
         values = np.where(category < 0, n_cat, category)
     full = _value_counts(ratings.unit, values, len(ratings.units), n_cat + 1)
     n = full.sum(axis=1)

@@ -77,13 +77,14 @@ def model_vs_human(
             "model_pairs": [_pair(_concat(m, h), qid, a, b, level, bootstrap, seed)
                             for a, b, _ in model_pairs],
         }
-        both = {k: [p for p in v if p is not None] for k, v in both.items()}
+        kept: dict[str, list[dict[str, Any]]] = {
+            k: [p for p in v if p is not None] for k, v in both.items()}
         out["questions"][qid] = {
             "model_coders": model_coders,
             "human_coders": human_coders,
-            **both,
-            "summary": {"human_human": _mean(both["human_pairs"]),
-                        "model_human": _mean(both["model_pairs"])},
+            **kept,
+            "summary": {"human_human": _mean(kept["human_pairs"]),
+                        "model_human": _mean(kept["model_pairs"])},
         }
     if not out["questions"]:
         raise AgreementError("no question has both model suggestions and human codes")

@@ -112,11 +112,11 @@ def run_agreement(
 
 def _manifest(json_out: Path, table_path: Path, outputs: list[Path], settings: dict,
               root: Path | None) -> Path:
-    from themeloop.audit.manifest import build_manifest, write_manifest
+    from themeloop.audit.manifest import write_stage_manifest
 
-    manifest = build_manifest(
-        "agreement", inputs={"coding_table": table_path}, outputs=outputs,
+    return write_stage_manifest(
+        json_out.with_name(f"{json_out.stem}.manifest.json"), "agreement",
+        inputs={"coding_table": table_path}, outputs=outputs,
         config={k: settings[k] for k in SETTINGS if k in settings},
         seeds={"bootstrap": settings["seed"]}, relative_to=root or json_out.parent,
     )
-    return write_manifest(json_out.with_name(f"{json_out.stem}.manifest.json"), manifest)

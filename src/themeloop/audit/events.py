@@ -20,8 +20,6 @@ from themeloop.errors import AuditError
 if TYPE_CHECKING:
     import pandas as pd
 
-    from themeloop.audit.ledger import Ledger
-
 INACTIVE_STATUS = {"skipped", "cancelled"}
 
 
@@ -221,22 +219,6 @@ def events_from_coding_diff(
                 "manifest_id": manifest_id, "detail": _human_detail(row),
             })
     return events
-
-
-def record_coding_diff(
-    ledger: Ledger,
-    old_table: pd.DataFrame | None,
-    new_table: pd.DataFrame,
-    manifest_id: str | None,
-    codebook_version: str | None,
-    *,
-    timestamp: str | None = None,
-) -> list[dict[str, Any]]:
-    """Append :func:`events_from_coding_diff` to ``ledger``; return what was appended."""
-    return ledger.append(
-        events_from_coding_diff(old_table, new_table, manifest_id, codebook_version,
-                                timestamp=timestamp)
-    )
 
 
 _DECISION_CORE = {"response_id", "question", "code", "adjudicator", "actor", "rule", "timestamp",

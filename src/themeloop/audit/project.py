@@ -18,16 +18,15 @@ from typing import Any
 from themeloop.audit._values import MAC_FIELD
 from themeloop.audit.key import create_key, key_path, read_key
 from themeloop.audit.ledger import Ledger, default_ledger_path
-from themeloop.audit.manifest import MANIFEST_NAME, read_manifest
+from themeloop.audit.manifest import read_manifest
 from themeloop.audit.verify import Anchor
 from themeloop.errors import AuditError
-
-PULL_MANIFEST = "pull.manifest.json"
+from themeloop.pipeline.artifacts import PULL_MANIFEST, RUN_MANIFEST
 
 
 def manifest_paths(project) -> list[Path]:  # project: themeloop.config.Project
     """Where the stages that append to the ledger write their manifests."""
-    return [project.out_dir / MANIFEST_NAME, project.annotations_dir / PULL_MANIFEST]
+    return [RUN_MANIFEST.path(project.out_dir), PULL_MANIFEST.path(project.annotations_dir)]
 
 
 def recorded_anchors(ledger_path: str | os.PathLike[str], manifests: Iterable[str | Path],
@@ -156,3 +155,23 @@ def sign_project_ledger(project) -> tuple[Ledger, int]:
     ledger = Ledger(path, None, anchors)
     count = ledger.sign(key)
     return Ledger(path, key, anchors), count
+
+
+def check_project_ledger(project) -> Ledger:
+    """The project's ledger (:func:`project_ledger`), verified before any stage runs.
+
+    ``themeloop run`` calls this first, so a tampered ledger stops the run
+    before it writes anything, with the same one-line error an append gives.
+
+    Raises
+    ------
+    AuditError
+        If the ledger fails verification, or its key is missing.
+    """
+    from themeloop.audit.ledger import refusal
+
+    ledger = project_ledger(project)
+    result = ledger.verify()
+    if not result.ok:
+        raise refusal(result)
+    return ledger

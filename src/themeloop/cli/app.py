@@ -17,7 +17,7 @@ from themeloop.errors import ThemeloopError, printable
 try:  # typer >= 0.2x vendors its own click
     from typer._click.exceptions import ClickException
 except ImportError:  # pragma: no cover - older typer uses click itself
-    from click.exceptions import ClickException
+    from click.exceptions import ClickException  # type: ignore[assignment]
 
 
 def _fail(message: str, code: int) -> typer.Exit:

@@ -9,7 +9,6 @@ import typer
 from themeloop.cli._common import PROJECT_OPTION, RAW_OPTION, STRICT_OPTION, console, load_project
 
 ORDER = 61
-TABLE_SUFFIXES = (".csv", ".parquet")
 
 
 def adjudicate(
@@ -35,11 +34,10 @@ def adjudicate(
     raw: bool = RAW_OPTION,
 ) -> None:
     """Decide the agreed codes by a rule; list every decision and what stays undecided."""
-    from themeloop.adjudicate import adjudicate as run_rule
-    from themeloop.adjudicate import write_adjudication
-    from themeloop.coding import read_coding_table
-    from themeloop.errors import AdjudicationError, CodingTableError
-    from themeloop.safe_csv import resolve_raw
+    from themeloop.adjudicate.project import adjudicate_project, adjudicate_table
+    from themeloop.config import AdjudicationSection
+    from themeloop.errors import AdjudicationError
+    from themeloop.pipeline.context import RunContext
 
     if push:
         if out is not None:
@@ -52,24 +50,18 @@ def adjudicate(
         if given:
             raise AdjudicationError(f"{flag} only works with --push")
     proj = _project(project, needed=codes is None or project is not None, out=out)
-    cfg = proj.config.adjudication if proj is not None else None
-    rule = rule or (cfg.rule if cfg else "majority")
-    min_coders = min_coders if min_coders is not None else (cfg.min_coders if cfg else 1)
-    table_path = codes if codes is not None else proj.coding_table_path
-    folder, name = _target(out if out is not None else proj.out_dir,
-                           "--out" if out is not None else "paths.out")
-    if codes is None and not table_path.is_file():
-        raise CodingTableError(f"{table_path}: no coding table yet; run 'themeloop pull' "
-                               "or pass --codes")
-    table = read_coding_table(table_path)
-    result = run_rule(table, rule, min_coders=min_coders)
-    written = write_adjudication(
-        result, folder, agreed_name=name, inputs={"coding_table": table_path},
-        config={"min_coders": min_coders}, relative_to=proj.root if proj else folder,
-        raw=resolve_raw(True if raw else None, proj),
-    )
-    _print(result, written)
-    _note_adjudicators(table, result.rule)
+    if proj is not None:
+        run = adjudicate_project(RunContext.for_project(proj), rule=rule, min_coders=min_coders,
+                                 codes=codes, out=out, raw=True if raw else None)
+    else:  # ad hoc: a coding table and --out, no project
+        from themeloop.adjudicate.project import agreed_target
+        from themeloop.coding import read_coding_table
+
+        agreed_target(out)
+        run = adjudicate_table(read_coding_table(codes), codes, settings=AdjudicationSection(),
+                               rule=rule, min_coders=min_coders, out=out, raw=bool(raw))
+    _print(run.result, run.paths)
+    _note_adjudicators(run.table, run.result.rule)
 
 
 def _push(proj, rule, min_coders, codes, question, all_disagreements, recreate) -> None:
@@ -94,7 +86,7 @@ def _push(proj, rule, min_coders, codes, question, all_disagreements, recreate) 
 
 def _note_adjudicators(table, rule: str) -> None:
     """Say so when the table holds adjudicators' decisions that this rule leaves unused."""
-    from themeloop.studio.adjudication import adjudicator_rows
+    from themeloop.adjudicate.disputes import adjudicator_rows
 
     for email, n in adjudicator_rows(table).items():
         if rule != f"adjudicator:{email}":
@@ -113,18 +105,6 @@ def _project(project: Path | None, *, needed: bool, out: Path | None):  # -> Pro
         return load_project(None)
     except ConfigError:
         raise ConfigError("--out is needed outside a project (or pass --project DIR)") from None
-
-
-def _target(out: Path, option: str) -> tuple[Path, str]:
-    """The folder and agreed table's name, checked before any work."""
-    from themeloop.adjudicate.output import AGREED
-    from themeloop.outputs import check_output_dir, check_output_file
-
-    if out.suffix.lower() in TABLE_SUFFIXES:
-        check_output_file(out, option, AGREED)
-        return out.parent, out.name
-    check_output_dir(out, option)
-    return out, AGREED
 
 
 def _print(result, written: list[Path]) -> None:  # result: AdjudicationResult

@@ -50,9 +50,9 @@ def agreement(
 ) -> None:
     """Agreement per question and code: the kappa family, alpha, AC1/AC2, SEs and readings."""
     from themeloop.agreement.project import agreement_settings, run_agreement
-    from themeloop.coding import read_coding_table
-    from themeloop.errors import CodingTableError
+    from themeloop.agreement.stage import agreement_project, with_assignments
     from themeloop.outputs import check_output_file
+    from themeloop.pipeline.artifacts import AGREEMENT_JSON, DISAGREEMENTS
     from themeloop.safe_csv import resolve_raw
 
     options = {"coefficients": coefficients, "weights": weights,
@@ -61,31 +61,35 @@ def agreement(
         _ratings_table(ratings_table, json_out, project, options)
         return
     proj = load_project(project) if codes is None or project is not None else None
-    table_path = codes if codes is not None else proj.coding_table_path
-    if json_out is None and codes is None:
-        json_out = proj.out_dir / "agreement.json"
-    for option, path, example in (("--json", json_out, "agreement.json"),
+    if json_out is None and proj is not None and codes is None:
+        json_out = AGREEMENT_JSON.path(proj.out_dir)
+    for option, path, example in (("--json", json_out, AGREEMENT_JSON.name),
                                   ("--csv", csv_out, "agreement.csv"),
-                                  ("--disagreements", disagreements_out, "disagreements.csv")):
+                                  ("--disagreements", disagreements_out, DISAGREEMENTS.name)):
         if path is not None:
             check_output_file(path, option, example)
-    if codes is None and not table_path.is_file():
-        raise CodingTableError(f"{table_path}: no coding table yet; run 'themeloop pull' or pass CODES")
-    table = read_coding_table(table_path)
-    if assignments is not None:
-        table = _with_assignments(table, assignments)
-    responses = None
-    if disagreements_out is not None and proj is not None:
-        from themeloop.survey import load_project_survey
+    raw_csv = resolve_raw(True if raw else None, proj)
+    if proj is not None:
+        from themeloop.pipeline.context import RunContext
 
-        responses = load_project_survey(proj).responses()
-    run = run_agreement(
-        table, table_path=table_path,
-        settings=agreement_settings(proj, level, bootstrap, seed, **options),
-        json_out=json_out, csv_out=csv_out, disagreements_out=disagreements_out,
-        responses=responses, question=question, root=proj.root if proj is not None else None,
-        raw=resolve_raw(True if raw else None, proj),
-    )
+        run = agreement_project(
+            RunContext.for_project(proj), codes=codes, assignments=assignments,
+            json_out=json_out, csv_out=csv_out, disagreements_out=disagreements_out,
+            question=question, level=level, bootstrap=bootstrap, seed=seed, raw=raw_csv,
+            **options,
+        )
+    else:  # ad hoc: a coding table, no project
+        from themeloop.coding import read_coding_table
+
+        table = read_coding_table(codes)
+        if assignments is not None:
+            table = with_assignments(table, assignments)
+        run = run_agreement(
+            table, table_path=codes,
+            settings=agreement_settings(None, level, bootstrap, seed, **options),
+            json_out=json_out, csv_out=csv_out, disagreements_out=disagreements_out,
+            question=question, raw=raw_csv,
+        )
     _print(run.report, run.model, run.paths)
 
 
@@ -135,19 +139,6 @@ def _print_family(family: dict[str, Any] | None, title: str = "") -> None:
     out.print(f"  coefficients ({family['weights']} weights, missing ratings: "
               f"{'complete cases' if family['missing'] == 'complete_cases' else 'Gwet'}):")
     out.print(table)
-
-
-def _with_assignments(table: Any, path: Path) -> Any:
-    import pandas as pd
-
-    from themeloop.coding import assignments_to_coding, validate_coding_table
-    from themeloop.errors import CodingTableError
-    from themeloop.safe_csv import read_csv
-
-    if not path.is_file():
-        raise CodingTableError(f"{path}: no such assignments file")
-    model = assignments_to_coding(read_csv(path, dtype={"theme_id": str}))
-    return validate_coding_table(pd.concat([table, model], ignore_index=True))
 
 
 def _fmt(value: Any) -> str:

@@ -80,7 +80,7 @@ def verify(
     if as_json:
         echo_json(result.to_dict())
         if not result.ok:
-            raise typer.Exit(2)
+            raise typer.Exit(AuditError.exit_code)
         return
     if not result.ok:
         raise AuditError(result.message)

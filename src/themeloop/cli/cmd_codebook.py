@@ -51,7 +51,9 @@ def check(
     for problem in problems:
         typer.echo(str(problem))
     if any(p.severity == "error" for p in problems):
-        raise typer.Exit(2)
+        from themeloop.errors import CodebookError
+
+        raise typer.Exit(CodebookError.exit_code)
     cb = load_codebook(cb_path, strict=False)  # the checks above said it all
     typer.echo(f"OK: {_plural(cb.n_codes, 'code')} in {_plural(len(cb.questions), 'question')} "
                f"(version {cb.version})")

@@ -30,15 +30,17 @@ def crosstab(
     from themeloop.errors import ConfigError
     from themeloop.merge.project import crosstab_project
     from themeloop.outputs import check_output_dir
+    from themeloop.pipeline.context import RunContext
 
     loaded = load_project(project)
     check_output_dir(out if out is not None else loaded.out_dir, "--out" if out else "paths.out")
     attributes = list(by or loaded.config.crosstab.by)
     if not attributes:
         raise ConfigError("no attribute to cross by; pass --by ATTRIBUTE or set [crosstab] by")
+    ctx = RunContext.for_project(loaded, out)
     for attribute in attributes:
-        run = crosstab_project(loaded, attribute, question=question, suppress_below=suppress_below,
-                               out=out, codes=codes, coder=coder, raw=True if raw else None)
+        run = crosstab_project(ctx, attribute, question=question, suppress_below=suppress_below,
+                               codes=codes, coder=coder, raw=True if raw else None)
         _print(run)
 
 

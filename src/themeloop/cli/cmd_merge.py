@@ -6,7 +6,14 @@ from pathlib import Path
 
 import typer
 
-from themeloop.cli._common import PROJECT_OPTION, RAW_OPTION, STRICT_OPTION, console, echo_json, load_project
+from themeloop.cli._common import (
+    PROJECT_OPTION,
+    RAW_OPTION,
+    STRICT_OPTION,
+    console,
+    echo_json,
+    load_project,
+)
 
 ORDER = 70
 
@@ -32,13 +39,14 @@ def merge(
     """Write the merged dataset: every survey row and column plus 0/1 code columns."""
     from themeloop.merge.project import merge_project
     from themeloop.outputs import check_output_dir
+    from themeloop.pipeline.context import RunContext
 
     chosen = [f.strip() for f in formats.split(",") if f.strip()] if formats else None
     proj = load_project(project)
     check_output_dir(out if out is not None else proj.out_dir, "--out" if out else "paths.out")
-    run = merge_project(proj, codes=codes, out=out,
-                        allow_unknown_codes=allow_unknown_codes, formats=chosen, coder=coder,
-                        raw=True if raw else None)
+    ctx = RunContext.for_project(proj, out)
+    run = merge_project(ctx, codes=codes, allow_unknown_codes=allow_unknown_codes,
+                        formats=chosen, coder=coder, raw=True if raw else None)
     if as_json:
         echo_json({**run.report, "outputs": {k: str(v) for k, v in run.outputs.items()},
                    "manifest": str(run.manifest)})
@@ -52,7 +60,7 @@ def merge(
                           f"{q['nonsubstantive']} non-substantive")
     renamed = {**report["renamed"], **report["spss_stata_renamed"]}
     if renamed:
-        out_console.print(f"  {len(renamed)} column names shortened or renamed: see merge_report.json")
+        out_console.print(f"  {len(renamed)} column names shortened or renamed: see {run.outputs['report'].name}")
     for path in run.outputs.values():
         out_console.print(f"wrote {path}")
 

@@ -11,8 +11,14 @@ Public API::
 
 from __future__ import annotations
 
-from themeloop.codebook.check import Problem, check_codebook, slugify
-from themeloop.codebook.io import dump_codebook, load_codebook, parse_codebook, save_codebook
+from themeloop.codebook.check import Problem, check_loaded, slugify
+from themeloop.codebook.io import (
+    check_codebook,
+    dump_codebook,
+    load_codebook,
+    parse_codebook,
+    save_codebook,
+)
 from themeloop.codebook.label_config import (
     CODES_NAME,
     FLAGS_NAME,
@@ -38,7 +44,7 @@ __all__ = [
     "CODES_NAME", "FLAGS_NAME", "MEMO_NAME", "UNCLEAR",
     "Code", "CodeRef", "Codebook", "CodebookDiff", "Merge", "Migration", "MigrationEvent",
     "Problem", "QuestionCodes", "Rename",
-    "attribute_key", "check_codebook", "config_code_ids", "diff_codebooks", "dump_codebook",
+    "attribute_key", "check_codebook", "check_loaded", "config_code_ids", "diff_codebooks", "dump_codebook",
     "label_config", "load_codebook", "migrate_codings", "parse_codebook", "save_codebook",
     "slugify",
 ]

@@ -1,7 +1,9 @@
 """Consistency checks of a codebook, reported all at once.
 
-:func:`check_codebook` never raises on a bad codebook: it returns every
-:class:`Problem` so ``themeloop codebook check`` can list them together.
+:func:`check_loaded` never raises on a bad codebook: it returns every
+:class:`Problem` so ``themeloop codebook check`` can list them together. It
+works on a loaded codebook; :func:`themeloop.codebook.io.check_codebook` reads
+a file first.
 """
 
 from __future__ import annotations
@@ -9,8 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from themeloop.codebook.model import SLUG, Code, Codebook
 from themeloop.coding.variants import joined, variant_groups, variant_key
@@ -26,7 +27,7 @@ VARIANTS = frozenset({"variant_id", "duplicate_label"})
 
 @dataclass(frozen=True)
 class Problem:
-    """One finding of :func:`check_codebook`.
+    """One finding of :func:`check_loaded`.
 
     ``kind`` is a stable tag (``unknown_key``, ``duplicate_id``, ``bad_slug``,
     ``unknown_parent``, ``parent_cycle``, ``no_description``,
@@ -45,20 +46,26 @@ class Problem:
         return f"{self.severity}: {self.message}"
 
 
-def check_codebook(
-    codebook: Codebook | str | Path, *, questions: Iterable[str] | None = None,
+def check_loaded(
+    codebook: Codebook, *, questions: Iterable[str] | None = None,
+    raw: dict[str, Any] | None = None, source: object = None,
     strict: bool = False,
 ) -> list[Problem]:
-    """Every problem of a codebook, errors and warnings, in file order.
+    """Every problem of a loaded codebook, errors and warnings, in file order.
+
+    Reading a file is :mod:`themeloop.codebook.io`'s job
+    (:func:`~themeloop.codebook.io.check_codebook` takes a path too).
 
     Parameters
     ----------
     codebook
-        A :class:`Codebook`, or the path of a ``codebook.yaml`` (then unknown
-        keys and badly typed values are reported too).
+        The codebook.
     questions
         The project's question ids, if known: codebook questions outside them
         are errors, project questions without codes are warnings.
+    raw, source
+        The YAML mapping it was read from and the file's name, for checks of
+        how values were written (an unquoted version).
     strict
         Codes whose ids or labels differ only in case or spacing are errors,
         not warnings.
@@ -67,23 +74,8 @@ def check_codebook(
     -------
     list[Problem]
         Empty when the codebook is clean.
-
-    Raises
-    ------
-    CodebookError
-        Only if ``codebook`` is a path that cannot be read as YAML at all.
     """
-    if not isinstance(codebook, Codebook):
-        from themeloop.codebook.io import _read_yaml, shape_errors
-
-        data = _read_yaml(Path(codebook))
-        errors = shape_errors(data, codebook)
-        if errors:
-            return [Problem("error", _kind(e), e) for e in errors]
-        source, codebook = codebook, Codebook.model_validate(data)
-        problems = _check_raw_version(data, source)
-    else:
-        problems = []
+    problems = _check_raw_version(raw, source) if raw is not None else []
     for qid, q in codebook.questions.items():
         problems.extend(_check_question(qid, q.codes))
         problems.extend(_check_examples(qid, q.codes, set(codebook.questions)))
@@ -95,7 +87,12 @@ def check_codebook(
     return problems
 
 
-def _check_raw_version(data: dict, source: object) -> list[Problem]:
+def shape_problems(errors: list[str]) -> list[Problem]:
+    """Structural errors (unknown keys, wrong types) as problems."""
+    return [Problem("error", _kind(e), e) for e in errors]
+
+
+def _check_raw_version(data: dict[str, Any], source: object) -> list[Problem]:
     raw = data.get("version")
     if isinstance(raw, float):
         return [Problem("warning", "unquoted_version",

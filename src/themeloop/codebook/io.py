@@ -11,6 +11,7 @@ import os
 import re
 import types
 import typing
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from themeloop._io import write_text_atomic
+from themeloop.codebook.check import BLOCKING, Problem, check_loaded, shape_problems
 from themeloop.codebook.model import Code, Codebook
 from themeloop.errors import CodebookError, did_you_mean
 
@@ -56,9 +58,7 @@ def load_codebook(path: PathLike, *, strict: bool = True) -> Codebook:
     path = Path(path)
     codebook = parse_codebook(_read_yaml(path), path)
     if strict:
-        from themeloop.codebook.check import BLOCKING, check_codebook
-
-        blocking = [p for p in check_codebook(codebook) if p.kind in BLOCKING]
+        blocking = [p for p in check_loaded(codebook) if p.kind in BLOCKING]
         if blocking:
             more = f" (and {len(blocking) - 1} more)" if len(blocking) > 1 else ""
             raise CodebookError(
@@ -77,6 +77,30 @@ def _warn_variants(path: Path, codebook: Codebook) -> None:
 
     for message in variant_messages(codebook):
         warnings.warn(f"{path}: {message}", CodeVariantWarning, stacklevel=3)
+
+
+def check_codebook(
+    codebook: Codebook | PathLike, *, questions: Iterable[str] | None = None,
+    strict: bool = False,
+) -> list[Problem]:
+    """Every problem of a codebook, or of the ``codebook.yaml`` at a path, in file order.
+
+    A path is read here; then unknown keys and badly typed values are
+    reported too. The checks themselves are :func:`~themeloop.codebook.check.check_loaded`.
+
+    Raises
+    ------
+    CodebookError
+        Only if ``codebook`` is a path that cannot be read as YAML at all.
+    """
+    if isinstance(codebook, Codebook):
+        return check_loaded(codebook, questions=questions, strict=strict)
+    data = _read_yaml(Path(codebook))
+    errors = shape_errors(data, codebook)
+    if errors:
+        return shape_problems(errors)
+    return check_loaded(Codebook.model_validate(data), questions=questions, raw=data,
+                        source=codebook, strict=strict)
 
 
 def save_codebook(codebook: Codebook, path: PathLike) -> Path:
@@ -170,7 +194,7 @@ def dotted(loc: tuple[Any, ...]) -> str:
     return text
 
 
-def _format_error(source: PathLike, err: dict[str, Any]) -> str:
+def _format_error(source: PathLike, err: Mapping[str, Any]) -> str:
     loc = tuple(err["loc"])
     key = dotted(loc)
     if err["type"] == "extra_forbidden":

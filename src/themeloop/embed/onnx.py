@@ -193,8 +193,8 @@ class OnnxModel:
             )
         self.batch_size = batch_size
         self.cache_dir = Path(cache_dir) if cache_dir is not None else user_cache_dir()
-        self._session: Any = None
-        self._tokenizer: Any = None
+        self._session: Any = None  # onnxruntime.InferenceSession, made on first use
+        self._tokenizer: Any = None  # tokenizers.Tokenizer
 
     @property
     def checksum(self) -> str:

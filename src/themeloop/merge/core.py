@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from themeloop.errors import MergeError, did_you_mean
+from themeloop.errors import InternalError, MergeError, did_you_mean
 from themeloop.merge.inputs import REQUIRED, CodebookLike, codebook_codes
 from themeloop.merge.names import MAX_LABELLED_NAME, unique_name
 from themeloop.survey import Survey, is_substantive
@@ -53,7 +53,7 @@ class MergedDataset:
     count_columns: dict[str, str]
     flag_columns: dict[str, str]
     variable_labels: dict[str, str]
-    value_labels: dict[str, dict[object, str]]
+    value_labels: dict[str, dict[Any, str]]
     renames: dict[str, str] = field(default_factory=dict)
     codebook_version: str | None = None
     summary: dict[str, Any] = field(default_factory=dict)
@@ -326,8 +326,8 @@ def _check_invariants(survey: Survey, merged: pd.DataFrame) -> None:
     """Row count and id sequence must be the survey's, whatever happened above."""
     original = survey.frame
     if len(merged) != len(original):
-        raise MergeError(f"internal error: merged {len(merged)} rows from a survey of {len(original)}")
+        raise InternalError(f"internal error: merged {len(merged)} rows from a survey of {len(original)}")
     if not merged[survey.id_column].equals(original[survey.id_column]):
-        raise MergeError("internal error: the merged dataset's ids differ from the survey's")
+        raise InternalError("internal error: the merged dataset's ids differ from the survey's")
     if list(merged.columns[: original.shape[1]]) != list(original.columns):
-        raise MergeError("internal error: the merged dataset lost or reordered survey columns")
+        raise InternalError("internal error: the merged dataset lost or reordered survey columns")

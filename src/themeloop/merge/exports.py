@@ -36,6 +36,7 @@ from themeloop.merge.core import MergedDataset
 from themeloop.merge.names import stat_names
 from themeloop.merge.stable import stable_dta, stable_sav
 from themeloop.merge.xlsx import write_sheets
+from themeloop.pipeline.artifacts import CODED
 from themeloop.safe_csv import write_csv as write_csv_frame
 
 FORMATS = ("csv", "xlsx", "sav", "dta", "parquet")
@@ -219,9 +220,10 @@ WRITERS = {"csv": write_csv, "xlsx": write_xlsx, "sav": write_sav, "dta": write_
 
 def export_all(
     dataset: MergedDataset, out_dir: str | Path, formats: Iterable[str] = FORMATS,
-    stem: str = "coded", *, raw: bool = False,
+    *, raw: bool = False,
 ) -> dict[str, Path]:
-    """Write ``<stem>.<fmt>`` for each format into ``out_dir``; return format -> path.
+    """Write ``coded.<fmt>`` (:data:`~themeloop.pipeline.artifacts.CODED`) for each format
+    into ``out_dir``; return format -> path.
 
     ``raw`` writes the CSV without formula neutralisation (for a machine
     reader); the other formats are the same either way.
@@ -231,5 +233,5 @@ def export_all(
         if fmt not in WRITERS:
             raise MergeError(f"unknown export format '{fmt}'; formats are: {', '.join(FORMATS)}")
     out_dir = Path(out_dir)
-    return {fmt: write_csv(dataset, out_dir / f"{stem}.{fmt}", raw=raw) if fmt == "csv"
-            else WRITERS[fmt](dataset, out_dir / f"{stem}.{fmt}") for fmt in formats}
+    return {fmt: write_csv(dataset, CODED.path(out_dir, fmt), raw=raw) if fmt == "csv"
+            else WRITERS[fmt](dataset, CODED.path(out_dir, fmt)) for fmt in formats}

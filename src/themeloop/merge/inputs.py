@@ -7,6 +7,7 @@ everywhere; merge adds only its own checks (one coder, known ids, known codes).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -19,20 +20,34 @@ REQUIRED = ("response_id", "question", "coder", "code")
 
 
 class CodeLike(Protocol):
-    id: str
-    label: str
-    description: str
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def label(self) -> str: ...
+
+    @property
+    def description(self) -> str: ...
 
 
 class CodebookLike(Protocol):
     """What merge needs from a codebook (``themeloop.codebook.Codebook`` fits)."""
 
-    version: str
+    @property
+    def version(self) -> str: ...
 
     @property
     def question_ids(self) -> list[str]: ...
 
-    def codes(self, qid: str) -> list[CodeLike]: ...
+    def codes(self, qid: str) -> Sequence[CodeLike]: ...
+
+
+def require_agreed_table(path: Path) -> None:
+    """Raise :class:`MergeError` when the agreed table at ``path`` does not exist."""
+    if not path.is_file():
+        raise MergeError(
+            f"{path}: no agreed coding table; run 'themeloop adjudicate' first or pass --codes FILE"
+        )
 
 
 def read_agreed_table(path: str | Path) -> pd.DataFrame:
@@ -46,10 +61,7 @@ def read_agreed_table(path: str | Path) -> pd.DataFrame:
         When it is not a valid coding table.
     """
     path = Path(path)
-    if not path.is_file():
-        raise MergeError(
-            f"{path}: no agreed coding table; run 'themeloop adjudicate' first or pass --codes FILE"
-        )
+    require_agreed_table(path)
     from themeloop.coding import read_coding_table
 
     return read_coding_table(path)

@@ -11,17 +11,29 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from themeloop._io import write_text_atomic
 from themeloop.config import Project
-from themeloop.merge.core import MergedDataset, build_merged
+from themeloop.merge.core import MergedDataset
 from themeloop.merge.crosstab import CrosstabResult, crosstab
 from themeloop.merge.exports import FORMATS, export_all, stat_rename_map
-from themeloop.merge.inputs import load_project_codebook, read_agreed_table
+from themeloop.merge.inputs import require_agreed_table
 from themeloop.merge.xlsx import write_sheets
+from themeloop.pipeline.artifacts import (
+    AGREED,
+    CODED,
+    CROSSTAB_CSV,
+    CROSSTAB_INTERNAL,
+    CROSSTAB_MANIFEST,
+    CROSSTAB_XLSX,
+    MERGE_MANIFEST,
+    MERGE_REPORT,
+)
 from themeloop.safe_csv import resolve_raw, write_csv
 
-AGREED_NAME = "agreed.csv"
+if TYPE_CHECKING:
+    from themeloop.pipeline.context import RunContext
 
 
 @dataclass
@@ -30,7 +42,7 @@ class MergeRun:
 
     dataset: MergedDataset
     outputs: dict[str, Path]
-    report: dict[str, object]
+    report: dict[str, Any]
     manifest: Path
 
 
@@ -44,24 +56,25 @@ class CrosstabRun:
 
 
 def default_codes_path(project: Project) -> Path:
-    """The adjudication output: ``<out>/agreed.csv``."""
-    return project.out_dir / AGREED_NAME
+    """The adjudication output in the project's out/ (:data:`~themeloop.pipeline.artifacts.AGREED`)."""
+    return AGREED.path(project.out_dir)
 
 
 def load_merged(
-    project: Project, codes: str | Path | None = None, allow_unknown_codes: bool | None = None,
+    ctx: RunContext, codes: str | Path | None = None, allow_unknown_codes: bool | None = None,
     coder: str | None = None,
 ) -> tuple[MergedDataset, Path]:
-    """Survey + agreed table + codebook of ``project``, merged; also the table's path."""
-    from themeloop.survey import load_project_survey
+    """Survey + agreed table + codebook of the run, merged (once per run); also the table's path.
 
-    path = Path(codes) if codes else default_codes_path(project)
-    allow = _allow(project, allow_unknown_codes)
-    survey = load_project_survey(project)
-    table = read_agreed_table(path)
-    codebook = load_project_codebook(project.codebook_path)
-    dataset = build_merged(survey, table, codebook, allow, coder=coder, source=path.name)
-    return dataset, path
+    Raises
+    ------
+    MergeError
+        When the agreed table does not exist.
+    """
+    path = Path(codes) if codes else default_codes_path(ctx.project)
+    require_agreed_table(path)
+    allow = _allow(ctx.project, allow_unknown_codes)
+    return ctx.merged(path, allow_unknown_codes=allow, coder=coder), path
 
 
 def _allow(project: Project, flag: bool | None) -> bool:
@@ -77,18 +90,20 @@ def _inputs(project: Project, codes: Path) -> dict[str, Path]:
 
 
 def merge_project(
-    project: Project, codes: str | Path | None = None, out: str | Path | None = None,
-    allow_unknown_codes: bool | None = None, formats: Iterable[str] | None = None,
-    coder: str | None = None, raw: bool | None = None,
+    ctx: RunContext, codes: str | Path | None = None, allow_unknown_codes: bool | None = None,
+    formats: Iterable[str] | None = None, coder: str | None = None, raw: bool | None = None,
 ) -> MergeRun:
-    """Merge the project's agreed codes and write every export, a report and a manifest.
+    """Merge the agreed codes and write every export, a report and a manifest into the run's folder.
 
-    ``raw`` (default: ``[export] raw``) writes the CSV without formula neutralisation.
+    ``codes`` defaults to the project's ``out/agreed.csv``. Every file is
+    recorded in ``ctx.outputs``. ``raw`` (default: ``[export] raw``) writes the
+    CSV without formula neutralisation.
     """
-    from themeloop.audit.manifest import build_manifest, write_manifest
+    from themeloop.audit.manifest import write_stage_manifest
 
-    dataset, codes_path = load_merged(project, codes, allow_unknown_codes, coder)
-    out_dir = Path(out) if out else project.out_dir
+    project = ctx.project
+    dataset, codes_path = load_merged(ctx, codes, allow_unknown_codes, coder)
+    out_dir = ctx.out_dir
     outputs = export_all(dataset, out_dir, formats or project.config.merge.formats,
                          raw=resolve_raw(raw, project))
     report = {
@@ -101,18 +116,25 @@ def merge_project(
         "questions": dataset.summary,
     }
     outputs["report"] = write_text_atomic(
-        out_dir / "merge_report.json", json.dumps(report, indent=2, ensure_ascii=False) + "\n")
-    manifest = build_manifest(
-        "merge", inputs=_inputs(project, codes_path), outputs=outputs.values(),
+        MERGE_REPORT.path(out_dir), json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    path = write_stage_manifest(
+        MERGE_MANIFEST.path(out_dir), "merge", inputs=_inputs(project, codes_path),
+        outputs=outputs.values(),
         config={"allow_unknown_codes": _allow(project, allow_unknown_codes), "coder": coder,
                 "formats": [f for f in outputs if f != "report"]},
         codebook_version=dataset.codebook_version, relative_to=project.root,
     )
-    path = write_manifest(out_dir / "merge.manifest.json", manifest)
+    for fmt, written in outputs.items():
+        if fmt == "report":
+            ctx.record(MERGE_REPORT, written)
+        else:
+            ctx.record(CODED, written, fmt)
+    ctx.record(MERGE_MANIFEST, path)
     return MergeRun(dataset, outputs, report, path)
 
 
-def _slug(text: str) -> str:
+def slug(text: str) -> str:
+    """An attribute as it appears in crosstab file names (``crosstab_<slug>.csv``)."""
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_") or "attribute"
 
 
@@ -134,41 +156,45 @@ def write_crosstab(result: CrosstabResult, out_dir: str | Path, *, raw: bool = F
     import pandas as pd
 
     out_dir = Path(out_dir)
-    stem = f"crosstab_{_slug(result.by)}"
+    part = slug(result.by)
     published = _rounded(result.published())
     notes = pd.DataFrame({"item": ["by", "suppress_below", "respondents without a value"],
                           "value": [result.by, result.suppress_below, result.n_without_group]})
     return {
-        "csv": write_csv(published, out_dir / f"{stem}.csv", raw=raw),
-        "xlsx": write_sheets(out_dir / f"{stem}.xlsx", {"crosstab": published, "notes": notes}),
-        "internal": write_csv(result.internal, out_dir / f"{stem}__INTERNAL_unsuppressed.csv",
-                              raw=raw),
+        "csv": write_csv(published, CROSSTAB_CSV.path(out_dir, part), raw=raw),
+        "xlsx": write_sheets(CROSSTAB_XLSX.path(out_dir, part), {"crosstab": published, "notes": notes}),
+        "internal": write_csv(result.internal, CROSSTAB_INTERNAL.path(out_dir, part), raw=raw),
     }
 
 
 def crosstab_project(
-    project: Project, by: str, question: str | None = None, suppress_below: int | None = None,
-    out: str | Path | None = None, codes: str | Path | None = None, coder: str | None = None,
-    raw: bool | None = None,
+    ctx: RunContext, by: str, question: str | None = None, suppress_below: int | None = None,
+    codes: str | Path | None = None, coder: str | None = None, raw: bool | None = None,
 ) -> CrosstabRun:
-    """Crosstab the project's merged codes by ``by``; write outputs and a manifest.
+    """Crosstab the merged codes by ``by``; write outputs and a manifest into the run's folder.
 
     ``raw`` (default: ``[export] raw``) writes the CSVs without formula neutralisation.
     """
-    from themeloop.audit.manifest import build_manifest, write_manifest
+    from themeloop.audit.manifest import write_stage_manifest
 
-    dataset, codes_path = load_merged(project, codes, None, coder)
+    project = ctx.project
+    dataset, codes_path = load_merged(ctx, codes, None, coder)
     threshold = project.config.crosstab.suppress_below if suppress_below is None else suppress_below
     result = crosstab(dataset, by, question, threshold, random_state=project.config.seed)
-    out_dir = Path(out) if out else project.out_dir
+    out_dir = ctx.out_dir
     outputs = write_crosstab(result, out_dir, raw=resolve_raw(raw, project))
-    manifest = build_manifest(
-        "crosstab", inputs=_inputs(project, codes_path), outputs=outputs.values(),
+    path = write_stage_manifest(
+        CROSSTAB_MANIFEST.path(out_dir, slug(by)), "crosstab", inputs=_inputs(project, codes_path),
+        outputs=outputs.values(),
         config={"by": by, "question": question, "suppress_below": threshold, "coder": coder},
         seeds={"monte_carlo": project.config.seed}, codebook_version=dataset.codebook_version,
         relative_to=project.root,
     )
-    path = write_manifest(out_dir / f"crosstab_{_slug(by)}.manifest.json", manifest)
+    part = slug(by)
+    for artifact, written in zip((CROSSTAB_CSV, CROSSTAB_XLSX, CROSSTAB_INTERNAL),
+                                 outputs.values()):
+        ctx.record(artifact, written, part)
+    ctx.record(CROSSTAB_MANIFEST, path, part)
     return CrosstabRun(result, outputs, path)
 
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from themeloop.config import Project
 from themeloop.errors import QdpxError
+from themeloop.pipeline.artifacts import AGREED, ASSIGNMENTS, QDC, QDPX, THEMES_JSON
 from themeloop.qdpx.export import LAYER_CHOICES, LAYERS, ExportInput, ExportSummary, write_qdpx
 
 if TYPE_CHECKING:
@@ -21,22 +22,24 @@ if TYPE_CHECKING:
 
     from themeloop.codebook.model import Codebook
     from themeloop.qdpx.importer import QdpxImport
+    from themeloop.survey.model import Survey
 
-QDPX_NAME = "project.qdpx"
-QDC_NAME = "codebook.qdc"
+QDPX_NAME = QDPX.name
 
 
 def write_project_qdpx(project: Project, out_dir: str | Path | None = None, *,
-                       layer: str = "all", out: str | Path | None = None) -> Path:
+                       layer: str = "all", out: str | Path | None = None,
+                       survey: Survey | None = None) -> Path:
     """Write ``<out_dir>/project.qdpx`` for ``project`` and return its path.
 
     See :func:`export_project_qdpx` for the parameters.
     """
-    return export_project_qdpx(project, out_dir, layer=layer, out=out).path
+    return export_project_qdpx(project, out_dir, layer=layer, out=out, survey=survey).path
 
 
 def export_project_qdpx(project: Project, out_dir: str | Path | None = None, *,
-                        layer: str = "all", out: str | Path | None = None) -> ExportSummary:
+                        layer: str = "all", out: str | Path | None = None,
+                        survey: Survey | None = None) -> ExportSummary:
     """Export ``project`` as a .qdpx and say what it holds.
 
     Parameters
@@ -47,6 +50,8 @@ def export_project_qdpx(project: Project, out_dir: str | Path | None = None, *,
     layer : ``agreed`` (agreed.csv), ``coders`` (the coding table), ``model``
         (assignments.csv) or ``all`` (every one of them that exists).
     out : the .qdpx to write (default ``<out_dir>/project.qdpx``).
+    survey : the project's survey, if already loaded (a run passes its own);
+        else it is loaded here (with privacy enabled, pseudonymised).
 
     Raises
     ------
@@ -62,7 +67,8 @@ def export_project_qdpx(project: Project, out_dir: str | Path | None = None, *,
                         f"use one of {', '.join(LAYER_CHOICES)}")
     out_dir = Path(out_dir) if out_dir is not None else project.out_dir
     layers, labels, notes = _layers(project, out_dir, layer)
-    survey = load_project_survey(project)
+    if survey is None:
+        survey = load_project_survey(project)
     responses = survey.responses()
     attributes = survey.frame[list(survey.attributes)].copy()
     attributes.insert(0, "respondent_id", survey.ids)
@@ -78,7 +84,7 @@ def export_project_qdpx(project: Project, out_dir: str | Path | None = None, *,
         prompts={q.id: q.prompt for q in project.config.questions},
         attributes=attributes, extra_labels=labels,
     )
-    summary = write_qdpx(data, Path(out) if out is not None else out_dir / QDPX_NAME)
+    summary = write_qdpx(data, Path(out) if out is not None else QDPX.path(out_dir))
     if notes:
         from dataclasses import replace
 
@@ -88,11 +94,8 @@ def export_project_qdpx(project: Project, out_dir: str | Path | None = None, *,
 
 def _layers(project: Project, out_dir: Path, layer: str
             ) -> tuple[dict[str, pd.DataFrame], dict[tuple[str, str], tuple[str, str]], list[str]]:
-    from themeloop.adjudicate.output import AGREED
-    from themeloop.themes.io import ASSIGNMENTS_CSV, THEMES_JSON
-
-    files = {"agreed": out_dir / AGREED, "coders": project.coding_table_path,
-             "model": out_dir / ASSIGNMENTS_CSV}
+    files = {"agreed": AGREED.path(out_dir), "coders": project.coding_table_path,
+             "model": ASSIGNMENTS.path(out_dir)}
     hints = {"agreed": "run 'themeloop adjudicate'", "coders": "run 'themeloop pull'",
              "model": "run 'themeloop themes'"}
     wanted = LAYERS if layer == "all" else (layer,)
@@ -109,7 +112,7 @@ def _layers(project: Project, out_dir: Path, layer: str
     if not layers:
         raise QdpxError(f"nothing to export: none of {', '.join(str(p) for p in files.values())} "
                         "exists; run 'themeloop run' first")
-    labels = _theme_labels(out_dir / THEMES_JSON) if "model" in layers else {}
+    labels = _theme_labels(THEMES_JSON.path(out_dir)) if "model" in layers else {}
     return layers, labels, notes
 
 
@@ -118,12 +121,12 @@ def _read_layer(name: str, path: Path) -> pd.DataFrame:
 
     if name != "model":
         return read_coding_table(path)
-    import pandas as pd
 
     from themeloop.coding import assignments_to_coding
+    from themeloop.safe_csv import read_csv
 
     try:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+        table = read_csv(path)
     except (ValueError, OSError) as exc:
         raise QdpxError(f"{path}: cannot be read as assignments: {exc}") from None
     return assignments_to_coding(table)
@@ -151,7 +154,7 @@ def export_project_qdc(project: Project, out: str | Path | None = None) -> Path:
     from themeloop.qdpx.qdc import write_qdc
 
     codebook = load_codebook(project.codebook_path)
-    target = Path(out) if out is not None else project.out_dir / QDC_NAME
+    target = Path(out) if out is not None else QDC.path(project.out_dir)
     return write_qdc(codebook, target, project.root.name,
                      prompts={q.id: q.prompt for q in project.config.questions})
 

@@ -10,7 +10,9 @@ forms of colour blindness.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeGuard
 
 from themeloop.report.model import (
     Bar,
@@ -134,7 +136,7 @@ Estimate = tuple[float | None, float | None, float | None]
 
 def interval_chart(
     title: str,
-    rows: list[tuple[str, list[Estimate]]],
+    rows: Sequence[tuple[str, Sequence[Estimate]]],
     *,
     x_label: str,
     series: list[str] | None = None,
@@ -170,16 +172,16 @@ def interval_chart(
     for i, (label, estimates) in enumerate(rows):
         centre = top + 14 + i * step
         labels.append(RowLabel(centre, short(label)))
-        for j, (est, lo, hi) in enumerate(estimates):
+        for j, (raw, lo, hi) in enumerate(estimates):
             y = centre + (j - (n - 1) / 2) * 12
-            ok = _finite(est)
-            colour = PALETTE[j % len(PALETTE)] if series else _reading_colour(est if ok else None)
+            est = raw if _finite(raw) else None
+            colour = PALETTE[j % len(PALETTE)] if series else _reading_colour(est)
             marks.append(Interval(
                 y=y, label=f"{label}" + (f" ({series[j]})" if series else ""),
-                x=pos(est) if ok else None,
-                x_low=pos(lo) if ok and _finite(lo) else None,
-                x_high=pos(hi) if ok and _finite(hi) else None,
-                value_label=f"{est:.2f}" if ok else "n/a", colour=colour,
+                x=pos(est) if est is not None else None,
+                x_low=pos(lo) if est is not None and _finite(lo) else None,
+                x_high=pos(hi) if est is not None and _finite(hi) else None,
+                value_label=f"{est:.2f}" if est is not None else "n/a", colour=colour,
             ))
     bottom = top + 14 + max(len(rows) - 1, 0) * step + 6 * n + 8
     return IntervalChart(
@@ -190,7 +192,7 @@ def interval_chart(
     )
 
 
-def _finite(value: float | None) -> bool:
+def _finite(value: float | None) -> TypeGuard[float]:
     return value is not None and math.isfinite(value)
 
 

@@ -2,9 +2,10 @@
 
 Every input but the survey is optional: a report of a project half-way through
 the loop shows what exists and lists what is missing (with the command that
-makes it). Files are looked for in the output folder (``--out`` or the
-project's ``out/``) and, for the coders' table and the ledger, under
-``annotations/``.
+makes it). Each input is the file that its stage writes
+(:mod:`themeloop.pipeline.artifacts`): in the output folder (``--out``, then
+the project's ``out/``), and the coders' table and the ledger in the project's
+annotations folder. There are no other names and no searching.
 """
 
 from __future__ import annotations
@@ -12,37 +13,54 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from themeloop.errors import ReportError
+from themeloop.pipeline.artifacts import (
+    ADJUDICATE_MANIFEST,
+    AGREED,
+    AGREEMENT_JSON,
+    AGREEMENT_MANIFEST,
+    AGREEMENT_MODEL,
+    AGREEMENT_NOTES,
+    CROSSTAB_MANIFEST,
+    DECISIONS,
+    MERGE_MANIFEST,
+    REPORT_HTML,
+    REPORT_MANIFEST,
+    THEMES_JSON,
+    THEMES_MANIFEST,
+    UNDECIDED,
+    Artifact,
+)
 
-REPORT_NAME = "report.html"
-MANIFEST_NAME = "report.manifest.json"
-THEMES = ("themes.json",)
-AGREEMENT = ("agreement.json",)
-AGREEMENT_MODEL = ("agreement_model.json",)
-AGREEMENT_NOTES = ("agreement_notes.json",)
-AGREED = ("agreed.csv", "agreed.parquet", "agreed_codes.csv", "agreed_codes.parquet")
-DECISIONS = ("adjudication_decisions.csv", "decisions.csv")
-UNDECIDED = ("undecided.csv",)
-CODING = ("coding_table.csv", "coding_table.parquet", "codings.csv", "codings.parquet")
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from themeloop.codebook.model import Codebook
+    from themeloop.config import Project
+    from themeloop.merge.core import MergedDataset
+    from themeloop.pipeline.context import RunContext
+    from themeloop.survey.model import Survey
+
+REPORT_NAME = REPORT_HTML.name
 
 
 @dataclass
 class ReportInputs:
     """What :func:`load_inputs` found; ``build_report_data(**inputs.for_build())`` takes it."""
 
-    survey: Any
-    codebook: Any = None
-    agreed: Any = None
-    coding: Any = None
-    merged: Any = None
+    survey: Survey
+    codebook: Codebook | None = None
+    agreed: pd.DataFrame | None = None
+    coding: pd.DataFrame | None = None
+    merged: MergedDataset | None = None
     themes: dict | None = None
     agreement: dict | None = None
     agreement_notes: dict | None = None
     agreement_model: dict | None = None
-    decisions: Any = None
-    undecided: Any = None
+    decisions: pd.DataFrame | None = None
+    undecided: pd.DataFrame | None = None
     ledger_events: list[dict] = field(default_factory=list)
     manifests: list[dict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -53,15 +71,12 @@ class ReportInputs:
         return {k: v for k, v in vars(self).items() if k != "sources"}
 
 
-def _first(folders: list[Path], names: tuple[str, ...]) -> Path | None:
+def _first(folders: list[Path], artifact: Artifact, part: str | None = None) -> Path | None:
+    """The first of ``folders`` that holds ``artifact``."""
     for folder in folders:
-        for name in names:
-            if (folder / name).is_file():
-                return folder / name
-        for name in names:  # one level down, e.g. annotations/<project>/coding_table.csv
-            hits = sorted(folder.glob(f"*/{name}")) if folder.is_dir() else []
-            if hits:
-                return hits[0]
+        path = artifact.path(folder, part)
+        if path.is_file():
+            return path
     return None
 
 
@@ -74,23 +89,7 @@ def _json(path: Path | None) -> dict | None:
         raise ReportError(f"{path}: not valid JSON ({exc}); rerun the command that wrote it") from None
 
 
-def _table(path: Path | None):
-    if path is None:
-        return None
-    import pandas as pd
-
-    if path.suffix.lower() == ".parquet":
-        return pd.read_parquet(path)
-    try:
-        from themeloop.coding import read_coding_table
-    except ImportError:
-        from themeloop.safe_csv import read_csv
-
-        return read_csv(path)
-    return read_coding_table(path)
-
-
-def _plain_table(path: Path | None):
+def _plain_table(path: Path | None) -> pd.DataFrame | None:
     if path is None:
         return None
     from themeloop.safe_csv import read_csv
@@ -98,61 +97,65 @@ def _plain_table(path: Path | None):
     return read_csv(path)
 
 
-def load_inputs(project: Any, out_dir: str | Path | None = None) -> ReportInputs:
-    """Read everything the report can show from ``project`` (a ``themeloop.config.Project``).
+def load_inputs(project: Project, out_dir: str | Path | None = None) -> ReportInputs:
+    """Read everything the report can show from ``project``'s files (see :func:`load_context_inputs`)."""
+    from themeloop.pipeline.context import RunContext
+
+    return load_context_inputs(RunContext.for_project(project, out_dir))
+
+
+def load_context_inputs(ctx: RunContext) -> ReportInputs:
+    """Read everything the report can show, sharing what the run already loaded.
 
     Raises
     ------
     ReportError
         If a file that exists cannot be read.
     """
-    from themeloop.survey import load_project_survey
-
-    out = Path(out_dir) if out_dir is not None else project.out_dir
+    project, out = ctx.project, ctx.out_dir
     outs = [out, project.out_dir] if out != project.out_dir else [out]
-    ann = [Path(project.annotations_dir)]
-    inputs = ReportInputs(survey=load_project_survey(project))
+    inputs = ReportInputs(survey=ctx.survey)
     notes, found = inputs.notes, inputs.sources
     found["survey"] = project.survey_path
 
-    def first(name: str, folders: list[Path], names: tuple[str, ...]) -> Path | None:
-        path = _first(folders, names)
+    def first(name: str, artifact: Artifact) -> Path | None:
+        path = _first(outs, artifact)
         if path is not None:
             found[name] = path
         return path
 
-    if Path(project.codebook_path).is_file():
-        from themeloop.codebook import load_codebook
-
-        inputs.codebook = load_codebook(project.codebook_path)
+    inputs.codebook = ctx.codebook
+    if inputs.codebook is not None:
         found["codebook"] = project.codebook_path
     else:
         notes.append(f"No codebook at {project.config.paths.codebook}: write one or run "
                      "'themeloop themes' for a draft.")
-    inputs.themes = _json(first("themes", [*outs, Path(project.models_dir)], THEMES))
-    inputs.agreement = _json(first("agreement", outs, AGREEMENT))
-    inputs.agreement_notes = _json(first("agreement_notes", outs, AGREEMENT_NOTES))
-    inputs.agreement_model = _json(first("agreement_model", outs, AGREEMENT_MODEL))
-    inputs.agreed = _table(first("agreed", outs + ann, AGREED))
-    inputs.coding = _table(first("coding_table", ann + outs, CODING))
-    inputs.decisions = _plain_table(first("decisions", outs + ann, DECISIONS))
-    inputs.undecided = _plain_table(first("undecided", outs + ann, UNDECIDED))
-    for value, what in ((inputs.themes, "themes.json ('themeloop themes')"),
-                        (inputs.agreement, "agreement.json ('themeloop agreement')"),
+    inputs.themes = _json(first("themes", THEMES_JSON))
+    inputs.agreement = _json(first("agreement", AGREEMENT_JSON))
+    inputs.agreement_notes = _json(first("agreement_notes", AGREEMENT_NOTES))
+    inputs.agreement_model = _json(first("agreement_model", AGREEMENT_MODEL))
+    agreed = first("agreed", AGREED)
+    inputs.agreed = ctx.table(agreed) if agreed is not None else None
+    if ctx.has_coding:
+        inputs.coding = ctx.coding
+        found["coding_table"] = ctx.coding_path
+    inputs.decisions = _plain_table(first("decisions", DECISIONS))
+    inputs.undecided = _plain_table(first("undecided", UNDECIDED))
+    for value, what in ((inputs.themes, f"{THEMES_JSON.name} ('themeloop themes')"),
+                        (inputs.agreement, f"{AGREEMENT_JSON.name} ('themeloop agreement')"),
                         (inputs.agreed, "agreed coding table ('themeloop adjudicate')")):
         if value is None:
             notes.append(f"No {what} in {out}.")
-    if inputs.agreed is not None:
-        from themeloop.merge import build_merged
-
-        inputs.merged = build_merged(inputs.survey, inputs.agreed, inputs.codebook,
-                                     allow_unknown_codes=True)
+    if agreed is not None:
+        inputs.merged = ctx.merged(agreed, allow_unknown_codes=True)
     from themeloop.audit.ledger import Ledger, default_ledger_path
 
     ledger = Path(default_ledger_path(project))
     if ledger.is_file():
-        inputs.ledger_events = Ledger(ledger).events()  # in the manifest by its head (below)
-    for path in _manifests(outs):
+        # Not an input by sha256 (its MACs differ with each project's key): the
+        # report's manifest records the ledger by its verified head instead.
+        inputs.ledger_events = Ledger(ledger).events()
+    for path in _manifests(ctx, outs):
         manifest = _json(path)
         if manifest and path.name.removesuffix(".json") not in found \
                 and not _covers_report(manifest):
@@ -168,25 +171,47 @@ def _covers_report(manifest: dict) -> bool:
     would never give the same bytes.
     """
     outputs = manifest.get("outputs") or {}
-    return any(Path(str(name)).name == REPORT_NAME for name in outputs)
+    return any(Path(str(name)).name == REPORT_HTML.name for name in outputs)
 
 
-def _manifests(folders: list[Path]) -> list[Path]:
-    """The other commands' manifests in ``folders`` (never the report's own), first folder first."""
-    return [p for folder in folders if folder.is_dir()
-            for p in sorted(folder.glob("*manifest.json"))
-            if p.is_file() and p.name != MANIFEST_NAME]
+def _manifests(ctx: RunContext, folders: list[Path]) -> list[Path]:
+    """The other stages' manifests that exist in ``folders``, first folder first.
+
+    Within a folder they come in file-name order. Neither the report's own nor
+    the run's (``manifest.json``, written after the report and hashing it) is one.
+    """
+    from themeloop.merge.project import slug
+
+    stage_manifests = [THEMES_MANIFEST, AGREEMENT_MANIFEST, ADJUDICATE_MANIFEST, MERGE_MANIFEST]
+    found: list[Path] = []
+    for folder in folders:
+        paths = [a.path(folder) for a in stage_manifests]
+        paths += [CROSSTAB_MANIFEST.path(folder, slug(by))
+                  for by in ctx.project.config.crosstab.by]
+        found += sorted((p for p in paths if p.is_file()), key=lambda p: p.name)
+    return found
 
 
 def write_report(
-    project: Any,
+    project: Project,
     out_dir: str | Path | None = None,
     by: str | None = None,
 ) -> Path:
-    """Build and write ``<out>/report.html`` and its ``report.manifest.json``; return the page.
+    """Build and write ``<out>/report.html`` and its manifest; return the page.
+
+    A shortcut for :func:`report_project` on a fresh :class:`RunContext`.
+    """
+    from themeloop.pipeline.context import RunContext
+
+    return report_project(RunContext.for_project(project, out_dir), by=by)
+
+
+def report_project(ctx: RunContext, by: str | None = None) -> Path:
+    """Build and write ``report.html`` and ``report.manifest.json`` in the run's folder.
 
     ``by`` defaults to the project's ``[report] by``, then its first
     ``[crosstab] by``; disclosure suppression follows ``[crosstab] suppress_below``.
+    Both files are recorded in ``ctx.outputs``.
 
     Raises
     ------
@@ -194,33 +219,30 @@ def write_report(
         If ``by`` is not a survey column or an input file cannot be read.
     """
     from themeloop._io import write_text_atomic
-    from themeloop.audit.ledger import default_ledger_path
-    from themeloop.audit.manifest import (
-        build_manifest,
-        ledger_record,
-        package_versions,
-        write_manifest,
-    )
+    from themeloop.audit.manifest import package_versions, write_stage_manifest
     from themeloop.report.build import build_report_data
     from themeloop.report.render import render_report
 
+    project = ctx.project
     cfg = project.config
     by = by or cfg.report.by or (cfg.crosstab.by[0] if cfg.crosstab.by else None)
     threshold = cfg.crosstab.suppress_below
-    inputs = load_inputs(project, out_dir)
+    inputs = load_context_inputs(ctx)
     data = build_report_data(**inputs.for_build(), by=by, suppress_below=threshold,
                              title=f"Thematic analysis report: {Path(project.root).name}",
                              versions=package_versions())
-    out = Path(out_dir) if out_dir is not None else project.out_dir
-    page = write_text_atomic(out / REPORT_NAME, render_report(data))
-    manifest = build_manifest(
-        "report", inputs=inputs.sources, outputs=[page],
+    page = write_text_atomic(ctx.path(REPORT_HTML), render_report(data))
+    ledger = None
+    if inputs.ledger_events:  # the history the page shows must verify, and is recorded by its head
+        from themeloop.audit.project import project_ledger
+
+        ledger = project_ledger(project, create=False)
+    manifest = write_stage_manifest(
+        ctx.path(REPORT_MANIFEST), "report", inputs=inputs.sources, outputs=[page],
         config={"by": by, "suppress_below": threshold},
         codebook_version=getattr(inputs.codebook, "version", None), relative_to=project.root,
+        ledger=ledger,
     )
-    if inputs.ledger_events:  # not the file's sha256: its MACs differ with each project's key
-        last = inputs.ledger_events[-1]
-        manifest["ledger"] = ledger_record(default_ledger_path(project), len(inputs.ledger_events),
-                                           last["hash"], "mac" in last, project.root)
-    write_manifest(out / MANIFEST_NAME, manifest)
+    ctx.record(REPORT_HTML, page)
+    ctx.record(REPORT_MANIFEST, manifest)
     return page

@@ -23,16 +23,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from themeloop.adjudicate.disputes import SOURCE, adjudicator_rows, coder_codings, disputed_units
 from themeloop.errors import CodingTableError
 from themeloop.progress import Progress, no_progress
+from themeloop.studio.tasks import SUMMARY_KEY, adjudication_tasks, coders_summary
+
+__all__ = ["SOURCE", "AdjudicationPush", "adjudication_config", "adjudication_tasks",
+           "adjudicator_rows", "coder_codings", "coders_summary", "disputed_units",
+           "export_adjudication", "push_adjudication", "registry_key"]
 
 if TYPE_CHECKING:
-    import pandas as pd
+    from themeloop.studio.client import LabelStudioClient
+    pass
 
 KEY_PREFIX = "adjudication:"
-SOURCE = "adjudication"
 SUMMARY_NAME = "coders"
-SUMMARY_KEY = "coders_summary"
 NOTHING = "no disagreements to adjudicate"
 
 
@@ -89,132 +94,7 @@ class AdjudicationPush:
                 "questions": [q.as_dict() for q in self.questions], "notes": self.notes}
 
 
-# --------------------------------------------------------------------------- disputes
-
-
-def disputed_units(table: pd.DataFrame, rule: str = "majority", min_coders: int = 1, *,
-                   all_disagreements: bool = False) -> pd.DataFrame:
-    """The ``question, response_id`` pairs that need an adjudicator, sorted.
-
-    By default the units with any undecided decision under ``rule``. With
-    ``all_disagreements`` every unit where the human coders' code sets differ
-    (the adjudicator named by an ``adjudicator:EMAIL`` rule is not one of
-    those coders), whatever the rule decided.
-
-    A rule ``adjudicator:EMAIL`` whose adjudicator has decided nothing yet
-    leaves open what the other coders do not agree on unanimously.
-    """
-    import pandas as pd
-
-    from themeloop.adjudicate import adjudicate, parse_rule
-    from themeloop.coding import judged_rows, validate_coding_table
-
-    _, adjudicator = parse_rule(rule)
-    table = validate_coding_table(table)
-    keys = ["question", "response_id"]
-    if all_disagreements:
-        rows = judged_rows(table)
-        if adjudicator is not None:
-            rows = rows[rows["coder"] != adjudicator]
-        sets = rows.groupby([*keys, "coder"])["code"].agg(lambda s: frozenset(s) - {""})
-        n_sets = sets.groupby(level=keys).nunique()
-        units = n_sets[n_sets > 1].index.to_frame(index=False)
-    else:
-        if adjudicator is not None and not _has_rows(table, adjudicator):
-            rule = "unanimous"
-        result = adjudicate(table, rule, min_coders=min_coders)
-        units = result.undecided[keys].drop_duplicates()
-    return pd.DataFrame(units, columns=keys).sort_values(keys).reset_index(drop=True)
-
-
-def _has_rows(table: pd.DataFrame, coder: str) -> bool:
-    from themeloop.coding import judged_rows
-
-    rows = judged_rows(table, ("human", SOURCE))
-    return bool((rows["coder"] == coder).any())
-
-
-def adjudicator_rows(table: pd.DataFrame) -> dict[str, int]:
-    """Adjudicators with ``source="adjudication"`` rows in ``table``: e-mail -> units decided."""
-    from themeloop.coding import judged_rows
-
-    if "source" not in table.columns:
-        return {}
-    rows = judged_rows(table, (SOURCE,))
-    counts = rows.drop_duplicates(["coder", "question", "response_id"])["coder"].value_counts()
-    return {str(k): int(v) for k, v in sorted(counts.items())}
-
-
 # --------------------------------------------------------------------------- tasks
-
-
-def coder_codings(table: pd.DataFrame, qid: str, rids: set[str],
-                  exclude: str | None = None) -> dict[str, dict[str, dict[str, Any]]]:
-    """``response_id -> coder -> {"codes": [...], "memo": str, "unclear": bool}`` (humans only)."""
-    from themeloop.coding import judged_rows
-
-    rows = judged_rows(table)
-    rows = rows[(rows["question"] == qid) & rows["response_id"].isin(rids)]
-    if exclude is not None:
-        rows = rows[rows["coder"] != exclude]
-    out: dict[str, dict[str, dict[str, Any]]] = {}
-    for (rid, coder), group in rows.groupby(["response_id", "coder"], sort=True):
-        codes = list(dict.fromkeys(c for c in group["code"] if c))
-        memos = (list(dict.fromkeys(m for m in group["memo"] if m))
-                 if "memo" in group.columns else [])
-        unclear = bool(group["unclear"].any()) if "unclear" in group.columns else False
-        out.setdefault(str(rid), {})[str(coder)] = {
-            "codes": codes, "memo": "\n".join(memos), "unclear": unclear}
-    return out
-
-
-def coders_summary(codings: dict[str, dict[str, Any]], codebook, qid: str) -> str:
-    """One line per coder: ``email: Label [id], Label [id]; memo: "..." (unclear)``."""
-    known = set(codebook.code_ids(qid)) if qid in codebook.questions else set()
-    lines = []
-    for coder, coding in sorted(codings.items()):
-        codes = [f"{codebook.label(qid, c)} [{c}]" if c in known else f"[{c}] (not in codebook)"
-                 for c in coding["codes"]]
-        line = f"{coder}: {', '.join(codes) if codes else 'no code'}"
-        if coding["memo"]:
-            line += f'; memo: "{" / ".join(coding["memo"].splitlines())}"'
-        if coding["unclear"]:
-            line += " (flagged unclear)"
-        lines.append(line)
-    return "\n".join(lines)
-
-
-def adjudication_tasks(survey, table: pd.DataFrame, codebook, qid: str, rids: list[str], *,
-                       attributes: list[str] = (), exclude: str | None = None,
-                       ) -> tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]]]:
-    """Tasks (``response_id, question, text, coders_summary`` and attributes) and predictions.
-
-    Each coder of a unit gives one prediction: ``model_version`` = their
-    e-mail, result = the codes they ticked (empty when they applied none).
-    """
-    from themeloop.codebook import attribute_key
-    from themeloop.studio.push import attribute_values, cell_text, choices_result
-
-    responses = survey.responses()
-    responses = responses[responses["question"] == qid]
-    text = dict(zip(responses["response_id"], responses["text"]))
-    respondent = dict(zip(responses["response_id"], responses["respondent_id"]))
-    values = attribute_values(survey, attributes)
-    codings = coder_codings(table, qid, set(rids), exclude=exclude)
-    tasks, predictions = [], {}
-    for rid in rids:
-        unit = codings.get(rid, {})
-        answer = text.get(rid)
-        data = {"response_id": rid, "question": qid,
-                "text": cell_text(answer),
-                SUMMARY_KEY: coders_summary(unit, codebook, qid)}
-        for attr in attributes:
-            data[attribute_key(attr)] = values[attr].get(respondent.get(rid), "")
-        tasks.append({"data": data})
-        predictions[rid] = [{"model_version": coder,
-                             "result": choices_result(c["codes"]) if c["codes"] else []}
-                            for coder, c in sorted(unit.items())]
-    return tasks, predictions
 
 
 def adjudication_config(coding_config: str) -> str:
@@ -280,7 +160,7 @@ def push_adjudication(project, *, rule: str | None = None, min_coders: int | Non
     codebook = load_codebook(project.codebook_path)
     table_path = Path(codes) if codes is not None else project.coding_table_path
     if codes is None and not table_path.is_file():
-        raise CodingTableError(f"{table_path}: no coding table yet; run 'themeloop pull' first")
+        raise CodingTableError.missing(table_path)
     table = read_coding_table(table_path)
     if question is not None:
         project.config.question(question)  # ConfigError with did-you-mean
@@ -311,9 +191,9 @@ def push_adjudication(project, *, rule: str | None = None, min_coders: int | Non
     return result
 
 
-def _push_question(client, url, registry, project, codebook, qid, tasks, predictions,
+def _push_question(client: LabelStudioClient, url, registry, project, codebook, qid, tasks, predictions,
                    recreate, progress) -> QuestionAdjudication:
-    from themeloop.studio.client import studio_errors
+    from themeloop.studio.client import on_missing
     from themeloop.studio.config_sync import sync_label_config
     from themeloop.studio.projects import ensure_project
     from themeloop.studio.push import question_config
@@ -323,7 +203,7 @@ def _push_question(client, url, registry, project, codebook, qid, tasks, predict
     config = adjudication_config(question_config(project, codebook, qid))
     entry = registry.entry(url, key)
     if entry is not None and not recreate:
-        with studio_errors(missing=deleted_message(qid, int(entry["id"]))):
+        with on_missing(deleted_message(qid, int(entry["id"]))):
             client.projects.get(int(entry["id"]))
     ls_project, created = ensure_project(client, registry, url, key, label_config=config,
                                          maximum_annotations=1, recreate=recreate,
@@ -343,7 +223,7 @@ def _push_question(client, url, registry, project, codebook, qid, tasks, predict
 # --------------------------------------------------------------------------- pull
 
 
-def export_adjudication(client, registry, url: str, questions) -> dict[str, bytes]:
+def export_adjudication(client: LabelStudioClient, registry, url: str, questions) -> dict[str, bytes]:
     """Snapshots of the adjudication projects of ``questions`` that were pushed: ``qid -> bytes``.
 
     Raises
@@ -351,7 +231,7 @@ def export_adjudication(client, registry, url: str, questions) -> dict[str, byte
     StudioError
         If a registered adjudication project was deleted in Label Studio.
     """
-    from themeloop.studio.client import studio_errors
+    from themeloop.studio.client import on_missing
     from themeloop.studio.sync import export_snapshot
 
     out: dict[str, bytes] = {}
@@ -359,25 +239,9 @@ def export_adjudication(client, registry, url: str, questions) -> dict[str, byte
         entry = registry.entry(url, registry_key(qid))
         if entry is None:
             continue
-        with studio_errors(missing=deleted_message(qid, int(entry["id"]))):
+        with on_missing(deleted_message(qid, int(entry["id"]))):
             client.projects.get(int(entry["id"]))
         out[qid] = export_snapshot(client, int(entry["id"]))
     return out
 
 
-def adjudication_rows(export: list[dict[str, Any]], qid: str, code_ids: set[str],
-                      codebook_version: str) -> list[dict[str, Any]]:
-    """Coding-table rows of the adjudicator's annotations: ``source="adjudication"``.
-
-    The coder is the adjudicator's e-mail; status, timestamp, memo and the
-    rest are read as for coders (:func:`themeloop.studio.pull.coding_rows`).
-    """
-    from themeloop.studio.pull import coding_rows
-
-    return [{**row, "source": SOURCE}
-            for row in coding_rows(export, qid, code_ids, codebook_version)]
-
-
-def raw_name(qid: str) -> str:
-    """The snapshot name stem of ``qid``'s adjudication project in ``annotations/raw``."""
-    return f"{qid}.adjudication"

@@ -1,8 +1,13 @@
 """Talking to Label Studio: which server, which token, and errors turned into StudioError.
 
-Every call into ``label_studio_sdk`` runs inside :func:`studio_errors`, so an
+Every call into ``label_studio_sdk`` runs inside :func:`studio_errors` (which
+:func:`session` opens for a whole command, with its :class:`Connection`), so an
 unreachable server, a refused token or a missing object reaches the user as one
-line, never as an SDK or httpx traceback.
+line, never as an SDK or httpx traceback. Inner calls that expect a 404 wrap
+themselves in :func:`on_missing`, which only words that one case.
+
+The client is passed explicitly to every function that talks to the server,
+typed by :class:`LabelStudioClient`, so a test can pass a small fake.
 """
 
 from __future__ import annotations
@@ -11,11 +16,35 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
 
 from themeloop.errors import StudioError
 from themeloop.studio.server import StudioPaths, admin_token, server_status
 
+if TYPE_CHECKING:
+    from themeloop.config import Project
+
 TIMEOUT = 120.0
+
+
+class LabelStudioClient(Protocol):
+    """The part of ``label_studio_sdk.LabelStudio`` that themeloop calls.
+
+    Each attribute is one of the SDK's resource clients (``projects.get``,
+    ``users.list``, ...); a fake only needs the methods a test exercises.
+    """
+
+    @property
+    def projects(self) -> Any: ...
+
+    @property
+    def users(self) -> Any: ...
+
+    @property
+    def annotations(self) -> Any: ...
+
+    @property
+    def actions(self) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -28,7 +57,7 @@ class Connection:
     local: bool
 
 
-def resolve_connection(project, *, url: str | None = None, token: str | None = None) -> Connection:
+def resolve_connection(project: Project, *, url: str | None = None, token: str | None = None) -> Connection:
     """The server a project syncs with: ``[studio] url`` (token from ``$token_env``) or the local one."""
     cfg = project.config.studio
     url = url or cfg.url
@@ -46,19 +75,32 @@ def resolve_connection(project, *, url: str | None = None, token: str | None = N
                       local=True)
 
 
-_current: list[Connection] = []
+@contextmanager
+def on_missing(message: str) -> Iterator[None]:
+    """Turn a 404 from the SDK inside into :class:`StudioError` ``message``; pass on the rest.
+
+    Everything else reaches the :func:`studio_errors` of the command's session.
+    """
+    from label_studio_sdk.core.api_error import ApiError
+
+    try:
+        yield
+    except ApiError as exc:
+        if exc.status_code == 404:
+            raise StudioError(message) from None
+        raise
 
 
 @contextmanager
-def studio_errors(conn: Connection | None = None, *, missing: str | None = None) -> Iterator[None]:
+def studio_errors(conn: Connection | None, *, missing: str | None = None) -> Iterator[None]:
     """Turn SDK and httpx exceptions raised inside into one-line :class:`StudioError`.
 
-    ``missing`` is the message for a 404 (what was not found and what to do).
+    ``conn`` names the server in messages (None: "Label Studio"); ``missing``
+    is the message for a 404 (what was not found and what to do).
     """
     import httpx
     from label_studio_sdk.core.api_error import ApiError
 
-    conn = conn or (_current[-1] if _current else None)
     where = conn.url if conn else "Label Studio"
     try:
         yield
@@ -81,7 +123,7 @@ def _unreachable(conn: Connection | None, exc: Exception) -> str:
     return f"Label Studio at {where} is unreachable ({reason}); {hint}"
 
 
-def _api_message(conn: Connection | None, exc, missing: str | None) -> str:
+def _api_message(conn: Connection | None, exc: Any, missing: str | None) -> str:
     where = conn.url if conn else "Label Studio"
     status = exc.status_code
     if status in (401, 403):
@@ -99,7 +141,7 @@ def _api_message(conn: Connection | None, exc, missing: str | None) -> str:
     return f"Label Studio at {where} answered HTTP {status}: {text}"
 
 
-def connect(conn: Connection):
+def connect(conn: Connection) -> LabelStudioClient:
     """A ``LabelStudio`` client for ``conn``, after checking the server is up and takes the token.
 
     Raises
@@ -120,18 +162,14 @@ def connect(conn: Connection):
     client = LabelStudio(base_url=conn.url, api_key=conn.token, timeout=TIMEOUT)
     with studio_errors(conn):
         client.users.whoami()
-    _current.append(conn)
     return client
 
 
 @contextmanager
-def session(project, *, url: str | None = None, token: str | None = None):
+def session(project: Project, *, url: str | None = None,
+            token: str | None = None) -> Iterator[tuple[LabelStudioClient, Connection]]:
     """Connect for one command: yields ``(client, connection)``; SDK errors become StudioError."""
     conn = resolve_connection(project, url=url, token=token)
     client = connect(conn)
-    try:
-        with studio_errors(conn):
-            yield client, conn
-    finally:
-        if _current and _current[-1] is conn:
-            _current.pop()
+    with studio_errors(conn):
+        yield client, conn

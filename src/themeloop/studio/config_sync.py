@@ -13,10 +13,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from themeloop.errors import StudioError
 from themeloop.studio.sync import export_snapshot
+
+if TYPE_CHECKING:
+    from themeloop.studio.client import LabelStudioClient
 
 
 @dataclass
@@ -49,7 +52,7 @@ def code_mapping(old_codebook, new_codebook, qid: str, old_ids: set[str]) -> dic
     return {old: old if old in new_ids else mapping.get(old) for old in old_ids}
 
 
-def sync_label_config(client, ls_project, qid: str, new_config: str, *, old_codebook,
+def sync_label_config(client: LabelStudioClient, ls_project, qid: str, new_config: str, *, old_codebook,
                       new_codebook, maximum_annotations: int) -> ConfigChange:
     """Bring ``ls_project``'s config to ``new_config``, migrating renamed or merged codes.
 
@@ -77,7 +80,7 @@ def sync_label_config(client, ls_project, qid: str, new_config: str, *, old_code
         tasks = json.loads(export_snapshot(client, ls_project.id))
         _refuse_lost_codes(tasks, qid, [c for c in change.removed if not mapping.get(c)],
                            new_codebook.version)
-        moves = {old: mapping[old] for old in change.removed if mapping.get(old)}
+        moves = {old: new for old in change.removed if (new := mapping.get(old))}
         change.migrated = _migrate_annotations(client, tasks, qid, moves)
     _validate(client, ls_project.id, qid, new_config, new_codebook.version)
     client.projects.update(ls_project.id, label_config=new_config,
@@ -115,7 +118,7 @@ def _refuse_lost_codes(tasks: list[dict], qid: str, lost: list[str], version: st
         raise _out_of_step(version, qid, f"it removes code(s) that coders used: {listed}")
 
 
-def _validate(client, project_id: int, qid: str, config: str, version: str) -> None:
+def _validate(client: LabelStudioClient, project_id: int, qid: str, config: str, version: str) -> None:
     from label_studio_sdk.core.api_error import ApiError
 
     try:
@@ -139,7 +142,7 @@ def _reason(body: Any) -> str:
     return text[:400]
 
 
-def _migrate_annotations(client, tasks: list[dict], qid: str,
+def _migrate_annotations(client: LabelStudioClient, tasks: list[dict], qid: str,
                          moves: dict[str, str]) -> list[dict[str, Any]]:
     """Rewrite the ``codes`` choices of every annotation that used a moved code."""
     from themeloop.codebook import CODES_NAME

@@ -12,10 +12,13 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from themeloop._io import write_text_atomic
 from themeloop.errors import StudioError
+
+if TYPE_CHECKING:
+    from themeloop.studio.client import LabelStudioClient
 
 TITLE_PREFIX = "themeloop: "
 
@@ -60,15 +63,15 @@ def deleted_message(key: str, project_id: int) -> str:
             "are gone from the server; earlier pulls keep them in annotations/raw)")
 
 
-def get_project(client, project_id: int, key: str):
+def get_project(client: LabelStudioClient, project_id: int, key: str):
     """The project, or StudioError naming the question when it was deleted in the UI."""
-    from themeloop.studio.client import studio_errors
+    from themeloop.studio.client import on_missing
 
-    with studio_errors(missing=deleted_message(key, project_id)):
+    with on_missing(deleted_message(key, project_id)):
         return client.projects.get(project_id)
 
 
-def ensure_project(client, registry: Registry, url: str, key: str, *, label_config: str,
+def ensure_project(client: LabelStudioClient, registry: Registry, url: str, key: str, *, label_config: str,
                    maximum_annotations: int, recreate: bool = False,
                    title: str | None = None) -> tuple[Any, bool]:
     """Return ``(project, created)`` for ``key``, creating and registering it if needed.

@@ -19,10 +19,10 @@ from typing import Any
 
 from themeloop._io import write_bytes_atomic, write_text_atomic
 from themeloop.errors import StudioError
+from themeloop.pipeline.artifacts import RAW_DIR
+from themeloop.studio.annotations import COLUMNS, adjudication_rows, coding_rows, table_csv
 
-COLUMNS = ["response_id", "question", "coder", "code", "source", "timestamp", "codebook_version",
-           "memo", "annotation_id", "lead_time", "status", "unclear", "in_codebook"]
-
+__all__ = ["COLUMNS", "PullResult", "coding_rows", "pull", "table_csv"]
 
 @dataclass
 class PullResult:
@@ -40,80 +40,6 @@ class PullResult:
         return {"table": str(self.table_path), "changed": self.changed, "rows": self.rows,
                 "annotations": self.annotations, "raw": [str(p) for p in self.raw],
                 "unknown_codes": self.unknown_codes, "ledger_events": self.ledger_events}
-
-
-def _coder(completed_by: Any) -> str:
-    if isinstance(completed_by, dict):
-        return str(completed_by.get("email") or completed_by.get("id") or "")
-    return str(completed_by)
-
-
-def _read_result(result: list[dict[str, Any]]) -> tuple[list[str], str, bool]:
-    """``(codes, memo, unclear)`` from an annotation's result items."""
-    from themeloop.codebook import CODES_NAME, FLAGS_NAME, MEMO_NAME, UNCLEAR
-
-    codes: list[str] = []
-    memo: list[str] = []
-    unclear = False
-    for item in result or []:
-        value = item.get("value") or {}
-        name = item.get("from_name")
-        if name == CODES_NAME:
-            codes.extend(str(c) for c in value.get("choices") or [] if str(c) not in codes)
-        elif name == FLAGS_NAME:
-            unclear = unclear or UNCLEAR in (value.get("choices") or [])
-        elif name == MEMO_NAME:
-            text = value.get("text") or []
-            memo.extend([text] if isinstance(text, str) else [str(t) for t in text])
-    return codes, "\n".join(memo), unclear
-
-
-def coding_rows(export: list[dict[str, Any]], qid: str, code_ids: set[str],
-                codebook_version: str) -> list[dict[str, Any]]:
-    """Coding-table rows (one per code applied) from a Label Studio JSON export of ``qid``.
-
-    A skipped annotation (no result) is ``status="skipped"``; one skipped after
-    ticking codes is ``"cancelled"``; either gives one row with an empty code.
-    A submitted annotation with no code gives one row with an empty code too.
-    """
-    rows = []
-    for task in export:
-        rid = (task.get("data") or {}).get("response_id")
-        if rid is None:
-            continue
-        for ann in task.get("annotations") or []:
-            codes, memo, unclear = _read_result(ann.get("result") or [])
-            if ann.get("was_cancelled"):
-                status = "cancelled" if codes else "skipped"
-                codes = []
-            else:
-                status = "submitted"
-            base = {"response_id": str(rid), "question": qid,
-                    "coder": _coder(ann.get("completed_by")), "source": "human",
-                    "timestamp": ann.get("updated_at") or ann.get("created_at") or "",
-                    "codebook_version": codebook_version, "memo": memo,
-                    "annotation_id": str(ann.get("id", "")),
-                    "lead_time": ann.get("lead_time"), "status": status, "unclear": unclear}
-            for code in codes or [""]:
-                rows.append({**base, "code": code, "in_codebook": code == "" or code in code_ids})
-    return rows
-
-
-def table_csv(rows: list[dict[str, Any]], *, raw: bool = False) -> str:
-    """The coding table as CSV text, rows in a stable order (so equal content, equal bytes).
-
-    Neutralised against formula injection unless ``raw`` (see :mod:`themeloop.safe_csv`).
-    """
-    import pandas as pd
-
-    from themeloop.safe_csv import csv_text
-
-    frame = pd.DataFrame(rows, columns=COLUMNS)
-    if len(frame):
-        frame["_aid"] = pd.to_numeric(frame["annotation_id"], errors="coerce")
-        frame = frame.sort_values(["question", "response_id", "coder", "_aid"], kind="stable")
-        frame = frame.drop(columns="_aid")
-    return csv_text(frame, raw=raw)
 
 
 def _old_rows(path: Path, keep_questions: set[str]) -> list[dict[str, Any]]:
@@ -184,8 +110,6 @@ def pull(project, *, question: str | None = None, url: str | None = None) -> Pul
 
 def _write_pull(project, codebook, exports: dict[str, bytes], table_path: Path,
                 keep: set[str], decided: dict[str, bytes] | None = None) -> PullResult:
-    from themeloop.studio.adjudication import adjudication_rows, raw_name
-
     rows: list[dict[str, Any]] = _old_rows(table_path, keep)
     result = PullResult(table_path, False, 0, 0)
     sources = [(qid, data, coding_rows) for qid, data in exports.items()]
@@ -209,7 +133,7 @@ def _write_pull(project, codebook, exports: dict[str, bytes], table_path: Path,
     if old_text == text:
         return result
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    raw_dir = project.annotations_dir / "raw"
+    raw_dir = project.annotations_dir / RAW_DIR
     result.raw = [_write_raw(raw_dir, qid, data, stamp) for qid, data in exports.items()]
     result.raw += [_write_raw(raw_dir, raw_name(qid), data, stamp)
                    for qid, data in (decided or {}).items()]
@@ -223,22 +147,29 @@ def _record(project, codebook, table_path: Path, old_text: str | None, text: str
             raw: list[Path]) -> int:
     """Write the pull manifest and record added/removed human codes in the ledger."""
 
-    from themeloop.audit.manifest import build_manifest, write_manifest
-
-    manifest = build_manifest(
-        "pull", inputs={"codebook": project.codebook_path} if project.codebook_path.is_file()
-        else {}, outputs=[table_path, *raw], codebook_version=codebook.version,
-        relative_to=project.root)
     from themeloop.audit.ledger import record_coding_diff
-    from themeloop.audit.manifest import with_ledger
-    from themeloop.audit.project import PULL_MANIFEST, project_ledger
+    from themeloop.audit.manifest import write_stage_manifest
+    from themeloop.audit.project import project_ledger
+    from themeloop.pipeline.artifacts import PULL_MANIFEST
     from themeloop.safe_csv import read_csv
 
     old = read_csv(io.StringIO(old_text)) if old_text else None
     new = read_csv(io.StringIO(text))
     ledger = project_ledger(project)
-    events = record_coding_diff(ledger, old, new, manifest["manifest_id"], codebook.version)
-    # After the append, so the manifest records the ledger's new head.
-    write_manifest(project.annotations_dir / PULL_MANIFEST,
-                   with_ledger(manifest, ledger, relative_to=project.root))
+    events: list[dict[str, Any]] = []
+
+    def record(manifest_id: str) -> None:
+        events.extend(record_coding_diff(ledger, old, new, manifest_id, codebook.version))
+
+    # The events carry the manifest's id; the manifest then records the ledger's new head.
+    write_stage_manifest(
+        PULL_MANIFEST.path(project.annotations_dir), "pull",
+        inputs={"codebook": project.codebook_path} if project.codebook_path.is_file() else {},
+        outputs=[table_path, *raw], codebook_version=codebook.version,
+        relative_to=project.root, ledger=ledger, record=record)
     return len(events)
+
+
+def raw_name(qid: str) -> str:
+    """The snapshot name stem of ``qid``'s adjudication project in ``annotations/raw``."""
+    return f"{qid}.adjudication"

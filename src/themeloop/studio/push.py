@@ -14,14 +14,22 @@ import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from themeloop.errors import CodebookError, ConfigError, StudioError, did_you_mean
+from themeloop.errors import CodebookError, StudioError
+from themeloop.pipeline.artifacts import ASSIGNMENTS, THEMES_JSON
 from themeloop.progress import Progress, no_progress
 from themeloop.studio.config_sync import ConfigChange, sync_label_config
 from themeloop.studio.projects import Registry, ensure_project
 from themeloop.studio.server import StudioPaths
 from themeloop.studio.sync import PushStats, push_tasks
+from themeloop.studio.tasks import attribute_values, build_tasks, cell_text, choices_result
+
+if TYPE_CHECKING:
+    from themeloop.studio.client import LabelStudioClient
+
+__all__ = ["PushResult", "attribute_values", "build_tasks", "cell_text", "choices_result",
+           "load_predictions", "push", "question_config"]
 
 PUSHED_CODEBOOK = "codebook.pushed.yaml"
 
@@ -57,55 +65,6 @@ class PushResult:
                 "notes": self.notes}
 
 
-def build_tasks(survey, qid: str, attributes: list[str] = ()) -> list[dict[str, Any]]:
-    """One ``{"data": ...}`` task per substantive answer to ``qid``, in survey order."""
-    from themeloop.codebook import attribute_key
-
-    values = attribute_values(survey, attributes)
-    responses = survey.responses()
-    rows = responses[(responses["question"] == qid) & responses["substantive"]]
-    tasks = []
-    for rid, respondent, text in zip(rows["response_id"], rows["respondent_id"], rows["text"]):
-        data = {"response_id": rid, "question": qid, "text": text}
-        for attr in attributes:
-            data[attribute_key(attr)] = values[attr].get(respondent, "")
-        tasks.append({"data": data})
-    return tasks
-
-
-def attribute_values(survey, attributes: list[str]) -> dict[str, dict[Any, str]]:
-    """Each attribute's value per respondent id, as text shown to coders.
-
-    Raises
-    ------
-    ConfigError
-        If an attribute is not a column of the survey.
-    """
-    frame = survey.frame
-    for attr in attributes:
-        if attr not in frame.columns:
-            raise ConfigError(f"[studio] task_attributes: no column '{attr}' in {survey.path}"
-                              f"{did_you_mean(attr, [str(c) for c in frame.columns])}")
-    return {attr: dict(zip(survey.ids, frame[attr].map(cell_text))) for attr in attributes}
-
-
-def cell_text(value: Any) -> str:
-    """A survey cell as task text: "" when missing, "3" rather than "3.0"."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def choices_result(codes: list[str]) -> list[dict[str, Any]]:
-    """A Label Studio result ticking ``codes`` in the ``codes`` choices."""
-    from themeloop.codebook import CODES_NAME
-
-    return [{"from_name": CODES_NAME, "to_name": "text", "type": "choices",
-             "value": {"choices": list(codes)}}]
-
-
 def load_predictions(out_dir: Path, qid: str, code_ids: list[str]) -> tuple[dict, str] | None:
     """Suggestions for ``qid`` from ``assignments.csv``: ``(response_id -> [prediction], run_id)``.
 
@@ -113,7 +72,7 @@ def load_predictions(out_dir: Path, qid: str, code_ids: list[str]) -> tuple[dict
     """
     import pandas as pd
 
-    assignments, themes = out_dir / "assignments.csv", out_dir / "themes.json"
+    assignments, themes = ASSIGNMENTS.path(out_dir), THEMES_JSON.path(out_dir)
     if not assignments.is_file() or not themes.is_file():
         return None
     try:
@@ -136,7 +95,7 @@ def load_predictions(out_dir: Path, qid: str, code_ids: list[str]) -> tuple[dict
     for rid, group in table.assign(_score=scores).groupby("response_id", sort=False):
         codes = list(dict.fromkeys(group["theme_id"]))
         best = group["_score"].max()
-        prediction = {"model_version": run_id, "result": choices_result(codes)}
+        prediction: dict[str, Any] = {"model_version": run_id, "result": choices_result(codes)}
         if not math.isnan(best):
             prediction["score"] = float(best)
         out[str(rid)] = [prediction]
@@ -212,7 +171,7 @@ def question_config(project, codebook, qid: str) -> str:
     return label_config(codebook, qid, project.config.studio.task_attributes, prompt=prompt)
 
 
-def _push_question(client, url, registry, project, survey, codebook, old_codebook, qid,
+def _push_question(client: LabelStudioClient, url, registry, project, survey, codebook, old_codebook, qid,
                    use_predictions, recreate, batch_size, progress, notes) -> QuestionPush:
     cfg = project.config.studio
     config = question_config(project, codebook, qid)
@@ -228,8 +187,8 @@ def _push_question(client, url, registry, project, survey, codebook, old_codeboo
     if use_predictions:
         loaded = load_predictions(project.out_dir, qid, codebook.code_ids(qid))
         if loaded is None:
-            notes.append(f"{qid}: no {project.out_dir.name}/assignments.csv and themes.json; "
-                         "pushed without suggestions (run 'themeloop themes' for them)")
+            notes.append(f"{qid}: no {project.out_dir.name}/{ASSIGNMENTS.name} and "
+                         f"{THEMES_JSON.name}; pushed without suggestions (run 'themeloop themes' for them)")
         else:
             predictions, run_id = loaded
     tasks = build_tasks(survey, qid, cfg.task_attributes)

@@ -29,9 +29,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from themeloop._io import write_text_atomic
 from themeloop.errors import StudioError
+
+if TYPE_CHECKING:
+    from themeloop.config import Project
 
 ADMIN_EMAIL = "admin@themeloop.local"
 PRIVATE_DIR, PRIVATE_FILE, SERVER_UMASK = 0o700, 0o600, 0o077
@@ -272,6 +276,17 @@ def healthy(url: str, timeout: float = 2.0) -> bool:
     except httpx.HTTPError:
         return False
     return reply.status_code == 200 and '"UP"' in reply.text
+
+
+def studio_reachable(project: Project) -> bool:
+    """True when a remote server is configured or the local one is running, and it answers."""
+    url = project.config.studio.url
+    if not url:
+        status = server_status(StudioPaths.for_project(project))
+        if not status.running or not status.url:
+            return False
+        url = status.url
+    return healthy(url.rstrip("/"), timeout=3.0)
 
 
 def start_server(paths: StudioPaths, port: int, *, executable: Path | None = None,

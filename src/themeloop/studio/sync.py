@@ -12,9 +12,12 @@ import contextlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from themeloop.progress import Progress, no_progress
+
+if TYPE_CHECKING:
+    from themeloop.studio.client import LabelStudioClient
 
 KEY = "response_id"
 LIST_PAGE = 1000
@@ -53,7 +56,7 @@ class PushStats:
                 "duplicates": len(self.duplicates)}
 
 
-def _get(client, path: str, params: dict[str, Any]) -> Any:
+def _get(client: Any, path: str, params: dict[str, Any]) -> Any:
     """GET a JSON API path through the client's own authenticated HTTP session."""
     from label_studio_sdk.core.api_error import ApiError
 
@@ -67,7 +70,7 @@ def _get(client, path: str, params: dict[str, Any]) -> Any:
     return reply.json()
 
 
-def list_task_index(client, project_id: int, key: str = KEY) -> tuple[dict[str, TaskState], list[str]]:
+def list_task_index(client: LabelStudioClient, project_id: int, key: str = KEY) -> tuple[dict[str, TaskState], list[str]]:
     """Map ``data[key]`` to each task's state; also return keys found on more than one task.
 
     Pages through ``/api/tasks`` asking only for the fields needed (far faster
@@ -168,14 +171,14 @@ def push_tasks(
 
 
 def _with_predictions(task: Mapping[str, Any], predictions, key: str) -> dict[str, Any]:
-    out = {"data": dict(task["data"])}
+    out: dict[str, Any] = {"data": dict(task["data"])}
     wanted = (predictions or {}).get(str(task["data"][key]))
     if wanted:
         out["predictions"] = [dict(p) for p in wanted]
     return out
 
 
-def _refresh_predictions(client, project_id: int, index: Mapping[str, TaskState],
+def _refresh_predictions(client: LabelStudioClient, project_id: int, index: Mapping[str, TaskState],
                          predictions: Mapping[str, Sequence[Mapping[str, Any]]],
                          stats: PushStats, batch_size: int) -> None:
     stale: list[tuple[TaskState, Sequence[Mapping[str, Any]]]] = []
@@ -200,7 +203,7 @@ def _refresh_predictions(client, project_id: int, index: Mapping[str, TaskState]
         stats.predictions_refreshed += len(chunk)
 
 
-def export_snapshot(client, project_id: int) -> bytes:
+def export_snapshot(client: LabelStudioClient, project_id: int) -> bytes:
     """A full JSON export of a project: every task, annotator e-mails and whole predictions.
 
     Returns the raw bytes Label Studio sent (a JSON list of tasks); the export
@@ -221,7 +224,7 @@ def export_snapshot(client, project_id: int) -> bytes:
     return data
 
 
-def _wait_for_export(client, project_id: int, export, timeout: float = 600.0):
+def _wait_for_export(client: LabelStudioClient, project_id: int, export, timeout: float = 600.0):
     import time
 
     from themeloop.errors import StudioError

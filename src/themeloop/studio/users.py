@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from themeloop.errors import StudioError
+from themeloop.studio.client import LabelStudioClient
 from themeloop.studio.server import SERVER_UMASK, StudioPaths, find_label_studio, server_env
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -30,23 +31,21 @@ class CoderAccount:
     password_file: Path | None
 
 
-def add_user(client, paths: StudioPaths, email: str, password: str | None = None, *,
+def add_user(client: LabelStudioClient, paths: StudioPaths, email: str, password: str | None = None, *,
              executable: Path | None = None) -> CoderAccount:
     """Create (or update) coder ``email`` on the local server and give them ``password``.
 
     With ``password`` None a password is generated and written to
     ``<state>/studio/passwords/<email>`` with mode 0600.
     """
-    from themeloop.studio.client import studio_errors
-
     if not _EMAIL.match(email):
         raise StudioError(f"'{email}' is not an e-mail address; coders log in with their e-mail")
-    with studio_errors():
-        existing = [u for u in client.users.list() if (u.email or "").lower() == email.lower()]
-        if existing:
-            user, created = existing[0], False
-        else:
-            user, created = client.users.create(username=email, email=email), True
+    # SDK errors become StudioError in the caller's session (studio.client.session).
+    existing = [u for u in client.users.list() if (u.email or "").lower() == email.lower()]
+    if existing:
+        user, created = existing[0], False
+    else:
+        user, created = client.users.create(username=email, email=email), True
     password_file = None
     if password is None:
         password = secrets.token_urlsafe(12)

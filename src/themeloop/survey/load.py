@@ -11,8 +11,10 @@ from __future__ import annotations
 import codecs
 import io
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -166,7 +168,7 @@ def _read_stat(path: Path, *, sheet: str | None, encoding: str | None) -> Survey
 
     read = pyreadstat.read_sav if path.suffix.lower() == ".sav" else pyreadstat.read_dta
     frame, meta = read(str(path), apply_value_formats=False)
-    value_labels: dict[str, dict[object, str]] = {}
+    value_labels: dict[str, dict[Any, str]] = {}
     for column, label_set in (meta.variable_to_label or {}).items():
         labels = meta.value_labels.get(label_set, {})
         if labels and column in frame.columns:
@@ -178,7 +180,7 @@ def _read_stat(path: Path, *, sheet: str | None, encoding: str | None) -> Survey
     return SurveyData(path, frame, variable_labels=variable_labels, value_labels=value_labels)
 
 
-def _as_category(values: pd.Series, labels: dict[object, str]) -> pd.Series:
+def _as_category(values: pd.Series, labels: Mapping[Any, str]) -> pd.Series:
     """Map coded values to their labels; values without a label stay as they are."""
     mapped = values.map(lambda v: labels.get(v, v) if pd.notna(v) else v)
     ordered = list(dict.fromkeys(labels.values()))

@@ -38,6 +38,7 @@ class Survey:
     id_column: str
     questions: list[Question]
     attributes: list[str] = field(default_factory=list)
+    _responses: pd.DataFrame | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def path(self) -> Path:
@@ -64,7 +65,15 @@ class Survey:
         ``response_id`` is ``<respondent id>:<question id>``, stable across runs.
         ``duplicate_of`` holds the ``response_id`` of the first answer to the same
         question with the same normalised text, or is empty.
+
+        The table is built once per survey; each call returns a copy, so a caller
+        may change it.
         """
+        if self._responses is None:
+            self._responses = self._build_responses()
+        return self._responses.copy()
+
+    def _build_responses(self) -> pd.DataFrame:
         ids = self.ids
         parts = []
         for q in self.questions:

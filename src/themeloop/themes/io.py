@@ -11,13 +11,10 @@ from typing import Any
 import yaml
 
 from themeloop._io import write_text_atomic
+from themeloop.pipeline.artifacts import ASSIGNMENTS, DRAFT_CODEBOOK, THEMES_JSON, THEMES_MANIFEST
 from themeloop.safe_csv import csv_text
 from themeloop.themes.model import SeedCode, ThemesResult
 
-THEMES_JSON = "themes.json"
-ASSIGNMENTS_CSV = "assignments.csv"
-DRAFT_CODEBOOK = "codebook.yaml"
-MANIFEST = "themes.manifest.json"
 ASSIGNMENT_COLUMNS = ["response_id", "question", "theme_id", "score"]
 DRAFT_VERSION = "0.1-draft"
 
@@ -46,9 +43,8 @@ def draft_codebook(result: ThemesResult) -> dict[str, Any]:
     for qid, q in result.questions.items():
         codes = []
         for theme in q.themes:
-            code: dict[str, Any] = {
-                "id": theme.id, "label": theme.label, "description": theme.description,
-            }
+            code: dict[str, Any] = {"id": theme.id, "label": theme.label,
+                                    "description": theme.description}
             examples = [quote.response_id for quote in theme.quotes]
             if examples:
                 code["examples"] = examples
@@ -78,22 +74,23 @@ def write_themes(
     inputs: Mapping[str, str | os.PathLike[str]] | None = None,
     config: Mapping[str, Any] | None = None,
     relative_to: str | os.PathLike[str] | None = None,
-    codebook_name: str = DRAFT_CODEBOOK,
     raw: bool = False,
 ) -> dict[str, Path]:
     """Write themes.json, assignments.csv, the draft codebook and themes.manifest.json.
 
-    Each file is written atomically. Returns the paths by role.
+    Each file is written atomically. Returns the paths by artifact key
+    (:mod:`themeloop.pipeline.artifacts`).
     """
-    from themeloop.audit.manifest import build_manifest, write_manifest
+    from themeloop.audit.manifest import write_stage_manifest
 
     out = Path(out_dir)
     paths = {
-        "themes": write_text_atomic(out / THEMES_JSON, themes_json(result)),
-        "assignments": write_text_atomic(out / ASSIGNMENTS_CSV, assignments_csv(result, raw=raw)),
-        "codebook": write_text_atomic(out / codebook_name, draft_codebook_yaml(result)),
+        THEMES_JSON.key: write_text_atomic(THEMES_JSON.path(out), themes_json(result)),
+        ASSIGNMENTS.key: write_text_atomic(ASSIGNMENTS.path(out), assignments_csv(result, raw=raw)),
+        DRAFT_CODEBOOK.key: write_text_atomic(DRAFT_CODEBOOK.path(out), draft_codebook_yaml(result)),
     }
-    manifest = build_manifest(
+    paths[THEMES_MANIFEST.key] = write_stage_manifest(
+        THEMES_MANIFEST.path(out),
         "themes",
         inputs={k: Path(v) for k, v in (inputs or {}).items()},
         outputs=list(paths.values()),
@@ -102,7 +99,6 @@ def write_themes(
         model=dict(result.model),
         relative_to=Path(relative_to) if relative_to else out,
     )
-    paths["manifest"] = write_manifest(out / MANIFEST, manifest)
     return paths
 
 
