@@ -128,7 +128,8 @@ def write_stage_manifest(
     if record is not None:
         record(manifest["manifest_id"])
     if ledger is not None:
-        manifest = with_ledger(manifest, ledger, relative_to=relative_to)
+        manifest = with_ledger(manifest, ledger,
+                               relative_to=None if relative_to is None else Path(relative_to))
     return write_manifest(path, manifest)
 
 

@@ -350,7 +350,7 @@ def _add_cases(root: Any, ns: str, data: ExportInput, responses: pd.DataFrame,
     name = data.name
     attrs = data.attributes
     columns = [c for c in attrs.columns if c != "respondent_id"] if attrs is not None else []
-    kinds = {c: infer_type(attrs[c]) for c in columns}
+    kinds = {c: infer_type(attrs[c]) for c in columns} if attrs is not None else {}
     if columns:
         variables = etree.SubElement(root, f"{{{ns}}}Variables")
         for column in columns:

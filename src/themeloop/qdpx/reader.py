@@ -107,6 +107,13 @@ class _Reader:
             raise self.fail(element, f"has no valid {attribute} (got {raw!r})")
         return value
 
+    def required_guid(self, element: etree._Element, attribute: str = "guid") -> str:
+        """The element's GUID, normalised; an element without a valid one fails the import."""
+        value = self.guid(element, attribute)
+        if value is None:  # guid() raises for a required GUID; this narrows the type
+            raise self.fail(element, f"has no valid {attribute}")
+        return value
+
     def position(self, element: etree._Element, attribute: str) -> int:
         raw = element.get(attribute)
         try:
@@ -161,7 +168,7 @@ def read_project(root: etree._Element, archive: QdpxArchive, where: str) -> Proj
         if kind == "Users":
             for user in child:
                 if local(user) == "User":
-                    guid = reader.guid(user)
+                    guid = reader.required_guid(user)
                     users[guid] = user_from_xml(guid, user.get("name"), user.get("id"))
                 elif local(user):
                     reader.skip(user, "Users")
@@ -174,7 +181,7 @@ def read_project(root: etree._Element, archive: QdpxArchive, where: str) -> Proj
         elif kind == "Notes":
             for note in child:
                 if local(note) == "Note":
-                    notes[reader.guid(note)] = reader.text_of(note) or ""
+                    notes[reader.required_guid(note)] = reader.text_of(note) or ""
                 elif local(note):
                     reader.skip(note, "Notes")
         elif kind == "Sources":
@@ -212,7 +219,7 @@ def _distinct_coders(users: dict[str, User], remarks: list[str]) -> None:
 
 
 def _text_source(reader: _Reader, element: etree._Element) -> SourceRec:
-    guid = reader.guid(element)
+    guid = reader.required_guid(element)
     selections: list[SelectionRec] = []
     codings: list[CodingRec] = []
     for child in element:
@@ -231,7 +238,7 @@ def _text_source(reader: _Reader, element: etree._Element) -> SourceRec:
 
 
 def _selection(reader: _Reader, element: etree._Element) -> SelectionRec:
-    reader.guid(element)
+    reader.required_guid(element)
     codings: list[CodingRec] = []
     notes: list[str] = []
     for child in element:

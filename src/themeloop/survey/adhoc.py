@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from pathlib import Path
 
 from themeloop.errors import ConfigError
 from themeloop.survey.model import Question, Survey, load_survey
@@ -52,7 +53,7 @@ def load_adhoc_survey(
         while qid in {q.id for q in questions}:
             qid, n = f"{question_id(column)}_{n}", n + 1
         questions.append(Question(qid, column))
-    return load_survey(path, id_column=id_column, questions=questions,
+    return load_survey(Path(path), id_column=id_column, questions=questions,
                        attributes=list(attributes or []), sheet=sheet, encoding=encoding)
 
 
