@@ -108,6 +108,17 @@ class ReportSection(_Section):
     by: str | None = None
 
 
+class PrivacySection(_Section):
+    """Pseudonymise answers before anything shows or ships them (see docs/privacy.md)."""
+
+    enabled: bool = False
+    allow: list[str] = Field(default_factory=list)  # more terms that are never personal data
+    entities: list[str] = Field(default_factory=list)  # empty: every entity type
+    pseudonyms: Literal["tokens", "fake"] = "tokens"
+    min_score: float = Field(0.5, ge=0, le=1)
+    columns: list[str] = Field(default_factory=list)  # other free-text columns to pseudonymise
+
+
 class PathsSection(_Section):
     codebook: str = "codebook.yaml"
     annotations: str = "annotations"
@@ -128,6 +139,7 @@ class ProjectConfig(_Section):
     merge: MergeSection = MergeSection()
     crosstab: CrosstabSection = CrosstabSection()
     report: ReportSection = ReportSection()
+    privacy: PrivacySection = PrivacySection()
     paths: PathsSection = PathsSection()
 
     @field_validator("questions")

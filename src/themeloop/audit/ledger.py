@@ -68,7 +68,7 @@ from themeloop.audit.verify import VerifyResult, verify_lines
 from themeloop.errors import AuditError, did_you_mean
 
 LEDGER_NAME = "ledger.jsonl"
-ACTIONS = ("suggested", "added", "removed", "decided", "migrated")
+ACTIONS = ("suggested", "added", "removed", "decided", "migrated", "redacted", "kept")
 _KNOWN_FIELDS = frozenset(CONTENT_FIELDS + CHAIN_FIELDS)
 
 

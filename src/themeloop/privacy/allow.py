@@ -116,7 +116,7 @@ class AllowList:
 def _key(term: str) -> str:
     term = term.strip().casefold()
     term = re.sub(r"^the\s+", "", term)
-    return re.sub(r"['’]s$", "", term)
+    return re.sub(r"['\u2019]s$", "", term)
 
 
 def allow_list(extra: Iterable[str] = ()) -> AllowList:

@@ -184,7 +184,7 @@ def _trim(text: str, d: Detection) -> Detection:
         start += 1
     while end > start and text[end - 1] in " \t\n.,;:!?\"')":
         end -= 1
-    if d.entity in ("PERSON", "LOCATION") and text[start:end].endswith(("'s", "’s")):
+    if d.entity in ("PERSON", "LOCATION") and text[start:end].endswith(("'s", "\u2019s")):
         end -= 2
     if (start, end) == (d.start, d.end):
         return d

@@ -171,7 +171,7 @@ class UkPhoneRecognizer(_Regex):
         return start, end, score
 
 
-_CAP = r"[A-Z][\w'’]*(?:-[A-Z][\w'’]*)?"
+_CAP = r"[A-Z][\w'\u2019]*(?:-[A-Z][\w'\u2019]*)?"
 _LEAD_STOP = {"The", "A", "An", "Our", "My", "His", "Her", "Their", "This", "That", "At", "In",
               "On", "To", "From", "And", "Every", "Each", "Local", "New", "Old", "Send", "Ring",
               "Call", "Contact", "Write", "Home", "Post", "Dear", "Thanks", "When", "Kids"}
@@ -252,10 +252,10 @@ class NameContextRecognizer(EntityRecognizer):
     when it is capitalised and not at a sentence's start.
     """
 
-    TOKEN = re.compile(r"[A-Za-z][a-z'’-]+|[A-Z][A-Z'’-]+")
+    TOKEN = re.compile(r"[A-Za-z][a-z'\u2019-]+|[A-Z][A-Z'\u2019-]+")
     ROLE = re.compile(rf"(?i:\b{_ROLE})\s+$")
     NAME_NEXT = re.compile(r" (?:said|says|told|from the|at the|who|runs|helped|visited|and [A-Z])")
-    TITLE = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr)\.?\s+([A-Z][a-z'’-]+)")
+    TITLE = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr)\.?\s+([A-Z][a-z'\u2019-]+)")
 
     def __init__(self) -> None:
         super().__init__(supported_entities=["PERSON"], name="NameContextRecognizer",
