@@ -153,7 +153,8 @@ def review_project(project: Project) -> tuple[Path, int, int]:
         text = run.texts[rid]
         for d in spans:
             pseudonyms[(text_hash(text), d.start, d.end)] = run.key.pseudonym(d.entity, text[d.start:d.end])
-    listed = {rid: sorted(set(run.raw[rid]) | set(run.applied[rid])) for rid in run.texts}
+    # what the recognisers found; the reviewer's own spans are the file's 'add' rows
+    listed = run.raw
     content = render_review(run.texts, listed, pseudonyms, review)
     write_review(review, content)
     n_decisions = len(run.decisions.keep) + len(run.decisions.add)
