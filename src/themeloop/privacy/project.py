@@ -224,10 +224,12 @@ def _record(project: Project, run: PrivacyRun, first_seen: dict[str, str],
             files: dict[str, Path]) -> None:
     from themeloop.audit.ledger import Ledger, default_ledger_path
 
+    # Stamped with their inputs' times (the survey file's, the review file's), not the
+    # clock, so a rerun on the same inputs appends nothing and reports the same trail.
+    survey_time = _mtime(project.survey_path)
     review = files["review"]
-    review_time = (datetime.fromtimestamp(review.stat().st_mtime, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-                   if review.is_file() else None)
-    batch = events(run, first_seen, review_time)
+    review_time = _mtime(review) if review.is_file() else None
+    batch = events(run, dict.fromkeys(first_seen, survey_time), review_time)
     digest = hashlib.sha256(json.dumps(batch, sort_keys=True, default=str).encode()).hexdigest()
     marker = files["cache"].with_name("ledger.recorded")
     if marker.is_file() and marker.read_text(encoding="utf-8").strip() == digest:
@@ -236,6 +238,10 @@ def _record(project: Project, run: PrivacyRun, first_seen: dict[str, str],
     from themeloop.privacy.store import write_private
 
     write_private(marker, digest + "\n")
+
+
+def _mtime(path: Path) -> str:
+    return datetime.fromtimestamp(Path(path).stat().st_mtime, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _now() -> str:

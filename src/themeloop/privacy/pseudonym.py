@@ -128,12 +128,36 @@ def apply(text: str, detections: Sequence[Detection], key: Key) -> str:
     >>> apply("Thank you, sarah jones!", [Detection(11, 22, "PERSON", 0.8, "x")], key)
     'Thank you, [PERSON_1]!'
     """
-    out, pos = [], 0
+    spans, pos = [], 0
     for d in sorted(detections):
-        if d.start < pos:
-            continue
-        out.append(text[pos:d.start])
-        out.append(key.pseudonym(d.entity, text[d.start:d.end]))
-        pos = d.end
-    out.append(text[pos:])
-    return "".join(out)
+        if d.start >= pos:  # overlaps were resolved at detection; never nest replacements
+            spans.append(d)
+            pos = d.end
+    if not spans:
+        return text
+    for d in spans:  # number new pseudonyms in reading order (Presidio works from the end)
+        key.pseudonym(d.entity, text[d.start:d.end])
+    from presidio_anonymizer.entities import OperatorConfig, RecognizerResult
+
+    operators = {
+        entity: OperatorConfig("custom", {"lambda": _pseudonym_of(key, entity)})
+        for entity in {d.entity for d in spans}
+    }
+    results = [RecognizerResult(d.entity, d.start, d.end, d.score) for d in spans]
+    return _anonymizer().anonymize(text=text, analyzer_results=results, operators=operators).text
+
+
+def _pseudonym_of(key: Key, entity: str):  # -> Callable[[str], str]
+    return lambda original: key.pseudonym(entity, original)
+
+
+_ENGINE: list = []
+
+
+def _anonymizer():  # -> presidio_anonymizer.AnonymizerEngine
+    """Presidio's anonymizer, made once: it replaces the spans through our custom operator."""
+    if not _ENGINE:
+        from presidio_anonymizer import AnonymizerEngine
+
+        _ENGINE.append(AnonymizerEngine())
+    return _ENGINE[0]
