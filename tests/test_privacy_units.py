@@ -13,7 +13,7 @@ from themeloop.privacy.engine import resolve
 from themeloop.privacy.model import Detection
 from themeloop.privacy.pseudonym import Key, apply, normalise
 from themeloop.privacy.recognisers import (
-    EmailRecognizer,
+    EmailAddressRecognizer,
     GpSurgeryRecognizer,
     NameContextRecognizer,
     NhsNumberRecognizer,
@@ -74,7 +74,7 @@ def test_ni_numbers_need_valid_prefixes():
 
 
 def test_email():
-    assert found(EmailRecognizer(), "mail sarah.jones@council.example.gov.uk, or x@y") == [
+    assert found(EmailAddressRecognizer(), "mail sarah.jones@council.example.gov.uk, or x@y") == [
         "sarah.jones@council.example.gov.uk"]
 
 

@@ -81,15 +81,18 @@ def resolve(text: str, spans: Iterable[Detection], allow: AllowList | None = Non
     """
     kept: list[Detection] = []
     ranked = sorted(spans, key=lambda d: (_priority(d), -(d.end - d.start), -d.score))
-    allowed = allow.spans(text) if allow is not None else []
+    allowed: list[tuple[int, int]] | None = None  # found on first need: most texts have no spans
     for d in ranked:
         clashes = [k for k in kept if d.start < k.end and k.start < d.end]
         if clashes:
             d = _cut(text, d, clashes)
             if d is None:
                 continue
-        if allow is not None and allow.allows(text, d.start, d.end, allowed):
-            continue
+        if allow is not None:
+            if allowed is None:
+                allowed = allow.spans(text)
+            if allow.allows(text, d.start, d.end, allowed):
+                continue
         if d.entity in ("PERSON", "LOCATION") and text[d.start:d.end] in NOT_NAMES:
             continue
         kept.append(d)
@@ -141,14 +144,17 @@ class Detector:
     allow : extra allow-list terms (a project's ``[privacy] allow``).
     min_score : spans scored below this are dropped.
     batch_size : texts per ``nlp.pipe`` batch.
+    n_process : spaCy worker processes (``nlp.pipe``'s ``n_process``); used only
+        for many texts, where starting the workers pays off.
     """
 
     def __init__(self, entities: Sequence[str] | None = None, allow: Sequence[str] = (),
-                 min_score: float = 0.5, batch_size: int = 256) -> None:
+                 min_score: float = 0.5, batch_size: int = 256, n_process: int = 1) -> None:
         self.entities = entities
         self.allow = allow
         self.min_score = min_score
         self.batch_size = batch_size
+        self.n_process = n_process
 
     def fit(self) -> Detector:
         unknown = [e for e in (self.entities or []) if e not in ENTITIES]
@@ -167,7 +173,9 @@ class Detector:
         distinct = list(dict.fromkeys(t for t in texts if t and t.strip()))
         found: dict[str, list[Detection]] = {}
         engine = self.analyzer_.nlp_engine
-        for text, artifacts in engine.process_batch(distinct, "en", batch_size=self.batch_size):
+        workers = self.n_process if len(distinct) >= 2000 else 1
+        for text, artifacts in engine.process_batch(distinct, "en", batch_size=self.batch_size,
+                                                    n_process=workers):
             found[text] = self._analyse(text, artifacts)
         return [found.get(t, []) for t in texts]
 

@@ -57,7 +57,7 @@ class _Regex(EntityRecognizer):
                                 recognition_metadata={"recognizer_name": self.name})
 
 
-class EmailRecognizer(_Regex):
+class EmailAddressRecognizer(_Regex):
     """E-mail addresses (a plain pattern: no public-suffix lookup, nothing online)."""
 
     ENTITY = "EMAIL"
@@ -334,7 +334,7 @@ class PlaceContextRecognizer(_Regex):
 
 def uk_recognisers() -> list[EntityRecognizer]:
     """One of each UK recogniser, in a fixed order."""
-    return [EmailRecognizer(), UkPostcodeRecognizer(), NhsNumberRecognizer(),
+    return [EmailAddressRecognizer(), UkPostcodeRecognizer(), NhsNumberRecognizer(),
             UkNiNumberRecognizer(), UkPhoneRecognizer(), SchoolRecognizer(),
             GpSurgeryRecognizer(), StreetRecognizer(), NameContextRecognizer(),
             PlaceContextRecognizer()]
