@@ -213,3 +213,24 @@ def test_privacy_columns_and_fake_names(tmp_path, detector):
     bad = make_project(tmp_path / "q", 'columns = ["grup"]')
     with pytest.raises(PrivacyError, match=r"no column 'grup' for \[privacy\] columns \(did you mean 'group'\?\)"):
         load_project_survey(find_project(bad))
+
+
+def test_redact_project_mode_and_its_errors(tmp_path, cli, detector):
+    root = make_project(tmp_path / "p")
+    result = cli("privacy", "redact", "--project", root)
+    assert result.exit_code == 0, result.output
+    out = pd.read_csv(root / "out" / "survey_pseudonymised.csv", dtype=str, keep_default_na=False)
+    assert list(out.columns) == ["rid", "answer", "group"] and out["rid"].tolist() == [a[0] for a in ANSWERS]
+    assert out["answer"][1] == "Call me on [PHONE_1] or email [EMAIL_1] please."
+    result = cli("privacy", "redact", "--project", root, "--key", tmp_path / "k.json")
+    assert result.exit_code == 2
+    assert result.stderr == ("Error: --key is for ad hoc use; a project keeps its key in "
+                             ".themeloop/privacy/key.json\n")
+
+
+def test_unknown_privacy_key_is_refused(tmp_path, cli):
+    root = make_project(tmp_path / "p", "enable = true")
+    result = cli("privacy", "scan", "--project", root)
+    assert result.exit_code == 2
+    assert result.stderr == (f"Error: {root / 'themeloop.toml'}: unknown key 'privacy.enable' "
+                             "(did you mean 'enabled'?)\n")
