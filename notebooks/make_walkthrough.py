@@ -378,13 +378,14 @@ pd.Series(run.seconds, name="seconds").to_frame().T"""),
 ### The audit ledger
 
 Every model suggestion, human code and adjudication decision is appended to a hash-chained
-ledger (`annotations/<project>/ledger.jsonl`; here in the scratch copy). `verify` checks that
-no event was changed or removed, and `explain` tells the history of one answer's codes: what
-the model suggested, what each coder applied, and what was decided."""),
+ledger (`annotations/<project>/ledger.jsonl`; here in the scratch copy), each event signed with
+the project's key (`.themeloop/ledger.key`). `verify` checks that no event was changed, forged
+or removed, and `explain` tells the history of one answer's codes: what the model suggested,
+what each coder applied, and what was decided."""),
     ("code", """\
-from themeloop.audit.ledger import Ledger, default_ledger_path
+from themeloop.audit.project import project_ledger
 
-ledger = Ledger(default_ledger_path(project))
+ledger = project_ledger(project)  # with the project's key and the heads its manifests recorded
 events = pd.DataFrame(ledger.events())
 print(f"{len(events)} events; chain intact: {ledger.verify().ok}")
 display(events.groupby(["action", "source"]).size().rename("events").to_frame())

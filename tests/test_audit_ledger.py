@@ -55,7 +55,8 @@ def test_append_numbers_and_chains_events(ledger: Ledger):
     result = ledger.verify()
     assert result.ok and result.n_events == 10 and result.head == events[-1]["hash"]
     assert ledger.head() == events[-1]["hash"]
-    assert result.message.endswith(f"OK, 10 events, head {events[-1]['hash'][:16]}")
+    assert result.message.endswith(f"OK, 10 events, head {events[-1]['hash'][:16]}, not signed "
+                                   "(no ledger key)")
 
 
 def test_every_line_is_one_complete_json_object(ledger: Ledger):
@@ -163,7 +164,9 @@ def test_deleting_the_whole_tail_is_caught_against_a_recorded_head(ledger: Ledge
 
 def test_appending_refuses_to_build_on_garbage(ledger: Ledger):
     write(ledger, [*lines(ledger), "not json at all\n"])
-    with pytest.raises(AuditError, match=r"line 11 is not a ledger event; run 'themeloop audit verify'"):
+    with pytest.raises(AuditError, match=r"line 11: not valid JSON \(the line was edited or "
+                                         r"corrupted\); refusing to append to a ledger that fails "
+                                         r"verification: restore it from a backup"):
         Ledger(ledger.path).append([event(99)])
 
 

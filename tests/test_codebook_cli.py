@@ -171,3 +171,40 @@ def test_every_codebook_command_has_help():
 def test_sample_project_codebook_checks(sample_dir):
     rc, out, _ = run("codebook", "check", "-p", sample_dir)
     assert rc == 0 and out.startswith("OK: ") and out.endswith("in 3 questions (version 1.0)\n")
+
+
+def test_check_strict_makes_case_and_spacing_variants_errors(tmp_path):
+    path = tmp_path / "cb.yaml"
+    save_codebook(Codebook(version="1", questions={"q": {"codes": [
+        code("staff_leave", label="Staff  leave"), code("staff__leave", label="staff leave"),
+        code("funding")]}}), path)
+    lines = [
+        "question 'q': codes 'staff_leave' and 'staff__leave' differ only in case or spacing; "
+        "merge them or rename one",
+        "question 'q', code 'staff_leave': label 'Staff  leave' is shared with another code; "
+        "coders cannot tell them apart",
+        "question 'q', code 'staff__leave': label 'staff leave' is shared with another code; "
+        "coders cannot tell them apart",
+    ]
+    rc, out, err = run("codebook", "check", path)
+    assert rc == 0 and out.splitlines() == [*(f"warning: {x}" for x in lines),
+                                            "OK: 3 codes in 1 question (version 1)"]
+    rc, out, err = run("codebook", "check", path, "--strict")
+    assert rc == 2 and out.splitlines() == [f"error: {x}" for x in lines]
+
+
+def test_loading_a_codebook_warns_about_variants(tmp_path):
+    import warnings
+
+    from themeloop.codebook import load_codebook
+    from themeloop.errors import CodeVariantWarning
+
+    path = tmp_path / "cb.yaml"
+    save_codebook(Codebook(version="1", questions={"q": {"codes": [
+        code("funding", label="Funding"), code("money", label="funding ")]}}), path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        load_codebook(path)
+    assert [str(w.message) for w in caught if w.category is CodeVariantWarning] == [
+        f"{path}: question 'q': codes 'funding' and 'money' have the labels 'Funding' and "
+        "'funding ', the same up to case and spacing; coders cannot tell them apart"]

@@ -81,3 +81,36 @@ def test_assignments_to_coding():
         ["r3:q", "bertopic", "staff", "model"]]
     with pytest.raises(CodingTableError, match="missing column 'theme_id'"):
         assignments_to_coding(a.drop(columns="theme_id"))
+
+
+VARIANTS = ("response_id,question,coder,code\nA:q,q,a,Funding\nA:q,q,b,funding\n"
+            "B:q,q,a,Staff  leave\nB:q,q,b,staff leave\nC:q,q,a,risk\nC:q,q,b,risk\n"
+            "D:p,p,a,Funding\nD:p,p,b,risk\n")
+
+
+def test_codes_differing_only_in_case_or_spacing_warn_per_question(tmp_path):
+    import warnings
+
+    from themeloop.errors import CodeVariantWarning
+
+    path = _write(tmp_path, VARIANTS)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        table = read_coding_table(path)
+    assert [str(w.message) for w in caught if w.category is CodeVariantWarning] == [
+        f"{path}: question 'q': codes 'Funding' (row 2) and 'funding' (row 3) differ only in case "
+        "or spacing and count as different codes; write each code one way",
+        f"{path}: question 'q': codes 'Staff  leave' (row 4) and 'staff leave' (row 5) differ only "
+        "in case or spacing and count as different codes; write each code one way",
+    ]
+    assert table["code"].tolist()[:2] == ["Funding", "funding"]  # kept as written
+
+
+def test_agreement_strict_stops_on_code_variants(cli, tmp_path):
+    path = _write(tmp_path, VARIANTS)
+    result = cli("agreement", path, "--bootstrap", "0", "--strict")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"Error: {path}: question 'q': codes 'Funding' (row 2) and 'funding' (row 3) differ only "
+        "in case or spacing and count as different codes; write each code one way\n")
+    assert cli("agreement", path, "--bootstrap", "0").exit_code == 0

@@ -41,3 +41,32 @@ def accepted() -> set[str]:
 
 def test_every_config_key_is_documented():
     assert documented() == accepted()
+
+
+def _numeric_fields():
+    from themeloop.config import ProjectConfig
+
+    for name, field in ProjectConfig.model_fields.items():
+        inner = field.annotation
+        model = next((c for c in (inner, *getattr(inner, "__args__", ()))
+                      if isinstance(c, type) and issubclass(c, BaseModel)), None)
+        pairs = model.model_fields.items() if model is not None else [(name, field)]
+        for key, sub in pairs:
+            types = {sub.annotation, *getattr(sub.annotation, "__args__", ())}
+            if types & {int, float}:
+                yield (f"{name}.{key}" if model is not None else key), sub
+
+
+def test_every_numeric_key_has_a_documented_range():
+    from themeloop.config import allowed_range
+
+    text = DOC.read_text(encoding="utf-8")
+    for key, field in _numeric_fields():
+        if key == "studio.coders":  # int or a list of e-mails: checked by its own validator
+            assert "Range: 1 or more." in text
+            continue
+        bounds = [m for m in field.metadata if any(
+            getattr(m, b, None) is not None for b in ("ge", "gt", "le", "lt"))]
+        assert bounds, f"{key} has no range"
+        row = next(line for line in text.splitlines() if line.startswith(f"| `{key.split('.')[-1]}` |"))
+        assert f"Range: {allowed_range(field)}." in row, key

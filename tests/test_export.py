@@ -1,4 +1,15 @@
-"""Exports: every format reads back to what was written, labels included; no formula survives."""
+"""Exports: every format reads back to what was written, labels included; no formula survives.
+
+What each format can hold (the oracles below, and docs/exports.md):
+
+* CSV and Parquet hold any text exactly (CSV after :func:`themeloop.safe_csv.read_csv`
+  undoes the formula neutralisation).
+* XLSX cannot hold the control characters XML 1.0 forbids (``\\x00``-``\\x08``,
+  ``\\x0b``, ``\\x0c``, ``\\x0e``-``\\x1f``): they are removed (:func:`xlsx_text`).
+* SPSS and Stata store C strings: NUL is removed (:func:`stat_text`) instead of
+  cutting the text at it; SPSS also drops trailing blanks (it pads strings).
+* No format is given lone surrogates: text decoded from a file never holds one.
+"""
 
 from __future__ import annotations
 
@@ -14,8 +25,10 @@ from hypothesis import strategies as st
 from themeloop.codebook import Codebook
 from themeloop.merge import build_merged, export_all, neutralise, unneutralise
 from themeloop.merge.core import MergedDataset
-from themeloop.merge.exports import fitted_label, read_parquet_labels, stat_rename_map
+from themeloop.merge.exports import fitted_label, read_parquet_labels, stat_rename_map, stat_text
 from themeloop.merge.names import stat_names
+from themeloop.merge.xlsx import xlsx_text
+from themeloop.safe_csv import read_csv, write_csv
 from themeloop.survey import Question, load_survey
 
 HYPERLINK = '=HYPERLINK("http://x","y")'
@@ -26,25 +39,34 @@ CODEBOOK = Codebook(version="1", questions={
 })
 QUESTIONS = [Question("why", "why text", "Why did you do it? " * 6), Question("how", "how_text", "")]
 
-# Text a survey can hold in every format: no control characters (XLSX cannot store them).
+# The characters that broke or could break an export: line ends (a bare \r above all), NUL,
+# Unicode line separators, quotes, delimiters, formula triggers and their full-width forms.
+HARD = ["\r", "\n", "\r\n", "\x00", "\u2028", "\u2029", "\x85", "\x0b", "\x1f", '"', "'", ",",
+        ";", "\t", "=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20", "\ufe62", "\ufeff",
+        " ", "1", "e", "é", "✓"]
 TEXT = st.one_of(
-    st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=20),
+    st.text(st.characters(blacklist_categories=("Cs",)), max_size=20),
+    st.lists(st.sampled_from(HARD), max_size=8).map("".join),
     st.sampled_from([HYPERLINK, "+1 more", "-", "- cost", "-5", "@home", "'=x", "\tlead", "a\r\nb",
                      "N/A", "don't know", "", " padded ", "ünïcødé ✓", "007", "#N/A", "#REF!",
-                     "=", "1e5", "TRUE"]),
+                     "=", "1e5", "TRUE", "Funding.\rStaff leave.", "x\r=2", "-3", "\uff1dcmd"]),
 )
+ID = st.one_of(
+    st.text(string.ascii_letters + string.digits, min_size=1, max_size=5),
+    st.lists(st.sampled_from(HARD + ["ORG41", "x"]), min_size=1, max_size=5).map("".join),
+    st.sampled_from(["@ORG41", "=2", "-ORG", "+1", "\uff20ORG", "007", "-5"]),
+).filter(lambda i: i.strip() == i and i != "" and ":" not in i)
 
 
 @st.composite
 def surveys(draw):
-    ids = draw(st.lists(st.text(string.ascii_letters + string.digits, min_size=1, max_size=5),
-                        min_size=1, max_size=7, unique=True))
+    ids = draw(st.lists(ID, min_size=1, max_size=7, unique=True))
     ids = [i for i in ids if i != "R0"]
     rows = {
         "id": ["R0", *ids],
         "why text": ["Because of money", *[draw(TEXT) for _ in ids]],
         "how_text": ["Online mostly", *[draw(TEXT) for _ in ids]],
-        "group": ["a", *[draw(st.sampled_from(["a", "b", "=c", ""])) for _ in ids]],
+        "group": ["a", *[draw(st.one_of(st.sampled_from(["a", "b", "=c", ""]), TEXT)) for _ in ids]],
     }
     codings = []
     for rid in rows["id"]:
@@ -57,7 +79,7 @@ def surveys(draw):
 
 def _dataset(folder: Path, rows, codings) -> MergedDataset:
     path = folder / "survey.csv"
-    pd.DataFrame(rows).to_csv(path, index=False)
+    write_csv(pd.DataFrame(rows), path, raw=True)
     survey = load_survey(path, id_column="id", questions=QUESTIONS, attributes=["group"])
     agreed = pd.DataFrame(codings, columns=["response_id", "question", "code"]).assign(coder="x")
     return build_merged(survey, agreed, CODEBOOK)
@@ -68,12 +90,12 @@ def _text(value) -> str:
 
 
 def _check_csv(dataset: MergedDataset, path: Path) -> None:
-    back = pd.read_csv(path, dtype=str, keep_default_na=False)
-    back.columns = [unneutralise(c) for c in back.columns]
+    back = read_csv(path)
     frame = dataset.frame
     assert list(back.columns) == list(frame.columns)
+    assert len(back) == len(frame)
     for column in dataset.original_columns:
-        assert [unneutralise(v) for v in back[column]] == list(frame[column]), column
+        assert list(back[column]) == list(frame[column]), column
     for column in frame.columns[len(dataset.original_columns):]:
         assert list(back[column]) == [_text(v) for v in frame[column]], column
 
@@ -85,11 +107,16 @@ def _check_xlsx(dataset: MergedDataset, path: Path) -> None:
     frame = dataset.frame
     assert list(back.columns) == list(frame.columns)
     for column in dataset.original_columns:
-        assert [str(v) for v in back[column]] == list(frame[column]), column
+        assert [str(v) for v in back[column]] == [xlsx_text(v) for v in frame[column]], column
     for column in frame.columns[len(dataset.original_columns):]:
         assert [_text(v) for v in back[column]] == [_text(v) for v in frame[column]], column
     book = openpyxl.load_workbook(path)
     assert not [c for ws in book for row in ws.iter_rows() for c in row if c.data_type == "f"]
+    for row in book["data"].iter_rows(min_row=2):  # formula-like text: Excel's quote prefix
+        for cell in row:
+            if isinstance(cell.value, str):
+                assert cell.quotePrefix == (neutralise(cell.value) != cell.value
+                                            and not cell.value.startswith("'")), cell.value
     variables = pd.read_excel(path, sheet_name="variables", dtype=str, keep_default_na=False)
     assert list(variables["column"]) == list(frame.columns)
     codebook = pd.read_excel(path, sheet_name="codebook", dtype=str)
@@ -105,7 +132,7 @@ def _check_stat(dataset: MergedDataset, path: Path, fmt: str) -> None:
     assert list(back.columns) == [names[c] for c in frame.columns]
     for column in dataset.original_columns:
         got = [str(v) for v in back[names[column]]]
-        want = list(frame[column])
+        want = [stat_text(v) for v in frame[column]]
         if fmt == "sav":  # SPSS pads strings with blanks: trailing spaces do not survive
             got, want = [v.rstrip(" ") for v in got], [v.rstrip(" ") for v in want]
         assert got == want, column
@@ -166,7 +193,19 @@ def test_formula_is_neutralised_in_csv_and_xlsx(tmp_path):
     assert "'=HYPERLINK" in paths["csv"].read_text(encoding="utf-8")
     sheet = openpyxl.load_workbook(paths["xlsx"])["data"]
     cell = sheet.cell(row=2, column=2)
-    assert cell.value == HYPERLINK and cell.data_type == "s"
+    assert cell.value == HYPERLINK and cell.data_type == "s" and cell.quotePrefix
+    assert sheet.cell(row=2, column=3).quotePrefix and not sheet.cell(row=3, column=3).quotePrefix
+    assert not sheet.cell(row=3, column=2).quotePrefix  # plain text: no prefix
+
+
+def test_raw_csv_export_keeps_text_as_it_is(tmp_path):
+    rows = {"id": ["@1", "2"], "why text": [HYPERLINK, "fine"], "how_text": ["-x", "-2"],
+            "group": ["a", "b"]}
+    dataset = _dataset(tmp_path, rows, [("@1:why", "why", "cost")])
+    paths = export_all(dataset, tmp_path / "out", ["csv"], raw=True)
+    back = pd.read_csv(paths["csv"], dtype=str, keep_default_na=False)
+    assert back["id"].tolist() == ["@1", "2"] and back["why text"].tolist() == [HYPERLINK, "fine"]
+    assert read_csv(paths["csv"])["how_text"].tolist() == ["-x", "-2"]
 
 
 def test_survey_value_and_variable_labels_survive_spss_and_stata(tmp_path):

@@ -79,3 +79,72 @@ def test_init_and_inspect_every_format(cli, sample_dir, tmp_path, suffix):
     summary = json.loads(cli("inspect", "--project", tmp_path, "--json").stdout)
     assert summary["respondents"] == 41
     assert len(summary["questions"]) == 3
+
+
+def test_inspect_ad_hoc_matches_the_project_summary(cli, sample_dir):
+    project = json.loads(cli("inspect", "--project", sample_dir, "--json").stdout)
+    result = cli("inspect", sample_dir / "survey.csv", "--id-column", "org_id",
+                 "--text-column", "barriers_text", "--text-column", "radical_text",
+                 "--attribute", "org_type", "--json")
+    assert result.exit_code == 0, result.output
+    adhoc = json.loads(result.stdout)
+    assert list(adhoc["questions"]) == ["barriers_text", "radical_text"]
+    for qid, column in (("barriers", "barriers_text"), ("radical", "radical_text")):
+        expected = {**project["questions"][qid], "prompt": ""}
+        assert adhoc["questions"][column] == expected
+    assert adhoc["attributes"] == {"org_type": project["attributes"]["org_type"]}
+    assert (adhoc["rows"], adhoc["respondents"]) == (41, 41)
+
+
+def test_inspect_ad_hoc_encoding(cli, tmp_path):
+    path = tmp_path / "answers.csv"
+    path.write_bytes("id,answer,org\nA,Café budget,la\nB,N/A,charity\n".encode("utf-16-le"))
+    result = cli("inspect", path, "--id-column", "id", "--text-column", "answer", "--json")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"Error: {path}: has many NUL bytes, so it is probably UTF-16 or UTF-32 without a "
+        "byte-order mark; pass --encoding utf-16-le (or set survey.encoding), or save it as UTF-8\n")
+    result = cli("inspect", path, "--id-column", "id", "--text-column", "answer",
+                 "--attribute", "org", "--encoding", "utf-16-le", "--json")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["questions"]["answer"]["answers"] == 1
+    assert summary["questions"]["answer"]["non_substantive"] == 1
+    assert summary["attributes"] == {"org": {"la": 1, "charity": 1}}
+
+
+@pytest.mark.parametrize("args, message", [
+    (("inspect", "{f}", "--id-column", "id"),
+     "ad hoc mode ({f}) needs --id-column and --text-column"),
+    (("inspect", "-p", "{d}", "--encoding", "utf-16"),
+     "--encoding works only with a FILE (ad hoc mode); a project takes these from themeloop.toml"),
+    (("inspect", "-p", "{d}", "--id-column", "id", "--text-column", "b"),
+     "--id-column, --text-column work only with a FILE (ad hoc mode); a project takes these "
+     "from themeloop.toml"),
+    (("themes", "-p", "{d}", "--encoding", "utf-16"),
+     "--encoding works only with a FILE (ad hoc mode); a project takes these from themeloop.toml"),
+    (("themes", "{f}", "--id-column", "id", "--text-column", "b", "--encoding", "utf-9"),
+     "{f}: unknown encoding 'utf-9'; use e.g. utf-8, cp1252, latin-1 or utf-16"),
+    (("inspect", "{f}", "--id-column", "id", "--text-column", "c"),
+     "{f}: no question 'c' column 'c'; columns are: id, b"),
+])
+def test_ad_hoc_option_errors(cli, tmp_path, args, message):
+    (tmp_path / "s.csv").write_text("id,b\nA,x y\n")
+    (tmp_path / "themeloop.toml").write_text(
+        '[survey]\npath = "s.csv"\nid = "id"\n\n[[questions]]\nid = "b"\ncolumn = "b"\n')
+    fill = {"f": tmp_path / "s.csv", "d": tmp_path}
+    result = cli(*[a.format(**fill) for a in args])
+    assert result.exit_code == 2
+    assert result.stderr == f"Error: {message.format(**fill)}\n"
+
+
+def test_init_with_encoding_writes_it_for_later_commands(cli, tmp_path):
+    path = tmp_path / "survey.csv"
+    rows = [f"R{i},{'Funding cuts and staff shortages mean less time' if i % 2 else 'No'} {i}"
+            for i in range(12)]
+    path.write_bytes(("id,answer\n" + "\n".join(rows) + "\n").encode("utf-16-be"))
+    result = cli("init", path, "--encoding", "utf-16-be")
+    assert result.exit_code == 0, result.output
+    assert read_config(tmp_path / "themeloop.toml").survey.encoding == "utf-16-be"
+    summary = json.loads(cli("inspect", "-p", tmp_path, "--json").stdout)
+    assert summary["rows"] == 12

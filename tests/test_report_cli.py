@@ -17,7 +17,10 @@ def test_report_writes_page_and_manifest_identically_twice(cli, tmp_path):
     assert manifest["command"] == "report"
     assert manifest["config"] == {"by": "org_type", "suppress_below": 5}
     assert set(manifest["inputs"]) >= {"survey", "codebook", "agreed", "agreement",
-                                       "agreement_model", "themes", "ledger", "coding_table"}
+                                       "agreement_model", "themes", "coding_table"}
+    events = (root / "annotations" / "ledger.jsonl").read_text(encoding="utf-8").splitlines()
+    assert manifest["ledger"] == {"path": "annotations/ledger.jsonl", "events": len(events),
+                                  "head": json.loads(events[-1])["hash"], "keyed": False}
     assert manifest["outputs"] == {"out/report.html": manifest["outputs"]["out/report.html"]}
     first = page.read_bytes(), (root / "out" / "report.manifest.json").read_bytes()
     assert cli("report", "--project", root, "--by", "org_type").exit_code == 0

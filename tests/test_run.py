@@ -85,14 +85,27 @@ def test_manifest_describes_the_run(two_runs, repo_root):
     outputs = manifest["outputs"]
     for name in EXPECTED - {"manifest.json"}:
         assert outputs[f"out/{name}"] == hashlib.sha256((out / name).read_bytes()).hexdigest()
+    from themeloop.audit.ledger import Ledger
+
+    ledger = Ledger(project.parent.parent / "annotations" / "innovation-survey" / "ledger.jsonl")
+    n_events, head = ledger.tip()
+    assert manifest["ledger"] == {"path": "../../annotations/innovation-survey/ledger.jsonl",
+                                  "events": n_events, "head": head, "keyed": True}
 
 
 def test_ledger_records_the_run_and_verifies(two_runs, cli):
-    from themeloop.audit.ledger import Ledger
+    from themeloop.audit.project import project_ledger
+    from themeloop.config import find_project
 
     project, _ = two_runs[0]
-    ledger = Ledger(project.parent.parent / "annotations" / "innovation-survey" / "ledger.jsonl")
-    assert ledger.verify().ok
+    ledger = project_ledger(find_project(project))
+    result = ledger.verify()
+    assert result.ok and result.signed
+    assert [a.source for a in result.anchors] == [str(project / "out" / "manifest.json")]
+    verified = cli("audit", "verify", "--project", project)
+    assert verified.exit_code == 0, verified.output
+    assert verified.stdout.endswith(f"signed; matches 1 recorded head(s), the newest at event "
+                                    f"{result.n_events} in {project / 'out' / 'manifest.json'}\n")
     actions = {e["action"] for e in ledger.events()}
     assert {"suggested", "added", "decided"} <= actions
     result = cli("audit", "explain", "ORG07:barriers", "--project", project)
@@ -126,11 +139,13 @@ def test_codes_a_pull_recorded_are_not_recorded_again(tmp_path, repo_root, cli):
     """`themeloop pull` records human codes; the run must not add them a second time."""
     import pandas as pd
 
-    from themeloop.audit.ledger import Ledger, record_coding_diff
+    from themeloop.audit.ledger import record_coding_diff
+    from themeloop.audit.project import project_ledger
+    from themeloop.config import find_project
 
     project = copy_sample(repo_root, tmp_path)
     annotations = tmp_path / "annotations" / "innovation-survey"
-    ledger = Ledger(annotations / "ledger.jsonl")
+    ledger = project_ledger(find_project(project))
     table = pd.read_csv(annotations / "coding_table.csv", dtype=str, keep_default_na=False)
     pulled = record_coding_diff(ledger, None, table, "pull-manifest", "1.0")
     assert pulled
@@ -140,3 +155,30 @@ def test_codes_a_pull_recorded_are_not_recorded_again(tmp_path, repo_root, cli):
              if e["action"] == "added"]
     assert len(added) == len(set(added)) == len(pulled)
     assert ledger.verify().ok
+
+
+def test_run_refuses_to_append_to_a_tampered_ledger(two_runs, tmp_path, cli):
+    """A forged event (its hash recomputed, but no key to sign it) stops the run: exit 2, one line."""
+    from themeloop.audit.ledger import event_hash, event_id
+
+    first, _ = two_runs[0]
+    shutil.copytree(first.parent.parent, tmp_path / "copy")  # the project, its key and ledger
+    project = tmp_path / "copy" / "examples" / "innovation-survey"
+    path = tmp_path / "copy" / "annotations" / "innovation-survey" / "ledger.jsonl"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    last = json.loads(lines[-1])
+    forged = {k: v for k, v in last.items() if k != "mac"}
+    forged.update(code="forged", seq=last["seq"] + 1, prev_hash=last["hash"])
+    forged["event_id"] = event_id(forged)
+    forged["hash"] = event_hash(forged)
+    path.write_text("\n".join([*lines, json.dumps(forged)]) + "\n", encoding="utf-8")
+    before = path.read_bytes()
+    result = cli("run", "--project", project)
+    assert result.exit_code == 2
+    n = len(lines) + 1
+    assert result.stderr == (
+        f"Error: {path} line {n} (seq {n}): no mac: the event was not written with the ledger "
+        f"key (it was forged, or the ledger predates signed ledgers: see 'themeloop audit "
+        f"sign'); refusing to append to a ledger that fails verification: restore it from a "
+        f"backup, then check it with 'themeloop audit verify'\n")
+    assert path.read_bytes() == before  # nothing appended, nothing truncated

@@ -49,7 +49,7 @@ def test_up_status_token_users_down(project_root, monkeypatch):
     up = runner.invoke(app, ["studio", "up", "-p", str(project_root)])
     assert up.exit_code == 0, up.output
     url = f"http://127.0.0.1:{port}"
-    assert up.output.startswith(f"Label Studio is running at {url} ")
+    assert up.stdout.startswith(f"Label Studio is running at {url} ")
     status = json.loads(runner.invoke(app, ["studio", "status", "--json", "-p",
                                             str(project_root)]).output)
     assert status["running"] and status["port"] == port
@@ -107,3 +107,60 @@ def test_users_add_generates_a_private_password(project_root, monkeypatch):
     assert secret.read_text().strip() == set_to["amira.khan@example.org"]
     assert set_to["amira.khan@example.org"] not in result.output
     assert result.output.startswith("coder amira.khan@example.org updated; ")
+
+
+def _not_private(root: Path) -> list[str]:
+    """Every folder under ``root`` (itself too) that is not 0700 and file that is not 0600."""
+    loose = []
+    for path in [root, *root.rglob("*")]:
+        info = path.lstat()
+        if stat.S_ISLNK(info.st_mode):
+            continue
+        want = 0o700 if stat.S_ISDIR(info.st_mode) else 0o600
+        if stat.S_IMODE(info.st_mode) != want:
+            loose.append(f"{path.relative_to(root)} {stat.S_IMODE(info.st_mode):o}")
+    return loose
+
+
+def test_the_data_folder_stays_private_through_up_push_and_pull(project_root):
+    from label_studio_sdk import LabelStudio
+
+    from themeloop.studio.push import choices_result
+
+    data = project_root / ".themeloop" / "studio"
+    # As a start under umask 022 left it (and as the cached template's copy is).
+    data.chmod(0o755)
+    (data / "label_studio.sqlite3").chmod(0o644)
+    assert "label_studio.sqlite3 644" in _not_private(data)
+
+    up = runner.invoke(app, ["studio", "up", "-p", str(project_root)])
+    assert up.exit_code == 0, up.output
+    assert up.stderr.startswith(f"note: {data} was readable by others: made ")
+    assert up.stderr.endswith(" files and folders in it private (folders 0700, files 0600)\n")
+    assert _not_private(data) == []
+    info = json.loads((data / "server.json").read_text())
+    assert "Umask:\t0077" in Path(f"/proc/{info['pid']}/status").read_text()
+
+    push = runner.invoke(app, ["push", "-q", "barriers", "--no-predictions", "-p",
+                               str(project_root)])
+    assert push.exit_code == 0, push.output
+    assert _not_private(data) == []
+
+    client = LabelStudio(base_url=info["url"], api_key=(data / "admin.token").read_text().strip(),
+                         timeout=120)
+    project_id = json.loads((data / "projects.json").read_text())["servers"][info["url"]][
+        "barriers"]["id"]
+    task = next(iter(client.tasks.list(project=project_id, fields="task_only")))
+    client.annotations.create(id=task.id, result=choices_result(["funding"]), lead_time=3.0)
+    pull = runner.invoke(app, ["pull", "-p", str(project_root)])
+    assert pull.exit_code == 0, pull.output
+    assert _not_private(data) == [], "after pull"
+    assert (project_root / ".themeloop").stat().st_mode & 0o077 == 0  # holds ledger.key too
+    key = project_root / ".themeloop" / "ledger.key"
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    verified = runner.invoke(app, ["audit", "verify", "-p", str(project_root)])
+    assert verified.exit_code == 0, verified.output
+    assert "matches 1 recorded head(s)" in verified.output  # pull.manifest.json's
+
+    again = runner.invoke(app, ["studio", "up", "-p", str(project_root)])
+    assert again.exit_code == 0 and again.stderr == ""  # private already: nothing to say

@@ -211,3 +211,45 @@ def test_pulled_table_reads_as_a_coding_table(tmp_path):
     assert list(table["code"]) == ["funding", "", "bogus"]
     assert list(table["status"]) == ["submitted", "skipped", "submitted"]
     assert table.loc[0, "memo"] == "m, with comma"
+
+
+def test_make_private_tightens_every_folder_and_file_but_not_links(tmp_path):
+    from themeloop.studio.server import make_private
+
+    root = tmp_path / "studio"
+    (root / "media" / "export").mkdir(parents=True, mode=0o755)
+    root.chmod(0o755)
+    db = root / "label_studio.sqlite3"
+    db.write_text("db")
+    db.chmod(0o644)
+    export = root / "media" / "export" / "project-1.json"
+    export.write_text("[]")
+    export.chmod(0o664)
+    outside = tmp_path / "outside.txt"
+    outside.write_text("not ours")
+    outside.chmod(0o644)
+    (root / "link").symlink_to(outside)
+    changed = make_private(root)
+    assert sorted(str(p.relative_to(tmp_path)) for p in changed) == [
+        "studio", "studio/label_studio.sqlite3", "studio/media", "studio/media/export",
+        "studio/media/export/project-1.json"]
+    for path in (root, root / "media", root / "media" / "export"):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o700
+    for path in (db, export):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(outside.stat().st_mode) == 0o644  # a link is not followed
+    assert make_private(root) == []  # private already: nothing to say
+
+
+def test_the_server_saves_its_files_privately(tmp_path):
+    """Django chmods saved files to FILE_UPLOAD_PERMISSIONS; the server's sitecustomize sets it."""
+    from themeloop.studio.server import SERVER_UMASK
+
+    env = server_env(StudioPaths(tmp_path / "studio"))
+    site = os.path.join(env["PYTHONPATH"], "sitecustomize.py")
+    assert os.listdir(env["PYTHONPATH"]) == ["sitecustomize.py"]  # nothing else to shadow
+    text = open(site, encoding="utf-8").read()
+    assert "global_settings.FILE_UPLOAD_PERMISSIONS = 0o600" in text
+    assert "global_settings.FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700" in text
+    assert stat.S_IMODE(os.stat(site).st_mode) == 0o600
+    assert SERVER_UMASK == 0o077

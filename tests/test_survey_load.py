@@ -100,3 +100,115 @@ def test_responses_table_flags_and_duplicates(tmp_path):
     assert list(r["substantive"]) == [True, True, False, True, True, False, False, True]
     assert list(r["duplicate_of"]) == ["", "1:barriers", "", "", "", "", "", "1:practice"]
     assert r.loc[1, "text"] == "  lack OF   funding "  # kept exactly as answered
+
+
+@pytest.mark.parametrize("codec, bom, used", [
+    ("utf-16-le", b"\xff\xfe", "utf-16-le"), ("utf-16-be", b"\xfe\xff", "utf-16-be"),
+    ("utf-32-le", b"\xff\xfe\x00\x00", "utf-32-le"), ("utf-32-be", b"\x00\x00\xfe\xff", "utf-32-be"),
+    ("utf-8", b"\xef\xbb\xbf", "utf-8-sig"),
+])
+def test_unicode_byte_order_marks_decide_the_encoding(tmp_path, codec, bom, used):
+    path = tmp_path / "s.csv"
+    path.write_bytes(bom + "id,barriers\nA,Café – 😀\nB,x y\n".encode(codec))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        survey = load_survey(path, id_column="id", questions=Q)
+    assert survey.ids == ["A", "B"]
+    assert survey.frame["barriers"].tolist() == ["Café – 😀", "x y"]
+    assert survey.data.encoding == used
+
+
+def test_explicit_encoding_reads_utf16_without_bom(tmp_path):
+    path = tmp_path / "s.csv"
+    path.write_bytes("id,barriers\nA,Café\n".encode("utf-16-be"))
+    survey = load_survey(path, id_column="id", questions=Q, encoding="utf-16-be")
+    assert survey.frame["barriers"].tolist() == ["Café"]
+
+
+@pytest.mark.parametrize("content, encoding, message", [
+    ("id,barriers\nA,Café\n".encode("utf-16-le"), None,
+     "{p}: has many NUL bytes, so it is probably UTF-16 or UTF-32 without a byte-order mark; "
+     "pass --encoding utf-16-le (or set survey.encoding), or save it as UTF-8"),
+    ("id,barriers\nA,Café\n".encode("utf-16-be"), None,
+     "{p}: has many NUL bytes, so it is probably UTF-16 or UTF-32 without a byte-order mark; "
+     "pass --encoding utf-16-be (or set survey.encoding), or save it as UTF-8"),
+    (b"id,barriers\nA,x\n", "utf-9", "{p}: unknown encoding 'utf-9'; use e.g. utf-8, cp1252, "
+     "latin-1 or utf-16"),
+    ("id,barriers\nA,Café\n".encode("cp1252"), "utf-8",
+     "{p}: not valid utf-8 at byte 17; check the encoding (--encoding or survey.encoding)"),
+    (b"\xff\xfeid\x00,\x00\x00\xd8", None, "{p}: starts with a UTF-16-LE byte-order mark but is "
+     "not valid utf-16-le at byte 8; save it again as UTF-8"),
+])
+def test_encoding_errors(tmp_path, content, encoding, message):
+    path = tmp_path / "s.csv"
+    path.write_bytes(content)
+    with pytest.raises(SurveyError) as info:
+        load_survey(path, id_column="id", questions=Q, encoding=encoding)
+    assert str(info.value) == message.format(p=path)
+
+
+def test_duplicated_csv_header_is_an_error_naming_both_columns(tmp_path):
+    path = tmp_path / "s.csv"
+    path.write_text("id,barriers,org,barriers\nA,x y,la,z w\n", encoding="utf-8")
+    with pytest.raises(SurveyError) as info:
+        load_survey(path, id_column="id", questions=Q)
+    assert str(info.value) == (f"{path}: columns 2 and 4 are both named 'barriers'; rename one "
+                               "so that every column has its own name")
+
+
+def _sheet(path, rows, merge=None):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Sheet1"
+    for row in rows:
+        sheet.append(row)
+    for cells in merge or []:
+        sheet.merge_cells(cells)
+    book.save(path)
+    return path
+
+
+def test_duplicated_xlsx_header_is_an_error_naming_both_columns(tmp_path):
+    path = _sheet(tmp_path / "s.xlsx", [["id", "barriers", "org", "barriers"], ["A", "x", "la", "y"]])
+    with pytest.raises(SurveyError) as info:
+        load_survey(path, id_column="id", questions=Q)
+    assert str(info.value) == (f"{path}: sheet 'Sheet1': columns B and D are both named "
+                               "'barriers'; rename one so that every column has its own name")
+
+
+def test_xlsx_merged_and_uncalculated_cells_warn_naming_the_cells(tmp_path):
+    from themeloop.errors import SpreadsheetCellWarning
+
+    path = _sheet(tmp_path / "s.xlsx", [
+        ["id", "barriers", "org"], ["A", "Funding cuts", "la"], ["B", "", "la"], ["C", "", "x"],
+        ["D", "Staff", "=C2"], ["E", "Risk", "=UPPER(C3)"]], merge=["B3:B5", "A8:B8"])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        survey = load_survey(path, id_column="id", questions=Q, attributes=["org"])
+    messages = [str(w.message) for w in caught if issubclass(w.category, SpreadsheetCellWarning)]
+    assert messages == [
+        f"{path}: sheet 'Sheet1': merged cells B3:B5, A8:B8 are read as one value in the top-left "
+        "cell and blanks in the others; unmerge them and fill every cell",
+        f"{path}: sheet 'Sheet1': formula cells C5, C6 have no saved value and are read as "
+        "blanks; open the file in Excel or LibreOffice and save it, or paste the values",
+    ]
+    assert survey.frame["org"].tolist() == ["la", "la", "x", "", ""]
+
+
+def test_xlsx_without_merges_or_formulas_reads_silently(tmp_path):
+    path = _sheet(tmp_path / "s.xlsx", [["id", "barriers"], ["A", "x y"], ["B", "z w"]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        survey = load_survey(path, id_column="id", questions=Q)
+    assert survey.ids == ["A", "B"]
+
+
+def test_formula_id_cell_is_an_error(tmp_path):
+    path = _sheet(tmp_path / "s.xlsx", [["id", "barriers"], ["A", "x y"], ['="B"&1', "z w"]])
+    with pytest.raises(SurveyError) as info, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        load_survey(path, id_column="id", questions=Q)
+    assert str(info.value) == (f"{path}: sheet 'Sheet1': id column 'id' holds formulas (A3); ids "
+                               "must be typed values: copy the column and paste it as values")

@@ -46,12 +46,15 @@ class QuestionSection(_Section):
         return value
 
 
+SEED_MAX = 2**32 - 1  # numpy's and UMAP's seeds are unsigned 32-bit
+
+
 class ThemesSection(_Section):
-    min_theme_size: int | None = None
-    max_themes: int = 12
-    merge_similarity: float = 0.9
-    min_similarity: float = 0.3
-    seed_threshold: float = 0.5
+    min_theme_size: int | None = Field(None, ge=1)
+    max_themes: int = Field(12, ge=1)
+    merge_similarity: float = Field(0.9, ge=0, le=1)  # cosine of two themes' centroids
+    min_similarity: float = Field(0.3, ge=-1, le=1)  # cosine of an answer to its theme
+    seed_threshold: float = Field(0.5, ge=-1, le=1)
     model_path: str | None = None
     precision: Literal["auto", "bf16", "fp32"] = "auto"
     runtime: Literal["auto", "onnx", "torch"] = "auto"
@@ -73,6 +76,13 @@ class StudioSection(_Section):
     task_attributes: list[str] = Field(default_factory=list)
     predictions: bool = True
     batch_size: int = Field(default=500, ge=1)
+
+    @field_validator("coders")
+    @classmethod
+    def _coders(cls, value: int | list[str]) -> int | list[str]:
+        if isinstance(value, int) and value < 1:
+            raise ValueError(f"{value} is out of range; allowed: 1 or more (or a list of e-mails)")
+        return value
 
     @property
     def n_coders(self) -> int:
@@ -119,6 +129,10 @@ class PrivacySection(_Section):
     columns: list[str] = Field(default_factory=list)  # other free-text columns to pseudonymise
 
 
+class ExportSection(_Section):
+    raw: bool = False  # CSVs without formula neutralisation (for a machine reader)
+
+
 class PathsSection(_Section):
     codebook: str = "codebook.yaml"
     annotations: str = "annotations"
@@ -129,7 +143,7 @@ class PathsSection(_Section):
 class ProjectConfig(_Section):
     """Everything in ``themeloop.toml``."""
 
-    seed: int = 42
+    seed: int = Field(42, ge=0, le=SEED_MAX)
     survey: SurveySection
     questions: list[QuestionSection]
     themes: ThemesSection = ThemesSection()
@@ -140,6 +154,7 @@ class ProjectConfig(_Section):
     crosstab: CrosstabSection = CrosstabSection()
     report: ReportSection = ReportSection()
     privacy: PrivacySection = PrivacySection()
+    export: ExportSection = ExportSection()
     paths: PathsSection = PathsSection()
 
     @field_validator("questions")
@@ -185,6 +200,38 @@ def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
     return list(current.model_fields)
 
 
+_BOUNDS = ("greater_than", "greater_than_equal", "less_than", "less_than_equal")
+
+
+def _field_at(model: type[BaseModel], loc: tuple[Any, ...]) -> Any:
+    """The pydantic FieldInfo at an error location, or None."""
+    names = [str(p) for p in loc if not isinstance(p, int)]
+    current: Any = model
+    for part in names[:-1]:
+        annotation = current.model_fields[part].annotation
+        current = next((c for c in (annotation, *getattr(annotation, "__args__", ()))
+                        if isinstance(c, type) and issubclass(c, BaseModel)), None)
+        if current is None:
+            return None
+    return current.model_fields.get(names[-1]) if names else None
+
+
+def allowed_range(field: Any) -> str:
+    """The bounds of a numeric field in words: ``0 to 1``, ``1 or more``."""
+    bounds: dict[str, Any] = {}
+    for item in getattr(field, "metadata", []):
+        for name in ("ge", "gt", "le", "lt"):
+            if getattr(item, name, None) is not None:
+                bounds[name] = getattr(item, name)
+    low = f"{bounds['ge']}" if "ge" in bounds else (f"more than {bounds['gt']}" if "gt" in bounds else None)
+    high = f"{bounds['le']}" if "le" in bounds else (f"less than {bounds['lt']}" if "lt" in bounds else None)
+    if low is not None and high is not None:
+        return f"{low} to {high}" if "ge" in bounds and "le" in bounds else f"{low} and {high}"
+    if low is not None:
+        return f"{low} or more" if "ge" in bounds else low
+    return f"{high} or less" if "le" in bounds else str(high)
+
+
 def _format_validation(path: Path, exc: ValidationError) -> str:
     err = exc.errors()[0]
     loc = tuple(err["loc"])
@@ -194,8 +241,12 @@ def _format_validation(path: Path, exc: ValidationError) -> str:
         return f"{path}: unknown key '{dotted}'{hint}"
     if err["type"] == "missing":
         return f"{path}: missing key '{dotted}'"
+    if err["type"] in _BOUNDS:
+        allowed = allowed_range(_field_at(ProjectConfig, loc))
+        return f"{path}: bad value for '{dotted}': {err['input']!r} is out of range; allowed: {allowed}"
     msg = err["msg"].removeprefix("Value error, ")
-    return f"{path}: bad value for '{dotted}': {msg}"
+    got = "" if err["type"] == "value_error" else f" (got {err['input']!r})"
+    return f"{path}: bad value for '{dotted}': {msg}{got}"
 
 
 def parse_config(data: dict[str, Any], source: Path) -> ProjectConfig:

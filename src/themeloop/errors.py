@@ -10,6 +10,7 @@ and exits with 1.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 
 
@@ -72,6 +73,45 @@ class AuditError(ThemeloopError):
 
 class ReportError(ThemeloopError):
     """The report cannot be built."""
+
+
+class QdpxError(ThemeloopError):
+    """A REFI-QDA file (.qdpx / .qdc) cannot be written or read safely."""
+
+
+class InputWarning(UserWarning, ThemeloopError):
+    """Input was read, but perhaps not as its author meant; an error under ``--strict``.
+
+    The library only warns (``warnings.warn(message, SomeInputWarning)``); the
+    CLI shows ``Warning: <message>``. A command's ``--strict`` turns these
+    warnings into errors, and being a :class:`ThemeloopError` the raised
+    warning then exits 2 with its message as one line.
+    """
+
+    def __init__(self, message: str) -> None:
+        ThemeloopError.__init__(self, str(message))
+
+
+class CodeVariantWarning(InputWarning):
+    """Two codes of a question differ only in case or spacing ('Funding' / 'funding')."""
+
+
+class SpreadsheetCellWarning(InputWarning):
+    """An XLSX cell was read as blank: part of a merged range, or a formula without a value."""
+
+
+_CONTROL = re.compile("[\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029]")
+
+
+def printable(text: str) -> str:
+    r"""``text`` with control characters escaped, safe to show on one terminal line.
+
+    Examples
+    --------
+    >>> printable("a\x00b\nc\u2028")
+    'a\\x00b\\nc\\u2028'
+    """
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 def did_you_mean(value: str, choices: Iterable[str]) -> str:

@@ -35,7 +35,9 @@ def _toml_str(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid TOML basic string
 
 
-def render_config(survey_path: str, guess: Guess, sheet: str | None = None) -> str:
+def render_config(
+    survey_path: str, guess: Guess, sheet: str | None = None, encoding: str | None = None
+) -> str:
     """The text of a themeloop.toml for ``guess``."""
     lines = [
         "# Written by 'themeloop init'. Check the guesses below, then run 'themeloop inspect'.",
@@ -48,6 +50,8 @@ def render_config(survey_path: str, guess: Guess, sheet: str | None = None) -> s
     ]
     if sheet:
         lines.append(f"sheet = {_toml_str(sheet)}")
+    if encoding:
+        lines.append(f"encoding = {_toml_str(encoding)}")
     used: set[str] = set()
     for column in guess.questions:
         qid = question_id(column)
@@ -61,7 +65,7 @@ def render_config(survey_path: str, guess: Guess, sheet: str | None = None) -> s
 
 def init_project(
     survey: str | Path, *, out: str | Path | None = None, force: bool = False,
-    sheet: str | None = None,
+    sheet: str | None = None, encoding: str | None = None,
 ) -> InitResult:
     """Inspect ``survey`` and write a themeloop.toml beside it (or at ``out``).
 
@@ -76,7 +80,7 @@ def init_project(
     target = Path(out) if out else survey.parent / CONFIG_NAME
     if target.exists() and not force:
         raise ConfigError(f"{target}: already exists; use --force to overwrite it")
-    data = read_survey_file(survey, sheet=sheet)
+    data = read_survey_file(survey, sheet=sheet, encoding=encoding)
     guess = guess_columns(data.frame)
     if not guess.questions:
         raise ConfigError(
@@ -84,7 +88,7 @@ def init_project(
             "write themeloop.toml by hand with a [[questions]] entry"
         )
     rel = os.path.relpath(survey.resolve(), target.resolve().parent)
-    text = render_config(Path(rel).as_posix(), guess, sheet)
+    text = render_config(Path(rel).as_posix(), guess, sheet, encoding)
     import tomllib
 
     parse_config(tomllib.loads(text), target)  # never write a file we could not read back

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from themeloop._io import write_with
 from themeloop.adjudicate.rules import AdjudicationResult
+from themeloop.safe_csv import write_csv
 
 AGREED = "agreed.csv"
 DECISIONS = "adjudication_decisions.csv"
@@ -21,11 +22,13 @@ def write_adjudication(
     inputs: dict[str, Path] | None = None,
     config: dict | None = None,
     relative_to: str | Path | None = None,
+    raw: bool = False,
 ) -> list[Path]:
     """Write agreed, decisions and undecided tables plus ``adjudicate.manifest.json``.
 
     The agreed table is Parquet when ``agreed_name`` ends in ``.parquet``,
-    else CSV. Returns the paths written, manifest last.
+    else CSV. The CSVs are neutralised against formula injection unless
+    ``raw`` (see :mod:`themeloop.safe_csv`). Returns the paths written, manifest last.
     """
     from themeloop.audit.manifest import build_manifest, write_manifest
 
@@ -34,10 +37,10 @@ def write_adjudication(
     if agreed_path.suffix.lower() == ".parquet":
         write_with(agreed_path, lambda p: result.agreed.to_parquet(p, index=False))
     else:
-        write_with(agreed_path, lambda p: result.agreed.to_csv(p, index=False))
+        write_csv(result.agreed, agreed_path, raw=raw)
     written = [agreed_path]
     for name, frame in ((DECISIONS, result.decisions), (UNDECIDED, result.undecided)):
-        written.append(write_with(folder / name, lambda p, f=frame: f.to_csv(p, index=False)))
+        written.append(write_csv(frame, folder / name, raw=raw))
     manifest = build_manifest(
         "adjudicate", inputs=inputs or {}, outputs=written,
         config={"rule": result.rule, **(config or {})},

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from themeloop._io import write_text_atomic, write_with
+from themeloop._io import write_text_atomic
+from themeloop.safe_csv import write_csv
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -63,12 +64,15 @@ def run_agreement(
     responses: pd.DataFrame | None = None,
     question: str | None = None,
     root: Path | None = None,
+    raw: bool = False,
 ) -> AgreementRun:
     """Compute agreement (and model vs human when the table has model rows) and write files.
 
     Writes ``json_out`` (DESIGN.md's agreement JSON), ``<stem>_notes.json``,
     ``<stem>_model.json`` (when there are model rows), ``csv_out``, the
-    disagreements CSV and ``<stem>.manifest.json``, each atomically.
+    disagreements CSV and ``<stem>.manifest.json``, each atomically. The CSVs
+    are neutralised against formula injection unless ``raw`` (see
+    :mod:`themeloop.safe_csv`).
     """
     from themeloop.agreement import agreement_report, model_vs_human
     from themeloop.agreement.export import flat_table
@@ -86,12 +90,12 @@ def run_agreement(
             paths.append(write_text_atomic(sibling(json_out, "model"), _dump(model)))
     if csv_out is not None:
         frame = flat_table(report.result, report.notes)
-        paths.append(write_with(csv_out, lambda p: frame.to_csv(p, index=False)))
+        paths.append(write_csv(frame, csv_out, raw=raw))
     if disagreements_out is not None:
         from themeloop.agreement import disagreements
 
         found = disagreements(table, responses)
-        paths.append(write_with(disagreements_out, lambda p: found.to_csv(p, index=False)))
+        paths.append(write_csv(found, disagreements_out, raw=raw))
     if json_out is not None and paths:
         paths.append(_manifest(json_out, table_path, paths, settings, root))
     return AgreementRun(report, model, paths)

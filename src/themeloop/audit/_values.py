@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import math
 from collections.abc import Mapping
@@ -27,6 +28,8 @@ CONTENT_FIELDS = (
     "codebook_version", "manifest_id", "detail",
 )
 CHAIN_FIELDS = ("seq", "event_id", "prev_hash", "hash")
+MAC_FIELD = "mac"  # outside the hash: the chain is the same whatever the key
+_MAC_CONTEXT = b"themeloop-ledger-v1:"
 
 
 def sha256_text(text: str) -> str:
@@ -34,8 +37,27 @@ def sha256_text(text: str) -> str:
 
 
 def event_hash(record: Mapping[str, Any]) -> str:
-    """sha256 of ``record``'s canonical JSON without its ``hash`` field."""
-    return sha256_text(canonical({k: v for k, v in record.items() if k != "hash"}))
+    """sha256 of ``record``'s canonical JSON without its ``hash`` and ``mac`` fields."""
+    return sha256_text(canonical({k: v for k, v in record.items() if k not in ("hash", MAC_FIELD)}))
+
+
+def event_mac(key: bytes, hash_: str) -> str:
+    """HMAC-SHA256 of an event's ``hash`` under the ledger key.
+
+    The hash covers the content, ``seq`` and ``prev_hash``, so the MAC
+    authenticates the event and, through ``prev_hash``, every event before it.
+
+    Examples
+    --------
+    >>> event_mac(bytes(32), "0" * 64)[:16]
+    '5eb58e8b8c43a3f5'
+    """
+    return hmac.new(key, _MAC_CONTEXT + hash_.encode("ascii"), hashlib.sha256).hexdigest()
+
+
+def mac_matches(key: bytes, hash_: str, mac: Any) -> bool:
+    """Constant-time check of an event's ``mac``."""
+    return isinstance(mac, str) and hmac.compare_digest(event_mac(key, hash_), mac)
 
 
 def event_id(content: Mapping[str, Any]) -> str:

@@ -12,12 +12,18 @@ codebook_version, manifest_id, detail``) plus
 - ``seq``: 1, 2, 3, ... in file order.
 - ``prev_hash``: the ``hash`` of the line before (64 zeros for the first).
 - ``hash``: sha256 of the canonical JSON of the whole event without ``hash``
-  (so it covers ``seq`` and ``prev_hash``).
+  and ``mac`` (so it covers ``seq`` and ``prev_hash``).
+- ``mac``: HMAC-SHA256 of ``hash`` under the project's ledger key
+  (:mod:`themeloop.audit.key`), when the ledger is keyed. It is outside the
+  hash, so the chain and its heads do not depend on the key.
 
-:meth:`Ledger.verify` recomputes the chain and names the first line that was
-edited, deleted or moved. Rewriting the whole chain after an edit, or cutting
-events off its end, can only be caught against a head recorded elsewhere:
-:meth:`Ledger.head` gives it and ``verify(expect_head=...)`` checks it.
+:meth:`Ledger.verify` recomputes the chain and the MACs and names the first
+line that was edited, deleted, moved or forged. Cutting events off the end is
+caught against heads recorded elsewhere (anchors, from the run
+manifests; :meth:`Ledger.tip` gives the current one), and ``expect_head``
+checks that the chain ends exactly at a given head. :meth:`Ledger.append`
+checks every line it has not seen before it writes, and refuses to extend a
+ledger that fails.
 
 Crash safety
 ------------
@@ -36,6 +42,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -43,14 +50,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from themeloop._io import write_bytes_atomic
 from themeloop.audit._values import (
     CHAIN_FIELDS,
     CONTENT_FIELDS,
     GENESIS,
+    MAC_FIELD,
     canonical,
     chained_body,
     event_hash,
     event_id,
+    event_mac,
     format_timestamp,
     parse_timestamp,
     plain,
@@ -64,12 +74,12 @@ from themeloop.audit.events import (  # re-exported for the other stages
     events_from_migration,
     record_coding_diff,
 )
-from themeloop.audit.verify import VerifyResult, verify_lines
+from themeloop.audit.verify import Anchor, ChainCheck, VerifyResult, verify_lines
 from themeloop.errors import AuditError, did_you_mean
 
 LEDGER_NAME = "ledger.jsonl"
 ACTIONS = ("suggested", "added", "removed", "decided", "migrated", "redacted", "kept")
-_KNOWN_FIELDS = frozenset(CONTENT_FIELDS + CHAIN_FIELDS)
+_KNOWN_FIELDS = frozenset((*CONTENT_FIELDS, *CHAIN_FIELDS, MAC_FIELD))
 
 
 # --------------------------------------------------------------------------- normalising
@@ -126,17 +136,20 @@ def _normalise(event: Mapping[str, Any], position: int) -> tuple[dict[str, Any],
 
 @dataclass
 class _Tail:
-    """What a writer knows about the file: where it has read to and the chain head."""
+    """What a writer knows about the file: where it has read to, and the checked chain."""
 
     inode: int
     offset: int
-    seq: int
-    head: str
-    ids: set[str]
+    check: ChainCheck
 
 
 class Ledger:
     """An append-only, hash-chained JSON-lines ledger at ``path``.
+
+    With ``key`` (the project's ledger key) every event is signed and must
+    verify under it; ``anchors`` are heads recorded elsewhere that the chain
+    must still contain. Projects get theirs from
+    :func:`themeloop.audit.project.project_ledger`.
 
     Examples
     --------
@@ -153,8 +166,11 @@ class Ledger:
     True
     """
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], key: bytes | None = None,
+                 anchors: Iterable[Anchor] = ()) -> None:
         self.path = Path(path)
+        self.key = key
+        self.anchors = tuple(anchors)
         self._tail: _Tail | None = None
 
     def __repr__(self) -> str:
@@ -164,17 +180,29 @@ class Ledger:
 
     @contextmanager
     def _locked(self, exclusive: bool) -> Iterator[int | None]:
-        if exclusive:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
-        else:
+        while True:
+            if exclusive:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+            else:
+                try:
+                    fd = os.open(self.path, os.O_RDONLY)
+                except FileNotFoundError:
+                    yield None
+                    return
             try:
-                fd = os.open(self.path, os.O_RDONLY)
+                fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+                # :meth:`sign` replaces the file: lock the one that is there now.
+                current = os.stat(self.path).st_ino == os.fstat(fd).st_ino
             except FileNotFoundError:
-                yield None
-                return
+                current = False
+            except BaseException:
+                os.close(fd)
+                raise
+            if current:
+                break
+            os.close(fd)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
             yield fd
         finally:
             os.close(fd)  # closing releases the lock
@@ -194,24 +222,23 @@ class Ledger:
         return data[:end].split(b"\n")[:-1], end < len(data)
 
     def _refresh_tail(self, fd: int) -> _Tail:
-        """Bring the writer's view up to date with the file (under the lock)."""
+        """Bring the writer's view up to date with the file, checking each new line (under the lock)."""
         stat = os.fstat(fd)
         tail = self._tail
         if tail is None or tail.inode != stat.st_ino or stat.st_size < tail.offset:
-            tail = _Tail(stat.st_ino, 0, 0, GENESIS, set())
+            tail = _Tail(stat.st_ino, 0, ChainCheck(self.path, self.key, self.anchors))
         data = self._read_from(fd, tail.offset)
         end = data.rfind(b"\n") + 1
         for raw in data[:end].split(b"\n")[:-1]:
-            try:
-                record = json.loads(raw)
-                tail.ids.add(record["event_id"])
-                tail.seq, tail.head = int(record["seq"]), record["hash"]
-            except (ValueError, KeyError, TypeError):
-                self._tail = None
-                raise AuditError(
-                    f"{self.path} line {tail.seq + 1} is not a ledger event; "
-                    f"run 'themeloop audit verify' and restore the ledger from a backup"
-                ) from None
+            failed = tail.check.feed(raw)
+            if failed is None:
+                continue
+            self._tail = None
+            raise _refusal(failed)
+        outcome = tail.check.finish()
+        if not outcome.ok:
+            self._tail = None
+            raise _refusal(outcome)
         tail.offset += end
         if end < len(data):  # torn final line from a killed writer: drop it
             os.ftruncate(fd, tail.offset)
@@ -241,24 +268,31 @@ class Ledger:
             last lines are not ledger events.
         """
         contents = [_normalise(e, i) for i, e in enumerate(events)]
-        if not contents:
+        if not contents:  # nothing to write, but say so if the ledger is bad all the same
+            result = self.verify()
+            if not result.ok:
+                raise _refusal(result)
             return []
         with self._locked(exclusive=True) as fd:
             assert fd is not None
             tail = self._refresh_tail(fd)
             written: list[dict[str, Any]] = []
             lines: list[str] = []
-            seq, head, ids = tail.seq, tail.head, set()
+            seq, head, ids = tail.check.n, tail.check.prev, set()
             for content, content_json in contents:
                 eid = content["event_id"]
-                if eid in tail.ids or eid in ids:
+                if eid in tail.check.seen or eid in ids:
                     continue
                 seq += 1
                 record = {"seq": seq, **content, "prev_hash": head}
                 body = chained_body(content_json, eid, head, seq)
                 head = sha256_text(body)
                 record["hash"] = head
-                lines.append(f'{body[:-1]},"hash":"{head}"}}\n')
+                if self.key is None:
+                    lines.append(f'{body[:-1]},"hash":"{head}"}}\n')
+                else:
+                    record[MAC_FIELD] = event_mac(self.key, head)
+                    lines.append(f'{body[:-1]},"hash":"{head}","mac":"{record[MAC_FIELD]}"}}\n')
                 ids.add(content["event_id"])
                 written.append(record)
             if not lines:
@@ -268,8 +302,8 @@ class Ledger:
             if tail.offset == 0:  # a new file: make its directory entry durable too
                 _fsync_dir(self.path.parent)
             tail.offset += len(data)
-            tail.seq, tail.head = seq, head
-            tail.ids |= ids
+            for record in written:
+                tail.check.add(record["seq"], record["event_id"], record["hash"])
         return written
 
     def _write_all(self, fd: int, data: bytes, start: int) -> None:
@@ -299,25 +333,75 @@ class Ledger:
 
     def head(self) -> str:
         """Hash of the last event (64 zeros for an empty ledger): record it to anchor the chain."""
+        return self.tip()[1]
+
+    def tip(self) -> tuple[int, str]:
+        """The number of events and the last one's hash (``(0, GENESIS)`` when empty)."""
         lines, _ = self._raw_lines()
         if not lines:
-            return GENESIS
+            return 0, GENESIS
         try:
-            return str(json.loads(lines[-1])["hash"])
+            return len(lines), str(json.loads(lines[-1])["hash"])
         except (ValueError, KeyError, TypeError):
             raise AuditError(f"{self.path} line {len(lines)} is not a ledger event; "
                              f"run 'themeloop audit verify'") from None
 
     def verify(self, expect_head: str | None = None) -> VerifyResult:
-        """Recompute the hash chain and report the first bad event.
+        """Recompute the hash chain and the MACs, and check the anchors; report the first bad event.
 
         Parameters
         ----------
-        expect_head : a head recorded earlier (:meth:`head`); the chain must
-            contain it, which catches events cut off the end.
+        expect_head : a head recorded earlier (:meth:`head`), in full or its
+            first 16+ hex characters; the chain must end exactly there.
+
+        Raises
+        ------
+        AuditError
+            If ``expect_head`` is not 16 to 64 hex characters.
         """
+        if expect_head is not None and not _HEAD.fullmatch(expect_head):
+            raise AuditError(f"--head {expect_head!r} is not a head hash: give 16 to 64 hex "
+                             f"characters, as 'themeloop audit verify' prints them")
         lines, torn = self._raw_lines()
-        return verify_lines(self.path, lines, torn, expect_head)
+        return verify_lines(self.path, lines, torn, expect_head, self.key, self.anchors)
+
+    def sign(self, key: bytes) -> int:
+        """Add a ``mac`` under ``key`` to every event of an unsigned ledger; return how many.
+
+        For a ledger written before themeloop signed its ledgers. The chain is
+        checked first (against the anchors too) and no event may be signed
+        already. Hashes do not change, so heads recorded earlier still hold. The
+        file is replaced atomically under the writers' lock; a torn final line
+        is dropped.
+
+        Raises
+        ------
+        AuditError
+            If an event is signed already or the chain fails verification.
+        """
+        with self._locked(exclusive=True) as fd:
+            assert fd is not None
+            data = self._read_from(fd, 0)
+            lines = data[:data.rfind(b"\n") + 1].split(b"\n")[:-1]
+            signed = []
+            for line_no, raw in enumerate(lines, 1):
+                try:
+                    record = json.loads(raw)
+                    hash_, has_mac = str(record["hash"]), MAC_FIELD in record
+                except (ValueError, KeyError, TypeError):
+                    break  # verify_lines below names the problem
+                if has_mac:
+                    raise AuditError(f"{self.path} line {line_no} is signed already; only a "
+                                     f"ledger written before themeloop signed its ledgers can "
+                                     f"be signed")
+                signed.append(raw[:-1] + f',"{MAC_FIELD}":"{event_mac(key, hash_)}"}}\n'.encode())
+            result = verify_lines(self.path, lines, False, None, None, self.anchors)
+            if not result.ok:
+                raise AuditError(f"{result.message}; not signing a ledger that fails verification")
+            write_bytes_atomic(self.path, b"".join(signed))
+            _fsync_dir(self.path.parent)
+        self._tail = None
+        return len(signed)
 
     def explain(self, response_id: str) -> list[dict[str, Any]]:
         """The history of one answer's codes, oldest first (by timestamp, then seq).
@@ -347,6 +431,15 @@ class Ledger:
         return sorted(mine, key=_chronological)
 
 
+_HEAD = re.compile(r"[0-9a-fA-F]{16,64}")
+
+
+def _refusal(failed: VerifyResult) -> AuditError:
+    return AuditError(f"{failed.message}; refusing to append to a ledger that fails "
+                      f"verification: restore it from a backup, then check it with "
+                      f"'themeloop audit verify'")
+
+
 def _fsync_dir(folder: Path) -> None:
     try:
         fd = os.open(folder, os.O_RDONLY)
@@ -374,7 +467,7 @@ def default_ledger_path(project: Any) -> Path:
 
 
 __all__ = [
-    "ACTIONS", "GENESIS", "LEDGER_NAME", "Ledger", "VerifyResult", "as_of_timestamp", "canonical",
+    "ACTIONS", "GENESIS", "LEDGER_NAME", "Anchor", "Ledger", "VerifyResult", "as_of_timestamp", "canonical",
     "default_ledger_path", "event_hash", "event_id", "events_from_adjudication",
     "events_from_assignments", "events_from_coding_diff", "events_from_migration",
     "format_timestamp", "normalise_event", "record_coding_diff",

@@ -3,6 +3,12 @@
 A manifest holds no clock time, so the same inputs, config and seeds give a
 byte-identical manifest; its ``manifest_id`` is the sha256 of its canonical
 JSON (without the id itself).
+
+A stage that appends to the audit ledger records the ledger's head in its
+manifest afterwards (:func:`with_ledger`): ``"ledger": {"path", "events",
+"head", "keyed"}``. It is added after ``manifest_id`` is computed and is not
+part of it (the ledger's events carry that id, so it cannot depend on them).
+``themeloop audit verify`` checks the chain against every recorded head.
 """
 
 from __future__ import annotations
@@ -14,9 +20,13 @@ import platform
 from collections.abc import Iterable, Mapping
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from themeloop._io import sha256_file, write_text_atomic
+from themeloop.errors import AuditError
+
+if TYPE_CHECKING:
+    from themeloop.audit.ledger import Ledger
 
 KEY_PACKAGES = (
     "themeloop", "numpy", "pandas", "scikit-learn", "scipy", "torch", "sentence-transformers",
@@ -99,3 +109,34 @@ def write_manifest(path: str | Path, manifest: Mapping[str, Any]) -> Path:
 def read_manifest(path: str | Path) -> dict[str, Any]:
     """Read a manifest written by :func:`write_manifest`."""
     return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def with_ledger(manifest: Mapping[str, Any], ledger: Ledger,
+                relative_to: str | Path | None = None) -> dict[str, Any]:
+    """``manifest`` plus the ledger's head (event count and last hash), once it verifies.
+
+    Parameters
+    ----------
+    manifest : from :func:`build_manifest`; its ``manifest_id`` is kept.
+    ledger : the project's ledger (keyed, with its anchors), after appending.
+    relative_to : the ledger's path is recorded relative to this folder.
+
+    Raises
+    ------
+    AuditError
+        If the ledger does not verify: a manifest never anchors a tampered chain.
+    """
+    result = ledger.verify()
+    if not result.ok:
+        raise AuditError(f"{result.message}; not recording the head of a ledger that fails "
+                         f"verification: restore it from a backup")
+    return {**manifest, "ledger": ledger_record(ledger.path, result.n_events, result.head,
+                                                ledger.key is not None, relative_to)}
+
+
+def ledger_record(path: str | Path, events: int, head: str, keyed: bool,
+                  relative_to: str | Path | None = None) -> dict[str, Any]:
+    """A manifest's ``ledger`` record: which ledger, how many events, the last hash, signed or not."""
+    path = Path(path).resolve()
+    shown = Path(os.path.relpath(path, Path(relative_to).resolve())) if relative_to else path
+    return {"path": shown.as_posix(), "events": events, "head": head, "keyed": keyed}

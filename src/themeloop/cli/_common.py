@@ -16,6 +16,39 @@ from themeloop.progress import Progress, no_progress
 PROJECT_OPTION = typer.Option(
     None, "--project", "-p", help="Project folder or themeloop.toml (default: search upwards from here)."
 )
+RAW_OPTION = typer.Option(
+    False, "--raw", help="Write CSVs with the text exactly as it is, without the leading ' that "
+    "keeps a spreadsheet from running =, +, -, @ cells as formulas; for a program, not a "
+    "spreadsheet (default: [export] raw). See docs/exports.md."
+)
+
+
+# Ad hoc mode (a FILE instead of a project): the options every such command shares.
+ID_COLUMN_OPTION = typer.Option(None, "--id-column", help="Ad hoc: the respondent id column.")
+ATTRIBUTE_OPTION = typer.Option(
+    None, "--attribute", help="Ad hoc: a respondent attribute column (repeatable).")
+ENCODING_OPTION = typer.Option(
+    None, "--encoding", help="Ad hoc: the CSV's encoding (default: a byte-order mark, else UTF-8, "
+    "else cp1252 with a warning).")
+SHEET_OPTION = typer.Option(None, "--sheet", help="Ad hoc: the XLSX sheet (default: the first).")
+
+
+def _strict(ctx: typer.Context, value: bool) -> bool:
+    """Under --strict, input warnings become errors until the command ends."""
+    if value:
+        import warnings
+
+        from themeloop.errors import InputWarning
+
+        ctx.with_resource(warnings.catch_warnings())
+        warnings.simplefilter("error", InputWarning)
+    return value
+
+
+STRICT_OPTION = typer.Option(
+    False, "--strict", callback=_strict,
+    help="Stop with an error where the input would only warn: codes that differ only in case "
+    "or spacing, merged or uncalculated XLSX cells, a guessed encoding.")
 
 
 def load_project(project: Path | None):  # -> themeloop.config.Project

@@ -12,7 +12,7 @@ import typer
 import typer.core
 
 import themeloop
-from themeloop.errors import ThemeloopError
+from themeloop.errors import ThemeloopError, printable
 
 try:  # typer >= 0.2x vendors its own click
     from typer._click.exceptions import ClickException
@@ -21,7 +21,7 @@ except ImportError:  # pragma: no cover - older typer uses click itself
 
 
 def _fail(message: str, code: int) -> typer.Exit:
-    typer.echo(f"Error: {message}", err=True)
+    typer.echo(f"Error: {printable(message)}", err=True)
     return typer.Exit(code)
 
 
@@ -78,7 +78,7 @@ def _root(
 
 
 def _show_warning(message: Any, category: Any, filename: str, lineno: int, *a: Any, **k: Any) -> None:
-    typer.echo(f"Warning: {message}", err=True)
+    typer.echo(f"Warning: {printable(str(message))}", err=True)
 
 
 def _register_all() -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from themeloop.cli._common import PROJECT_OPTION, console, load_project
+from themeloop.cli._common import PROJECT_OPTION, RAW_OPTION, STRICT_OPTION, console, load_project
 
 ORDER = 61
 TABLE_SUFFIXES = (".csv", ".parquet")
@@ -19,7 +19,7 @@ def adjudicate(
                                "the project's annotations/coding_table.csv."),
     out: Path = typer.Option(None, "--out", help="A folder, or the agreed table's .csv/.parquet "
                              "path (decisions and undecided go beside it). Default: project out/."),
-    min_coders: int = typer.Option(None, "--min-coders",
+    min_coders: int = typer.Option(None, "--min-coders", min=1,
                                    help="Units coded by fewer coders stay undecided."),
     push: bool = typer.Option(False, "--push", help="Send the undecided units to a Label Studio "
                               "adjudication project per question (each coder's codes as a "
@@ -31,12 +31,15 @@ def adjudicate(
     recreate: bool = typer.Option(False, "--recreate", help="With --push: make a new adjudication "
                                   "project for a question whose project was deleted."),
     project: Path = PROJECT_OPTION,
+    strict: bool = STRICT_OPTION,
+    raw: bool = RAW_OPTION,
 ) -> None:
     """Decide the agreed codes by a rule; list every decision and what stays undecided."""
     from themeloop.adjudicate import adjudicate as run_rule
     from themeloop.adjudicate import write_adjudication
     from themeloop.coding import read_coding_table
     from themeloop.errors import AdjudicationError, CodingTableError
+    from themeloop.safe_csv import resolve_raw
 
     if push:
         if out is not None:
@@ -53,15 +56,17 @@ def adjudicate(
     rule = rule or (cfg.rule if cfg else "majority")
     min_coders = min_coders if min_coders is not None else (cfg.min_coders if cfg else 1)
     table_path = codes if codes is not None else proj.coding_table_path
+    folder, name = _target(out if out is not None else proj.out_dir,
+                           "--out" if out is not None else "paths.out")
     if codes is None and not table_path.is_file():
         raise CodingTableError(f"{table_path}: no coding table yet; run 'themeloop pull' "
                                "or pass --codes")
-    folder, name = _target(out if out is not None else proj.out_dir)
     table = read_coding_table(table_path)
     result = run_rule(table, rule, min_coders=min_coders)
     written = write_adjudication(
         result, folder, agreed_name=name, inputs={"coding_table": table_path},
         config={"min_coders": min_coders}, relative_to=proj.root if proj else folder,
+        raw=resolve_raw(True if raw else None, proj),
     )
     _print(result, written)
     _note_adjudicators(table, result.rule)
@@ -110,11 +115,15 @@ def _project(project: Path | None, *, needed: bool, out: Path | None):  # -> Pro
         raise ConfigError("--out is needed outside a project (or pass --project DIR)") from None
 
 
-def _target(out: Path) -> tuple[Path, str]:
+def _target(out: Path, option: str) -> tuple[Path, str]:
+    """The folder and agreed table's name, checked before any work."""
     from themeloop.adjudicate.output import AGREED
+    from themeloop.outputs import check_output_dir, check_output_file
 
     if out.suffix.lower() in TABLE_SUFFIXES:
+        check_output_file(out, option, AGREED)
         return out.parent, out.name
+    check_output_dir(out, option)
     return out, AGREED
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from themeloop.cli._common import PROJECT_OPTION, console, load_project
+from themeloop.cli._common import PROJECT_OPTION, RAW_OPTION, STRICT_OPTION, console, load_project
 
 ORDER = 60
 
@@ -23,28 +23,37 @@ def agreement(
     level: str = typer.Option(None, "--level",
                               help="nominal|ordinal|interval|ratio, for single-label data."),
     bootstrap: int = typer.Option(None, "--bootstrap", help="Resamples for alpha's 95% CI (0: off)."),
-    seed: int = typer.Option(None, "--seed", help="Seed for the bootstrap."),
+    seed: int = typer.Option(None, "--seed", min=0, help="Seed for the bootstrap."),
     disagreements_out: Path = typer.Option(
         None, "--disagreements", help="Write units where coders differ (text, codes, memos) as CSV."),
     assignments: Path = typer.Option(
         None, "--assignments", help="assignments.csv from 'themeloop themes': also compare the "
         "model's themes with each coder."),
     project: Path = PROJECT_OPTION,
+    strict: bool = STRICT_OPTION,
+    raw: bool = RAW_OPTION,
 ) -> None:
     """Agreement per question and code: kappas, Krippendorff's alpha, AC1, with readings."""
     from themeloop.agreement.project import agreement_settings, run_agreement
     from themeloop.coding import read_coding_table
     from themeloop.errors import CodingTableError
+    from themeloop.outputs import check_output_file
+    from themeloop.safe_csv import resolve_raw
 
     proj = load_project(project) if codes is None or project is not None else None
     table_path = codes if codes is not None else proj.coding_table_path
+    if json_out is None and codes is None:
+        json_out = proj.out_dir / "agreement.json"
+    for option, path, example in (("--json", json_out, "agreement.json"),
+                                  ("--csv", csv_out, "agreement.csv"),
+                                  ("--disagreements", disagreements_out, "disagreements.csv")):
+        if path is not None:
+            check_output_file(path, option, example)
     if codes is None and not table_path.is_file():
         raise CodingTableError(f"{table_path}: no coding table yet; run 'themeloop pull' or pass CODES")
     table = read_coding_table(table_path)
     if assignments is not None:
         table = _with_assignments(table, assignments)
-    if json_out is None and codes is None:
-        json_out = proj.out_dir / "agreement.json"
     responses = None
     if disagreements_out is not None and proj is not None:
         from themeloop.survey import load_project_survey
@@ -54,6 +63,7 @@ def agreement(
         table, table_path=table_path, settings=agreement_settings(proj, level, bootstrap, seed),
         json_out=json_out, csv_out=csv_out, disagreements_out=disagreements_out,
         responses=responses, question=question, root=proj.root if proj is not None else None,
+        raw=resolve_raw(True if raw else None, proj),
     )
     _print(run.report, run.model, run.paths)
 
@@ -63,10 +73,11 @@ def _with_assignments(table: Any, path: Path) -> Any:
 
     from themeloop.coding import assignments_to_coding, validate_coding_table
     from themeloop.errors import CodingTableError
+    from themeloop.safe_csv import read_csv
 
     if not path.is_file():
         raise CodingTableError(f"{path}: no such assignments file")
-    model = assignments_to_coding(pd.read_csv(path, dtype={"theme_id": str}, keep_default_na=False))
+    model = assignments_to_coding(read_csv(path, dtype={"theme_id": str}))
     return validate_coding_table(pd.concat([table, model], ignore_index=True))
 
 

@@ -1,4 +1,4 @@
-"""themeloop audit verify | explain: check the ledger's hash chain, tell one answer's story."""
+"""themeloop audit verify | sign | explain: check the signed ledger, sign an old one, tell one answer's story."""
 
 from __future__ import annotations
 
@@ -22,15 +22,38 @@ LEDGER_OPTION = typer.Option(
 )
 
 
-def _ledger(ledger: Path | None, project: Path | None):  # -> Ledger
-    from themeloop.audit.ledger import Ledger, default_ledger_path
-    from themeloop.errors import AuditError
+def _ledger(ledger: Path | None, project: Path | None, key: Path | None = None,
+            manifests: list[Path] | None = None):  # -> Ledger
+    """The ledger to read: the project's (signed, anchored by its manifests) or ``--ledger FILE``.
 
-    path = ledger if ledger is not None else default_ledger_path(load_project(project))
-    if not path.is_file():
-        raise AuditError(f"{path}: no such ledger; stages write it as they record codes "
+    With ``--ledger`` outside any project, only ``--key`` and ``--manifest``
+    say how to check it.
+    """
+    from themeloop.audit.ledger import Ledger
+    from themeloop.audit.project import project_ledger, recorded_anchors
+    from themeloop.errors import AuditError, ConfigError
+
+    try:
+        proj = load_project(project)
+    except ConfigError:
+        if ledger is None:
+            raise
+        proj = None
+    if proj is not None:
+        found = project_ledger(proj, path=ledger, key_file=key, manifests=manifests or (),
+                               create=False)
+    else:
+        from themeloop.audit.key import read_key
+
+        assert ledger is not None
+        found = Ledger(ledger, read_key(key) if key is not None else None,
+                       recorded_anchors(ledger, manifests or (), Path.cwd()))
+        if key is not None and found.key is None:
+            raise AuditError(f"--key {key}: no such key file")
+    if not found.path.is_file() and not any(a.events for a in found.anchors):
+        raise AuditError(f"{found.path}: no such ledger; stages write it as they record codes "
                          f"(themeloop pull, themeloop run), or pass --ledger FILE")
-    return Ledger(path)
+    return found
 
 
 @audit_app.command("verify")
@@ -38,14 +61,22 @@ def verify(
     ledger: Path = LEDGER_OPTION,
     project: Path = PROJECT_OPTION,
     expect_head: str = typer.Option(
-        None, "--head", help="A head hash recorded earlier; fail if the chain does not contain it."
+        None, "--head", help="A head hash recorded earlier (16+ hex characters); fail unless "
+                             "the chain ends exactly there."
+    ),
+    key: Path = typer.Option(
+        None, "--key", help="The ledger key (default: the project's .themeloop/ledger.key)."
+    ),
+    manifests: list[Path] = typer.Option(
+        None, "--manifest", help="Also check the ledger head this manifest recorded (e.g. of "
+                                 "'run --out DIR'); repeatable."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
-    """Recompute the hash chain; exit 2 naming the first edited, deleted or moved event."""
+    """Check the hash chain, each MAC and the recorded heads; exit 2 naming the first bad event."""
     from themeloop.errors import AuditError
 
-    result = _ledger(ledger, project).verify(expect_head=expect_head)
+    result = _ledger(ledger, project, key, manifests).verify(expect_head=expect_head)
     if as_json:
         echo_json(result.to_dict())
         if not result.ok:
@@ -54,6 +85,17 @@ def verify(
     if not result.ok:
         raise AuditError(result.message)
     typer.echo(result.message)
+
+
+@audit_app.command("sign")
+def sign(project: Path = PROJECT_OPTION) -> None:
+    """Sign a ledger written before themeloop signed its ledgers (after checking its chain)."""
+    from themeloop.audit.key import key_path
+    from themeloop.audit.project import sign_project_ledger
+
+    proj = load_project(project)
+    ledger, count = sign_project_ledger(proj)
+    typer.echo(f"{ledger.path}: signed {count} events with the key in {key_path(proj)}")
 
 
 @audit_app.command("explain")

@@ -37,17 +37,22 @@ QUESTION_OPTION = typer.Option(None, "--question", "-q", help="Show only this qu
 
 
 @codebook_app.command("check")
-def check(path: Path | None = PATH_ARGUMENT, project: Path | None = PROJECT_OPTION) -> None:
+def check(
+    path: Path | None = PATH_ARGUMENT,
+    project: Path | None = PROJECT_OPTION,
+    strict: bool = typer.Option(False, "--strict", help="Codes whose ids or labels differ only "
+                                "in case or spacing are errors, not warnings."),
+) -> None:
     """List every problem of a codebook, one per line; exit 2 if any is an error."""
     from themeloop.codebook import check_codebook, load_codebook
 
     cb_path, questions = _resolve(path, project)
-    problems = check_codebook(cb_path, questions=questions)
+    problems = check_codebook(cb_path, questions=questions, strict=strict)
     for problem in problems:
         typer.echo(str(problem))
     if any(p.severity == "error" for p in problems):
         raise typer.Exit(2)
-    cb = load_codebook(cb_path)
+    cb = load_codebook(cb_path, strict=False)  # the checks above said it all
     typer.echo(f"OK: {_plural(cb.n_codes, 'code')} in {_plural(len(cb.questions), 'question')} "
                f"(version {cb.version})")
 

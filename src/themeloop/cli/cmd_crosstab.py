@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from themeloop.cli._common import PROJECT_OPTION, console, load_project
+from themeloop.cli._common import PROJECT_OPTION, RAW_OPTION, STRICT_OPTION, console, load_project
 
 ORDER = 75
 
@@ -18,23 +18,27 @@ def crosstab(
     ),
     question: str = typer.Option(None, "--question", help="Only this question (default: all)."),
     suppress_below: int = typer.Option(
-        None, "--suppress-below", help="Show counts below N as '<N' (default 5; 0 turns it off)."
+        None, "--suppress-below", min=0, help="Show counts below N as '<N' (default 5; 0 turns it off)."
     ),
     out: Path = typer.Option(None, "--out", help="Output folder (default: the project's out/)."),
     codes: Path = typer.Option(None, "--codes", help="Agreed coding table (default: <out>/agreed.csv)."),
     coder: str = typer.Option(None, "--coder", help="Use only this coder's rows of the table."),
+    strict: bool = STRICT_OPTION,
+    raw: bool = RAW_OPTION,
 ) -> None:
     """Count and % of each group mentioning each code, with tests and Wilson intervals."""
     from themeloop.errors import ConfigError
     from themeloop.merge.project import crosstab_project
+    from themeloop.outputs import check_output_dir
 
     loaded = load_project(project)
+    check_output_dir(out if out is not None else loaded.out_dir, "--out" if out else "paths.out")
     attributes = list(by or loaded.config.crosstab.by)
     if not attributes:
         raise ConfigError("no attribute to cross by; pass --by ATTRIBUTE or set [crosstab] by")
     for attribute in attributes:
         run = crosstab_project(loaded, attribute, question=question, suppress_below=suppress_below,
-                               out=out, codes=codes, coder=coder)
+                               out=out, codes=codes, coder=coder, raw=True if raw else None)
         _print(run)
 
 

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from themeloop.cli._common import STRICT_OPTION
+
 ORDER = 10
 
 
@@ -14,11 +16,17 @@ def init(
     out: Path = typer.Option(None, "--out", help="Where to write (default: themeloop.toml beside the survey)."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing themeloop.toml."),
     sheet: str = typer.Option(None, "--sheet", help="XLSX sheet to read."),
+    encoding: str = typer.Option(None, "--encoding", help="The CSV's encoding, also written to "
+                                 "themeloop.toml (default: detected)."),
+    strict: bool = STRICT_OPTION,
 ) -> None:
     """Guess the id, free-text and attribute columns and write themeloop.toml."""
+    from themeloop.outputs import check_output_file
     from themeloop.project_init import init_project
 
-    result = init_project(survey, out=out, force=force, sheet=sheet)
+    if out is not None:
+        check_output_file(out, "--out", "themeloop.toml")
+    result = init_project(survey, out=out, force=force, sheet=sheet, encoding=encoding)
     g = result.guess
     typer.echo(f"Wrote {result.path}")
     typer.echo(f"  id column:  {g.id_column}  ({g.reasons.get(g.id_column, '')})")

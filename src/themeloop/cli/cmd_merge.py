@@ -6,13 +6,14 @@ from pathlib import Path
 
 import typer
 
-from themeloop.cli._common import PROJECT_OPTION, console, echo_json, load_project
+from themeloop.cli._common import PROJECT_OPTION, RAW_OPTION, STRICT_OPTION, console, echo_json, load_project
 
 ORDER = 70
 
 
 def merge(
     project: Path = PROJECT_OPTION,
+    strict: bool = STRICT_OPTION,
     codes: Path = typer.Option(
         None, "--codes", help="Agreed coding table (default: <out>/agreed.csv from 'themeloop adjudicate')."
     ),
@@ -26,13 +27,18 @@ def merge(
     ),
     coder: str = typer.Option(None, "--coder", help="Merge only this coder's rows of the table."),
     as_json: bool = typer.Option(False, "--json", help="Print the merge report as JSON."),
+    raw: bool = RAW_OPTION,
 ) -> None:
     """Write the merged dataset: every survey row and column plus 0/1 code columns."""
     from themeloop.merge.project import merge_project
+    from themeloop.outputs import check_output_dir
 
     chosen = [f.strip() for f in formats.split(",") if f.strip()] if formats else None
-    run = merge_project(load_project(project), codes=codes, out=out,
-                        allow_unknown_codes=allow_unknown_codes, formats=chosen, coder=coder)
+    proj = load_project(project)
+    check_output_dir(out if out is not None else proj.out_dir, "--out" if out else "paths.out")
+    run = merge_project(proj, codes=codes, out=out,
+                        allow_unknown_codes=allow_unknown_codes, formats=chosen, coder=coder,
+                        raw=True if raw else None)
     if as_json:
         echo_json({**run.report, "outputs": {k: str(v) for k, v in run.outputs.items()},
                    "manifest": str(run.manifest)})

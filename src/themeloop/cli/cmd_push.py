@@ -6,7 +6,13 @@ from pathlib import Path
 
 import typer
 
-from themeloop.cli._common import PROJECT_OPTION, echo_json, load_project, progress_bar
+from themeloop.cli._common import (
+    PROJECT_OPTION,
+    STRICT_OPTION,
+    echo_json,
+    load_project,
+    progress_bar,
+)
 
 ORDER = 51
 
@@ -22,6 +28,7 @@ def push(
                                           help="Tasks per import request."),
     as_json: bool = typer.Option(False, "--json", help="Print what was done as JSON."),
     project: Path | None = PROJECT_OPTION,
+    strict: bool = STRICT_OPTION,
 ) -> None:
     """Create or update one Label Studio project per question; add only missing answers."""
     from themeloop.studio.push import push as push_project

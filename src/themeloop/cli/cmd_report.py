@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from themeloop.cli._common import PROJECT_OPTION, load_project
+from themeloop.cli._common import PROJECT_OPTION, STRICT_OPTION, load_project
 
 ORDER = 85
 
@@ -22,11 +22,15 @@ def report(
     project: Path = PROJECT_OPTION,
     out: Path = OUT_OPTION,
     by: str = BY_OPTION,
+    strict: bool = STRICT_OPTION,
 ) -> None:
     """Write report.html: themes, codes, agreement, adjudication and provenance, offline."""
+    from themeloop.outputs import check_output_dir
     from themeloop.report import write_report
 
-    path = write_report(load_project(project), out_dir=out, by=by)
+    proj = load_project(project)
+    check_output_dir(out if out is not None else proj.out_dir, "--out" if out else "paths.out")
+    path = write_report(proj, out_dir=out, by=by)
     typer.echo(f"wrote {path}")
 
 

@@ -6,7 +6,13 @@ from pathlib import Path
 
 import typer
 
-from themeloop.cli._common import PROJECT_OPTION, console, load_project, progress_bar
+from themeloop.cli._common import (
+    PROJECT_OPTION,
+    STRICT_OPTION,
+    console,
+    load_project,
+    progress_bar,
+)
 
 ORDER = 5
 
@@ -14,13 +20,16 @@ ORDER = 5
 def run(
     project: Path = PROJECT_OPTION,
     out: Path = typer.Option(None, "--out", help="Output folder (default: the project's out/)."),
+    strict: bool = STRICT_OPTION,
 ) -> None:
     """Run the whole loop: themes, annotations, agreement, adjudication, merge, crosstabs, report."""
     import sys
 
+    from themeloop.outputs import check_output_dir
     from themeloop.pipeline import run_project
 
     proj = load_project(project)
+    check_output_dir(out if out is not None else proj.out_dir, "--out" if out else "paths.out")
     err = console()
     err.stderr = True
 

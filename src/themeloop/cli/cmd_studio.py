@@ -35,7 +35,7 @@ def _local(project: Path | None):
 
 @studio_app.command("up")
 def up(
-    port: int | None = typer.Option(None, "--port", help="Port on 127.0.0.1 (default: [studio] port)."),
+    port: int | None = typer.Option(None, "--port", min=1, max=65535, help="Port on 127.0.0.1 (default: [studio] port)."),
     project: Path | None = PROJECT_OPTION,
 ) -> None:
     """Start the local Label Studio (bound to 127.0.0.1) and wait until it answers."""
@@ -44,7 +44,9 @@ def up(
     proj, paths = _local(project)
     status = start_server(paths, port or proj.config.studio.port, on_first_start=lambda: typer.echo(
         "Starting Label Studio for the first time: creating its database takes 30 s to a few "
-        "minutes...", err=True))
+        "minutes...", err=True), on_made_private=lambda fixed: typer.echo(
+        f"note: {paths.root} was readable by others: made {len(fixed)} files and folders in "
+        f"it private (folders 0700, files 0600)", err=True))
     typer.echo(f"Label Studio is running at {status.url} (data in {status.data_dir}, "
                f"log {status.log})")
 

@@ -6,7 +6,16 @@ from pathlib import Path
 
 import typer
 
-from themeloop.cli._common import PROJECT_OPTION, console, progress_bar
+from themeloop.cli._common import (
+    ENCODING_OPTION,
+    ID_COLUMN_OPTION,
+    PROJECT_OPTION,
+    RAW_OPTION,
+    SHEET_OPTION,
+    STRICT_OPTION,
+    console,
+    progress_bar,
+)
 
 ORDER = 30
 
@@ -23,29 +32,39 @@ def themes(
     out: Path | None = typer.Option(
         None, "--out", "-o", help="Output folder (default: the project's out/; ad hoc: '.')."
     ),
-    seed: int | None = typer.Option(None, "--seed", help="Random seed (default: the project's)."),
+    seed: int | None = typer.Option(None, "--seed", min=0, help="Random seed (default: the project's)."),
     max_themes: int | None = typer.Option(
         None, "--max-themes", min=1, help="Most themes per question (default: [themes] max_themes)."
     ),
     seeds_file: Path | None = typer.Option(
         None, "--seeds-file", help="A codebook.yaml whose codes seed deductive themes."
     ),
-    id_column: str | None = typer.Option(None, "--id-column", help="Ad hoc: respondent id column."),
+    id_column: str | None = ID_COLUMN_OPTION,
     text_column: str | None = typer.Option(
         None, "--text-column", help="Ad hoc: the free-text column to theme."
     ),
     cache_dir: Path | None = typer.Option(
         None, "--cache-dir", help="Embedding cache folder (default: the project's models/cache)."
     ),
+    encoding: str | None = ENCODING_OPTION,
+    sheet: str | None = SHEET_OPTION,
+    strict: bool = STRICT_OPTION,
+    raw: bool = RAW_OPTION,
 ) -> None:
     """Propose themes: themes.json, assignments.csv and a draft codebook.yaml."""
+    from themeloop.survey.adhoc import refuse_adhoc_options
     from themeloop.themes.run import run_themes
+
+    if survey_file is None:
+        refuse_adhoc_options(id_column=id_column, text_column=text_column, encoding=encoding,
+                             sheet=sheet)
 
     with progress_bar() as progress:
         run = run_themes(
             project, survey_file=survey_file, id_column=id_column, text_column=text_column,
             out=out, seed=seed, questions=question or None, max_themes=max_themes,
-            seeds_file=seeds_file, cache_dir=cache_dir, progress=progress,
+            seeds_file=seeds_file, cache_dir=cache_dir, progress=progress, encoding=encoding,
+            sheet=sheet, raw=True if raw else None,
         )
     _print(run)
 

@@ -13,12 +13,15 @@ from pathlib import Path
 from typing import Literal
 
 from themeloop.codebook.model import SLUG, Code, Codebook
+from themeloop.coding.variants import joined, variant_groups, variant_key
 
 Severity = Literal["error", "warning"]
 
 # Problems that make ids unusable: load_codebook(strict=True) refuses them.
 BLOCKING = frozenset({"duplicate_id", "bad_slug", "unknown_parent", "parent_cycle",
                       "replaces_existing", "split"})
+# Codes told apart only by case or spacing: warnings, errors under --strict.
+VARIANTS = frozenset({"variant_id", "duplicate_label"})
 
 
 @dataclass(frozen=True)
@@ -29,7 +32,7 @@ class Problem:
     ``unknown_parent``, ``parent_cycle``, ``no_description``,
     ``replaces_existing``, ``split``, ``no_label``, ``duplicate_label``,
     ``no_codes``, ``unknown_question``, ``uncoded_question``, ``foreign_example``,
-    ``unquoted_version``, ``unknown_key``, ``bad_value``).
+    ``unquoted_version``, ``unknown_key``, ``bad_value``, ``variant_id``).
     """
 
     severity: Severity
@@ -43,7 +46,8 @@ class Problem:
 
 
 def check_codebook(
-    codebook: Codebook | str | Path, *, questions: Iterable[str] | None = None
+    codebook: Codebook | str | Path, *, questions: Iterable[str] | None = None,
+    strict: bool = False,
 ) -> list[Problem]:
     """Every problem of a codebook, errors and warnings, in file order.
 
@@ -55,6 +59,9 @@ def check_codebook(
     questions
         The project's question ids, if known: codebook questions outside them
         are errors, project questions without codes are warnings.
+    strict
+        Codes whose ids or labels differ only in case or spacing are errors,
+        not warnings.
 
     Returns
     -------
@@ -82,6 +89,9 @@ def check_codebook(
         problems.extend(_check_examples(qid, q.codes, set(codebook.questions)))
     if questions is not None:
         problems.extend(_check_against_project(codebook, list(questions)))
+    if strict:
+        problems = [Problem("error", p.kind, p.message, p.question, p.code)
+                    if p.kind in VARIANTS else p for p in problems]
     return problems
 
 
@@ -129,15 +139,38 @@ def _check_question(qid: str, codes: list[Code]) -> list[Problem]:
             problems.append(Problem("error", "duplicate_id",
                                     f"{_where(qid, cid)}: id used by {n} codes; ids must be unique "
                                     "within a question", qid, cid))
-    labels = Counter(c.label.strip().lower() for c in codes if c.label.strip())
+    for group in variant_groups(ids):
+        problems.append(Problem("warning", "variant_id", _variant_ids(qid, group), qid, group[0]))
+    labels = Counter(variant_key(c.label) for c in codes if c.label.strip())
     for code in codes:
-        if labels.get(code.label.strip().lower(), 0) > 1:
+        if labels.get(variant_key(code.label), 0) > 1:
             problems.append(Problem("warning", "duplicate_label",
                                     f"{_where(qid, code.id)}: label '{code.label}' is shared with "
                                     "another code; coders cannot tell them apart", qid, code.id))
     problems.extend(_check_cycles(qid, codes, id_set))
     problems.extend(_check_splits(qid, codes))
     return problems
+
+
+def _variant_ids(qid: str, group: list[str]) -> str:
+    return (f"question '{qid}': codes {joined([repr(c) for c in group])} differ only in case "
+            "or spacing; merge them or rename one")
+
+
+def variant_messages(codebook: Codebook) -> list[str]:
+    """One line per group of codes whose ids or labels differ only in case or spacing."""
+    out = []
+    for qid, q in codebook.questions.items():
+        out += [_variant_ids(qid, group) for group in variant_groups(c.id for c in q.codes)]
+        by_label: dict[str, list[Code]] = {}
+        for code in q.codes:
+            if code.label.strip():
+                by_label.setdefault(variant_key(code.label), []).append(code)
+        for same in (g for g in by_label.values() if len(g) > 1):
+            out.append(f"question '{qid}': codes {joined([repr(c.id) for c in same])} have the "
+                       f"labels {joined([repr(c.label) for c in same])}, the same up to case and "
+                       "spacing; coders cannot tell them apart")
+    return out
 
 
 def _check_code(qid: str, code: Code, id_set: set[str]) -> list[Problem]:

@@ -47,6 +47,11 @@ def load_codebook(path: PathLike, *, strict: bool = True) -> Codebook:
     CodebookError
         If the file is missing, is not YAML, has unknown or badly typed keys
         or (``strict``) fails an integrity check; one line naming the file.
+
+    Warns
+    -----
+    CodeVariantWarning
+        (``strict``) For codes whose ids or labels differ only in case or spacing.
     """
     path = Path(path)
     codebook = parse_codebook(_read_yaml(path), path)
@@ -59,7 +64,19 @@ def load_codebook(path: PathLike, *, strict: bool = True) -> Codebook:
             raise CodebookError(
                 f"{path}: {blocking[0].message}{more}; run 'themeloop codebook check {path}'"
             )
+        _warn_variants(path, codebook)
     return codebook
+
+
+def _warn_variants(path: Path, codebook: Codebook) -> None:
+    """Codes told apart only by case or spacing: a warning each (an error under --strict)."""
+    import warnings
+
+    from themeloop.codebook.check import variant_messages
+    from themeloop.errors import CodeVariantWarning
+
+    for message in variant_messages(codebook):
+        warnings.warn(f"{path}: {message}", CodeVariantWarning, stacklevel=3)
 
 
 def save_codebook(codebook: Codebook, path: PathLike) -> Path:

@@ -35,7 +35,9 @@ def read_coding_table(path: str | Path) -> pd.DataFrame:
     -------
     DataFrame with string columns ``response_id, question, coder, code``
     (an empty ``code`` means "read and applied no code") plus any optional
-    columns the file has.
+    columns the file has. A CSV themeloop wrote (``agreed.csv``, the pulled
+    table) is read back with its formula neutralisation undone, see
+    :func:`themeloop.safe_csv.read_csv`.
 
     Raises
     ------
@@ -52,7 +54,9 @@ def read_coding_table(path: str | Path) -> pd.DataFrame:
         if suffix == ".parquet":
             frame = pd.read_parquet(path)
         elif suffix in (".csv", ".txt"):
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+            from themeloop.safe_csv import read_csv
+
+            frame = read_csv(path)  # undoes themeloop's formula neutralisation
         else:
             raise CodingTableError(
                 f"{path}: unsupported coding-table format '{suffix}'; use .csv or .parquet"
@@ -64,7 +68,32 @@ def read_coding_table(path: str | Path) -> pd.DataFrame:
     except (ValueError, OSError) as exc:  # parser errors (pandas, Arrow) are ValueErrors
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise CodingTableError(f"{path}: cannot be read as a coding table: {first}") from None
-    return validate_coding_table(frame, source=str(path), header_rows=1 if suffix != ".parquet" else 0)
+    header_rows = 1 if suffix != ".parquet" else 0
+    table = validate_coding_table(frame, source=str(path), header_rows=header_rows)
+    warn_code_variants(table, str(path), header_rows)
+    return table
+
+
+def warn_code_variants(table: pd.DataFrame, source: str, header_rows: int = 0) -> None:
+    """Warn (:class:`CodeVariantWarning`) about codes of a question differing only in case or spacing.
+
+    Under ``--strict`` (warnings as errors) the first such pair stops the command.
+    """
+    import warnings
+
+    from themeloop.coding.variants import joined, variant_groups
+    from themeloop.errors import CodeVariantWarning
+
+    coded = table[table["code"] != ""]
+    for question, rows in coded.groupby("question", sort=False):
+        for group in variant_groups(rows["code"]):
+            first = {code: _row_number(int(rows.index[rows["code"] == code][0]), header_rows)
+                     for code in group}
+            listed = joined([f"'{code}' (row {first[code]})" for code in group])
+            warnings.warn(
+                f"{source}: question '{question}': codes {listed} differ only in case or spacing "
+                "and count as different codes; write each code one way", CodeVariantWarning,
+                stacklevel=3)
 
 
 def validate_coding_table(

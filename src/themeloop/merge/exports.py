@@ -1,18 +1,22 @@
 """Exports of the merged dataset: CSV, XLSX, SPSS ``.sav``, Stata ``.dta`` and Parquet.
 
-* **CSV** is UTF-8 (no byte-order mark). Text cells that a spreadsheet would
-  run as a formula (starting ``=``, ``+``, ``-``, ``@``, tab or carriage
-  return) get a leading ``'``; see :mod:`themeloop.merge.safe_cells` and
-  ``docs/exports.md``. Missing values are empty cells.
+* **CSV** is written by :mod:`themeloop.safe_csv`: UTF-8 (no byte-order
+  mark), every field holding a delimiter, quote, ``\n`` or ``\r`` quoted.
+  Text cells that a spreadsheet would run as a formula (starting ``=``,
+  ``+``, ``-``, ``@``, tab, CR, LF or their full-width forms) get a leading
+  ``'`` unless ``raw``; see ``docs/exports.md``. Missing values are empty cells.
 * **XLSX** has three sheets: ``data``, ``codebook`` (codes, labels,
   descriptions) and ``variables`` (every column, its label, value labels and
-  its SPSS/Stata name). Every text is an explicit string cell, never a formula.
+  its SPSS/Stata name). Every text is an explicit string cell, never a formula;
+  formula-like text carries Excel's quote prefix (see :mod:`themeloop.merge.xlsx`).
 * **SPSS / Stata** carry variable labels (code labels, question prompts, the
   survey's own labels) and value labels (``0`` not mentioned, ``1``
   mentioned; the survey's own value labels are restored to their codes).
   Column names are made legal for both programs (see
   :mod:`themeloop.merge.names`); :func:`stat_rename_map` lists the changes.
   Labels are cut to each format's limit (Stata: 80 bytes, SPSS: 256 bytes).
+  Both store text as C strings, which end at a NUL: NUL characters are
+  removed (:func:`stat_text`) rather than cutting the rest of the text off.
 * **Parquet** keeps dtypes exactly; labels travel in the schema metadata
   under the key ``themeloop``.
 """
@@ -30,9 +34,9 @@ from themeloop._io import write_with
 from themeloop.errors import MergeError
 from themeloop.merge.core import MergedDataset
 from themeloop.merge.names import stat_names
-from themeloop.merge.safe_cells import neutralise
 from themeloop.merge.stable import stable_dta, stable_sav
 from themeloop.merge.xlsx import write_sheets
+from themeloop.safe_csv import write_csv as write_csv_frame
 
 FORMATS = ("csv", "xlsx", "sav", "dta", "parquet")
 LABEL_LIMIT = {"sav": 256, "dta": 80}
@@ -48,27 +52,18 @@ def _names(dataset: MergedDataset) -> dict[str, str]:
     return stat_names(dataset.frame.columns, labelled=dataset.value_labels)
 
 
-def _text_columns(frame: pd.DataFrame) -> list[str]:
-    return [c for c in frame.columns
-            if not pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
-            and not pd.api.types.is_datetime64_any_dtype(frame[c])]
+def write_csv(dataset: MergedDataset, path: str | Path, *, raw: bool = False) -> Path:
+    """Write the merged frame as UTF-8 CSV, neutralised against formula injection unless ``raw``."""
+    return write_csv_frame(dataset.frame, path, raw=raw)
 
 
-def csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """The frame as the CSV export writes it: text cells and headers neutralised, missing empty."""
-    out = frame.copy()
-    for column in _text_columns(frame):
-        values = frame[column].astype(object)
-        out[column] = [neutralise(str(v)) if pd.notna(v) else "" for v in values]
-    out.columns = [neutralise(str(c)) for c in frame.columns]
-    return out
+def stat_text(text: str) -> str:
+    """A text as SPSS and Stata store it: without NUL characters (C strings end at a NUL).
 
-
-def write_csv(dataset: MergedDataset, path: str | Path) -> Path:
-    """Write the merged frame as UTF-8 CSV with formula-injection protection."""
-    frame = csv_frame(dataset.frame)
-    return write_with(path, lambda tmp: frame.to_csv(tmp, index=False, encoding="utf-8",
-                                                      lineterminator="\n"))
+    >>> stat_text("a\\x00b")
+    'ab'
+    """
+    return text.replace("\x00", "")
 
 
 def variables_table(dataset: MergedDataset) -> pd.DataFrame:
@@ -134,7 +129,7 @@ def _stat_column(values: pd.Series, labels: dict[Any, str] | None) -> pd.Series:
         return values.astype("Int8")
     if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_datetime64_any_dtype(values):
         return values
-    return values.astype(object).where(values.notna(), "").astype(str).astype(object)
+    return values.astype(object).where(values.notna(), "").astype(str).map(stat_text).astype(object)
 
 
 def stat_value_labels(dataset: MergedDataset, fmt: str, frame: pd.DataFrame) -> dict[str, dict[Any, str]]:
@@ -224,12 +219,17 @@ WRITERS = {"csv": write_csv, "xlsx": write_xlsx, "sav": write_sav, "dta": write_
 
 def export_all(
     dataset: MergedDataset, out_dir: str | Path, formats: Iterable[str] = FORMATS,
-    stem: str = "coded",
+    stem: str = "coded", *, raw: bool = False,
 ) -> dict[str, Path]:
-    """Write ``<stem>.<fmt>`` for each format into ``out_dir``; return format -> path."""
+    """Write ``<stem>.<fmt>`` for each format into ``out_dir``; return format -> path.
+
+    ``raw`` writes the CSV without formula neutralisation (for a machine
+    reader); the other formats are the same either way.
+    """
     formats = list(formats)
     for fmt in formats:
         if fmt not in WRITERS:
             raise MergeError(f"unknown export format '{fmt}'; formats are: {', '.join(FORMATS)}")
     out_dir = Path(out_dir)
-    return {fmt: WRITERS[fmt](dataset, out_dir / f"{stem}.{fmt}") for fmt in formats}
+    return {fmt: write_csv(dataset, out_dir / f"{stem}.{fmt}", raw=raw) if fmt == "csv"
+            else WRITERS[fmt](dataset, out_dir / f"{stem}.{fmt}") for fmt in formats}

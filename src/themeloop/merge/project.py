@@ -12,13 +12,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from themeloop._io import write_text_atomic, write_with
+from themeloop._io import write_text_atomic
 from themeloop.config import Project
 from themeloop.merge.core import MergedDataset, build_merged
 from themeloop.merge.crosstab import CrosstabResult, crosstab
-from themeloop.merge.exports import FORMATS, csv_frame, export_all, stat_rename_map
+from themeloop.merge.exports import FORMATS, export_all, stat_rename_map
 from themeloop.merge.inputs import load_project_codebook, read_agreed_table
 from themeloop.merge.xlsx import write_sheets
+from themeloop.safe_csv import resolve_raw, write_csv
 
 AGREED_NAME = "agreed.csv"
 
@@ -78,14 +79,18 @@ def _inputs(project: Project, codes: Path) -> dict[str, Path]:
 def merge_project(
     project: Project, codes: str | Path | None = None, out: str | Path | None = None,
     allow_unknown_codes: bool | None = None, formats: Iterable[str] | None = None,
-    coder: str | None = None,
+    coder: str | None = None, raw: bool | None = None,
 ) -> MergeRun:
-    """Merge the project's agreed codes and write every export, a report and a manifest."""
+    """Merge the project's agreed codes and write every export, a report and a manifest.
+
+    ``raw`` (default: ``[export] raw``) writes the CSV without formula neutralisation.
+    """
     from themeloop.audit.manifest import build_manifest, write_manifest
 
     dataset, codes_path = load_merged(project, codes, allow_unknown_codes, coder)
     out_dir = Path(out) if out else project.out_dir
-    outputs = export_all(dataset, out_dir, formats or project.config.merge.formats)
+    outputs = export_all(dataset, out_dir, formats or project.config.merge.formats,
+                         raw=resolve_raw(raw, project))
     report = {
         "rows": len(dataset.frame),
         "columns": dataset.frame.shape[1],
@@ -121,8 +126,11 @@ def _rounded(table):  # -> DataFrame
     return out
 
 
-def write_crosstab(result: CrosstabResult, out_dir: str | Path) -> dict[str, Path]:
-    """Published CSV and XLSX (suppressed) and the clearly named internal CSV (raw counts)."""
+def write_crosstab(result: CrosstabResult, out_dir: str | Path, *, raw: bool = False) -> dict[str, Path]:
+    """Published CSV and XLSX (suppressed) and the clearly named internal CSV (raw counts).
+
+    Both CSVs are neutralised against formula injection unless ``raw``.
+    """
     import pandas as pd
 
     out_dir = Path(out_dir)
@@ -130,29 +138,30 @@ def write_crosstab(result: CrosstabResult, out_dir: str | Path) -> dict[str, Pat
     published = _rounded(result.published())
     notes = pd.DataFrame({"item": ["by", "suppress_below", "respondents without a value"],
                           "value": [result.by, result.suppress_below, result.n_without_group]})
-    published_csv = csv_frame(published)
-    internal_csv = csv_frame(result.internal)
     return {
-        "csv": write_with(out_dir / f"{stem}.csv",
-                          lambda tmp: published_csv.to_csv(tmp, index=False, lineterminator="\n")),
+        "csv": write_csv(published, out_dir / f"{stem}.csv", raw=raw),
         "xlsx": write_sheets(out_dir / f"{stem}.xlsx", {"crosstab": published, "notes": notes}),
-        "internal": write_with(out_dir / f"{stem}__INTERNAL_unsuppressed.csv",
-                               lambda tmp: internal_csv.to_csv(tmp, index=False, lineterminator="\n")),
+        "internal": write_csv(result.internal, out_dir / f"{stem}__INTERNAL_unsuppressed.csv",
+                              raw=raw),
     }
 
 
 def crosstab_project(
     project: Project, by: str, question: str | None = None, suppress_below: int | None = None,
     out: str | Path | None = None, codes: str | Path | None = None, coder: str | None = None,
+    raw: bool | None = None,
 ) -> CrosstabRun:
-    """Crosstab the project's merged codes by ``by``; write outputs and a manifest."""
+    """Crosstab the project's merged codes by ``by``; write outputs and a manifest.
+
+    ``raw`` (default: ``[export] raw``) writes the CSVs without formula neutralisation.
+    """
     from themeloop.audit.manifest import build_manifest, write_manifest
 
     dataset, codes_path = load_merged(project, codes, None, coder)
     threshold = project.config.crosstab.suppress_below if suppress_below is None else suppress_below
     result = crosstab(dataset, by, question, threshold, random_state=project.config.seed)
     out_dir = Path(out) if out else project.out_dir
-    outputs = write_crosstab(result, out_dir)
+    outputs = write_crosstab(result, out_dir, raw=resolve_raw(raw, project))
     manifest = build_manifest(
         "crosstab", inputs=_inputs(project, codes_path), outputs=outputs.values(),
         config={"by": by, "question": question, "suppress_below": threshold, "coder": coder},

@@ -4,8 +4,14 @@ openpyxl stores any string that starts with ``=`` as a formula, and
 ``#N/A``, ``#REF!`` and the like as error values. Such strings are written
 as explicit string cells, so an answer such as
 ``=HYPERLINK("http://x","y")`` stays inert text and reads back unchanged.
-Characters that XML forbids (control characters other than tab, newline and
-carriage return) cannot be stored in XLSX at all and are removed.
+Every text a spreadsheet would read as a formula (the rule of
+:func:`themeloop.safe_csv.formula_like`: ``= + - @``, tab, CR, LF and their
+full-width forms, numbers excepted) also carries Excel's *quote prefix* (the
+cell style ``quotePrefix``, what Excel stores when one types ``'=x``): the
+value itself is unchanged, and Excel keeps it text even when the cell is
+edited. Characters that XML forbids (control characters other than tab,
+newline and carriage return) cannot be stored in XLSX at all and are removed
+(:func:`xlsx_text`).
 """
 
 from __future__ import annotations
@@ -19,6 +25,18 @@ import pandas as pd
 
 from themeloop._io import write_with
 from themeloop.merge.stable import stable_xlsx
+from themeloop.safe_csv import formula_like
+
+
+def xlsx_text(text: str) -> str:
+    """A text as XLSX stores it: without the control characters XML 1.0 forbids.
+
+    >>> xlsx_text("a\\x00b\\x0bc\\td")
+    'abc\\td'
+    """
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    return ILLEGAL_CHARACTERS_RE.sub("", text)
 
 
 def _plain(value: Any) -> Any:
@@ -60,11 +78,13 @@ def write_sheets(path: str | Path, sheets: Mapping[str, pd.DataFrame]) -> Path:
                 if not isinstance(value, str):
                     return value
                 text = ILLEGAL_CHARACTERS_RE.sub("", value)
+                risky = formula_like(text)
                 # openpyxl would store "=..." as a formula and "#N/A" etc. as an error
-                if not text.startswith("=") and text not in ERROR_CODES:
+                if not risky and text not in ERROR_CODES:
                     return text
                 out = WriteOnlyCell(sheet, value=text)
                 out.data_type = "s"  # kept as text: never a formula
+                out.quotePrefix = risky
                 return out
 
             sheet.append([cell(str(c)) for c in frame.columns])

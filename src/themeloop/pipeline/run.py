@@ -9,8 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from themeloop.audit.manifest import MANIFEST_NAME, build_manifest, write_manifest
+from themeloop.audit.manifest import MANIFEST_NAME, build_manifest, with_ledger, write_manifest
+from themeloop.audit.project import project_ledger
 from themeloop.config import Project
+from themeloop.outputs import remove_stale_outputs
 from themeloop.pipeline import stages
 from themeloop.pipeline.stages import RunState
 from themeloop.progress import Progress, no_progress
@@ -62,6 +64,7 @@ def run_project(
         file already written is complete (each is written atomically).
     """
     out_dir = Path(out) if out is not None else project.out_dir
+    remove_stale_outputs(project, out_dir)  # what a killed run left half-written
     state = RunState(project=project, out_dir=out_dir, progress=progress)
     seconds: dict[str, float] = {}
     for index, (name, stage) in enumerate(STAGES):
@@ -70,7 +73,8 @@ def run_project(
         start = time.perf_counter()
         stage(state)
         seconds[name] = round(time.perf_counter() - start, 3)
-    manifest = write_manifest(out_dir / MANIFEST_NAME, _manifest(state))
+    manifest = write_manifest(out_dir / MANIFEST_NAME, with_ledger(
+        _manifest(state), project_ledger(project), relative_to=project.root))
     return RunResult(out_dir, manifest, dict(state.outputs), seconds, state.notes)
 
 

@@ -103,18 +103,18 @@ def agreement(state: RunState) -> None:
     """Agreement between coders, and between the model and each coder."""
     from themeloop.agreement.project import agreement_settings, run_agreement
     from themeloop.coding import assignments_to_coding, validate_coding_table
+    from themeloop.safe_csv import read_csv, resolve_raw
 
     table = state.coding
     assignments = state.outputs.get("themes_assignments")
     if assignments is not None:
-        model = assignments_to_coding(
-            pd.read_csv(assignments, dtype={"theme_id": str}, keep_default_na=False))
+        model = assignments_to_coding(read_csv(assignments, dtype={"theme_id": str}))
         table = validate_coding_table(pd.concat([table, model], ignore_index=True))
     written = run_agreement(
         table, table_path=state.coding_path, json_out=state.out_dir / "agreement.json",
         disagreements_out=state.out_dir / "disagreements.csv",
         responses=state.survey.responses(), settings=agreement_settings(state.project),
-        root=state.project.root,
+        root=state.project.root, raw=resolve_raw(None, state.project),
     )
     state.outputs.update({f"agreement_{p.stem}": p for p in written.paths})
 
@@ -123,12 +123,14 @@ def adjudicate(state: RunState) -> None:
     """Agreed codes by the project's rule; every decision and what stays open."""
     from themeloop.adjudicate import adjudicate as apply_rule
     from themeloop.adjudicate import write_adjudication
+    from themeloop.safe_csv import resolve_raw
 
     cfg = state.project.config.adjudication
     state.adjudication = apply_rule(state.coding, cfg.rule, min_coders=cfg.min_coders)
     written = write_adjudication(
         state.adjudication, state.out_dir, inputs={"coding_table": state.coding_path},
         config={"min_coders": cfg.min_coders}, relative_to=state.project.root,
+        raw=resolve_raw(None, state.project),
     )
     state.outputs.update({f"adjudicate_{p.stem}": p for p in written})
     n_open = len(state.adjudication.undecided)
@@ -164,17 +166,18 @@ def ledger(state: RunState) -> None:
         events_from_assignments,
         events_from_coding_diff,
     )
-    from themeloop.audit.ledger import Ledger, default_ledger_path
+    from themeloop.audit.project import project_ledger
 
     version = getattr(state.codebook, "version", None)
     when = as_of_timestamp(state.coding)
     events: list[dict[str, Any]] = []
     if state.themes is not None:
-        assignments = pd.read_csv(state.outputs["themes_assignments"], dtype=str,
-                                  keep_default_na=False)
+        from themeloop.safe_csv import read_csv
+
+        assignments = read_csv(state.outputs["themes_assignments"])
         events += events_from_assignments(assignments, state.themes.run_id, None, version,
                                           timestamp=when)
-    ledger = Ledger(default_ledger_path(state.project))
+    ledger = project_ledger(state.project)  # signed; append() refuses a tampered ledger
     # A pull already recorded the human codes it saw (under its own manifest id):
     # record only those the ledger has never seen, so no coding appears twice.
     def key(e: dict[str, Any]) -> tuple:

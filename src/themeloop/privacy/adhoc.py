@@ -7,8 +7,6 @@ column of the input, in order, with the text column pseudonymised.
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +17,7 @@ from themeloop.config import Project
 from themeloop.errors import ConfigError, PrivacyError, did_you_mean
 from themeloop.privacy.model import Detection
 from themeloop.privacy.pseudonym import Key, apply
+from themeloop.safe_csv import csv_text, resolve_raw
 
 FINDINGS_COLUMNS = ["response_id", "start", "end", "entity", "score", "recogniser"]
 DEFAULT_KEY = Path(".themeloop") / "privacy" / "key.json"
@@ -37,15 +36,11 @@ class Scanned:
         return sum(map(len, self.found))
 
 
-def findings_csv(scanned: Scanned) -> str:
+def findings_csv(scanned: Scanned, *, raw: bool = False) -> str:
     """FINDINGS.csv: ``response_id, start, end, entity, score, recogniser``."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(FINDINGS_COLUMNS)
-    for rid, spans in zip(scanned.response_ids, scanned.found):
-        for d in spans:
-            writer.writerow([rid, d.start, d.end, d.entity, f"{d.score:.3f}", d.recogniser])
-    return buffer.getvalue()
+    rows = [[rid, d.start, d.end, d.entity, f"{d.score:.3f}", d.recogniser]
+            for rid, spans in zip(scanned.response_ids, scanned.found) for d in spans]
+    return csv_text(pd.DataFrame(rows, columns=FINDINGS_COLUMNS), raw=raw)
 
 
 def _read(path: Path, id_column: str, text_column: str) -> tuple[pd.DataFrame, list[str], list[str]]:
@@ -104,7 +99,7 @@ def redact_file(path: Path, id_column: str, text_column: str, out: Path, key_pat
     frame[text_column] = pd.Series(redacted, index=frame.index, dtype=object)
     if key.changed:
         key.save(key_path)
-    write_text_atomic(out, frame.to_csv(index=False, lineterminator="\n"))
+    write_text_atomic(out, csv_text(frame))
     return Scanned(ids, texts, found)
 
 
@@ -118,7 +113,7 @@ def scan_project(project: Project, out: Path | None = None) -> tuple[Scanned, Pa
     scanned = Scanned(rids, [run.texts[r] for r in rids], [run.applied[r] for r in rids])
     target = Path(out) if out is not None else project.out_dir / "privacy_findings.csv"
     _check_out(target, project.survey_path)
-    write_text_atomic(target, findings_csv(scanned))
+    write_text_atomic(target, findings_csv(scanned, raw=resolve_raw(None, project)))
     return scanned, target
 
 
@@ -134,7 +129,7 @@ def redact_project(project: Project, out: Path | None = None) -> tuple[Scanned, 
         raise PrivacyError(f"{target}: redact writes CSV; give an --out ending in .csv")
     run = run_privacy(project, survey, record=False)
     pseudonymised = pseudonymise_survey(project, survey)
-    write_text_atomic(target, pseudonymised.frame.to_csv(index=False, lineterminator="\n"))
+    write_text_atomic(target, csv_text(pseudonymised.frame, raw=resolve_raw(None, project)))
     rids = [t.response_id for t in run.targets]
     return Scanned(rids, [run.texts[r] for r in rids], [run.applied[r] for r in rids]), target
 

@@ -222,7 +222,7 @@ def events(run: PrivacyRun, first_seen: dict[str, str], review_time: str | None
 
 def _record(project: Project, run: PrivacyRun, first_seen: dict[str, str],
             files: dict[str, Path]) -> None:
-    from themeloop.audit.ledger import Ledger, default_ledger_path
+    from themeloop.audit.project import project_ledger
 
     # Stamped with their inputs' times (the survey file's, the review file's), not the
     # clock, so a rerun on the same inputs appends nothing and reports the same trail.
@@ -234,7 +234,7 @@ def _record(project: Project, run: PrivacyRun, first_seen: dict[str, str],
     marker = files["cache"].with_name("ledger.recorded")
     if marker.is_file() and marker.read_text(encoding="utf-8").strip() == digest:
         return  # these very events are in the ledger already
-    Ledger(default_ledger_path(project)).append(batch)
+    project_ledger(project).append(batch)  # signed; refuses a tampered ledger
     from themeloop.privacy.store import write_private
 
     write_private(marker, digest + "\n")

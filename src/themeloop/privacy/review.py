@@ -15,11 +15,11 @@ The next run honours both, and writing the file again keeps the decisions.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import pandas as pd
 
 from themeloop.errors import PrivacyError
 from themeloop.privacy.model import ENTITIES, REVIEWER, Detection
@@ -62,12 +62,13 @@ def read_decisions(path: Path) -> Decisions:
     decisions = Decisions()
     if not Path(path).is_file():
         return decisions
-    with open(path, encoding="utf-8", newline="") as fh:
-        reader = csv.DictReader(fh)
-        missing = [c for c in ("response_id", "span", "entity", "decision") if c not in (reader.fieldnames or [])]
+    rows = _read_rows(path)
+    if rows is not None:
+        header, records = rows
+        missing = [c for c in ("response_id", "span", "entity", "decision") if c not in header]
         if missing:
             raise PrivacyError(f"{path}: no column '{missing[0]}'; rewrite it with 'themeloop privacy review'")
-        for line, row in enumerate(reader, start=2):
+        for line, row in enumerate(records, start=2):
             decision = (row.get("decision") or "").strip().lower()
             if decision not in DECISIONS:
                 raise PrivacyError(f"{path}: row {line}: decision '{decision}' is not one of "
@@ -90,6 +91,16 @@ def read_decisions(path: Path) -> Decisions:
     return decisions
 
 
+def _read_rows(path: Path) -> tuple[list[str], list[dict[str, str]]] | None:
+    """Header and rows of a review file (neutralised cells read back), or None if empty."""
+    from themeloop.safe_csv import read_csv
+
+    if not Path(path).read_text(encoding="utf-8").strip():
+        return None
+    frame = read_csv(path)
+    return [str(c) for c in frame.columns], frame.to_dict("records")
+
+
 def render_review(texts: Mapping[str, str], found: Mapping[str, Sequence[Detection]],
                   pseudonyms: Mapping[tuple[str, int, int], str], previous: Path | None) -> str:
     """The review CSV: one row per detection, then the reviewer's own ``add`` rows.
@@ -99,22 +110,19 @@ def render_review(texts: Mapping[str, str], found: Mapping[str, Sequence[Detecti
     """
     carried: dict[tuple[str, str, str], tuple[str, str]] = {}
     added: list[dict[str, str]] = []
-    if previous is not None and Path(previous).is_file():
-        with open(previous, encoding="utf-8", newline="") as fh:
-            for row in csv.DictReader(fh):
-                if (row.get("decision") or "").strip().lower() == "add":
-                    added.append({c: row.get(c, "") or "" for c in COLUMNS})
-                else:
-                    carried[(row.get("text_hash", ""), row.get("start", ""), row.get("end", ""))] = (
-                        row.get("decision", "") or "", row.get("note", "") or "")
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, COLUMNS, lineterminator="\n")
-    writer.writeheader()
+    read = _read_rows(previous) if previous is not None and Path(previous).is_file() else None
+    for row in (read[1] if read else []):
+        if (row.get("decision") or "").strip().lower() == "add":
+            added.append({c: row.get(c, "") or "" for c in COLUMNS})
+        else:
+            carried[(row.get("text_hash", ""), row.get("start", ""), row.get("end", ""))] = (
+                row.get("decision", "") or "", row.get("note", "") or "")
+    out: list[dict[str, object]] = []
     for rid, text in texts.items():
         h = text_hash(text)
         for d in found.get(rid, []):
             decision, note = carried.get((h, str(d.start), str(d.end)), ("", ""))
-            writer.writerow({
+            out.append({
                 "response_id": rid, "text_hash": h, "start": d.start, "end": d.end,
                 "entity": d.entity, "recogniser": d.recogniser, "score": round(d.score, 3),
                 "pseudonym": pseudonyms.get((h, d.start, d.end), ""),
@@ -122,9 +130,10 @@ def render_review(texts: Mapping[str, str], found: Mapping[str, Sequence[Detecti
                 "span": text[d.start:d.end], "after": _flat(text[d.end:d.end + _CONTEXT]),
                 "decision": decision, "note": note,
             })
-    for row in added:
-        writer.writerow(row)
-    return buffer.getvalue()
+    out.extend(added)
+    from themeloop.safe_csv import csv_text
+
+    return csv_text(pd.DataFrame(out, columns=COLUMNS).astype(str))
 
 
 def _flat(text: str) -> str:

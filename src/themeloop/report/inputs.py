@@ -84,16 +84,18 @@ def _table(path: Path | None):
     try:
         from themeloop.coding import read_coding_table
     except ImportError:
-        return pd.read_csv(path, dtype=str, keep_default_na=False)
+        from themeloop.safe_csv import read_csv
+
+        return read_csv(path)
     return read_coding_table(path)
 
 
 def _plain_table(path: Path | None):
     if path is None:
         return None
-    import pandas as pd
+    from themeloop.safe_csv import read_csv
 
-    return pd.read_csv(path, dtype=str, keep_default_na=False)
+    return read_csv(path)
 
 
 def load_inputs(project: Any, out_dir: str | Path | None = None) -> ReportInputs:
@@ -149,8 +151,7 @@ def load_inputs(project: Any, out_dir: str | Path | None = None) -> ReportInputs
 
     ledger = Path(default_ledger_path(project))
     if ledger.is_file():
-        inputs.ledger_events = Ledger(ledger).events()
-        found["ledger"] = ledger
+        inputs.ledger_events = Ledger(ledger).events()  # in the manifest by its head (below)
     for path in _manifests(outs):
         manifest = _json(path)
         if manifest and path.name.removesuffix(".json") not in found \
@@ -193,7 +194,13 @@ def write_report(
         If ``by`` is not a survey column or an input file cannot be read.
     """
     from themeloop._io import write_text_atomic
-    from themeloop.audit.manifest import build_manifest, package_versions, write_manifest
+    from themeloop.audit.ledger import default_ledger_path
+    from themeloop.audit.manifest import (
+        build_manifest,
+        ledger_record,
+        package_versions,
+        write_manifest,
+    )
     from themeloop.report.build import build_report_data
     from themeloop.report.render import render_report
 
@@ -211,5 +218,9 @@ def write_report(
         config={"by": by, "suppress_below": threshold},
         codebook_version=getattr(inputs.codebook, "version", None), relative_to=project.root,
     )
+    if inputs.ledger_events:  # not the file's sha256: its MACs differ with each project's key
+        last = inputs.ledger_events[-1]
+        manifest["ledger"] = ledger_record(default_ledger_path(project), len(inputs.ledger_events),
+                                           last["hash"], "mac" in last, project.root)
     write_manifest(out / MANIFEST_NAME, manifest)
     return page

@@ -9,6 +9,7 @@ its annotations would be lost from view.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,7 @@ class Registry:
 
     def save(self) -> None:
         write_text_atomic(self.path, json.dumps(self.data, indent=2, sort_keys=True) + "\n")
+        os.chmod(self.path, 0o600)  # it lives in the private Label Studio folder
 
 
 def deleted_message(key: str, project_id: int) -> str:

@@ -99,27 +99,30 @@ def coding_rows(export: list[dict[str, Any]], qid: str, code_ids: set[str],
     return rows
 
 
-def table_csv(rows: list[dict[str, Any]]) -> str:
-    """The coding table as CSV text, rows in a stable order (so equal content, equal bytes)."""
+def table_csv(rows: list[dict[str, Any]], *, raw: bool = False) -> str:
+    """The coding table as CSV text, rows in a stable order (so equal content, equal bytes).
+
+    Neutralised against formula injection unless ``raw`` (see :mod:`themeloop.safe_csv`).
+    """
     import pandas as pd
+
+    from themeloop.safe_csv import csv_text
 
     frame = pd.DataFrame(rows, columns=COLUMNS)
     if len(frame):
         frame["_aid"] = pd.to_numeric(frame["annotation_id"], errors="coerce")
         frame = frame.sort_values(["question", "response_id", "coder", "_aid"], kind="stable")
         frame = frame.drop(columns="_aid")
-    buffer = io.StringIO()
-    frame.to_csv(buffer, index=False, lineterminator="\n")
-    return buffer.getvalue()
+    return csv_text(frame, raw=raw)
 
 
 def _old_rows(path: Path, keep_questions: set[str]) -> list[dict[str, Any]]:
     """Rows of the existing table for questions this pull does not touch."""
-    import pandas as pd
+    from themeloop.safe_csv import read_csv
 
     if not path.is_file() or not keep_questions:
         return []
-    old = pd.read_csv(path, dtype=str, keep_default_na=False)
+    old = read_csv(path)
     if "question" not in old.columns:
         return []
     old = old[old["question"].isin(keep_questions)].reindex(columns=COLUMNS, fill_value="")
@@ -198,7 +201,9 @@ def _write_pull(project, codebook, exports: dict[str, bytes], table_path: Path,
             warnings.warn(f"{qid}: code(s) not in codebook {codebook.version}: "
                           f"{', '.join(unknown)}; kept with in_codebook=False", stacklevel=2)
         rows.extend(new)
-    text = table_csv(rows)
+    from themeloop.safe_csv import resolve_raw
+
+    text = table_csv(rows, raw=resolve_raw(None, project))
     result.rows = len(rows)
     old_text = table_path.read_text(encoding="utf-8") if table_path.is_file() else None
     if old_text == text:
@@ -217,7 +222,6 @@ def _write_pull(project, codebook, exports: dict[str, bytes], table_path: Path,
 def _record(project, codebook, table_path: Path, old_text: str | None, text: str,
             raw: list[Path]) -> int:
     """Write the pull manifest and record added/removed human codes in the ledger."""
-    import pandas as pd
 
     from themeloop.audit.manifest import build_manifest, write_manifest
 
@@ -225,12 +229,16 @@ def _record(project, codebook, table_path: Path, old_text: str | None, text: str
         "pull", inputs={"codebook": project.codebook_path} if project.codebook_path.is_file()
         else {}, outputs=[table_path, *raw], codebook_version=codebook.version,
         relative_to=project.root)
-    write_manifest(project.annotations_dir / "pull.manifest.json", manifest)
-    from themeloop.audit.ledger import Ledger, default_ledger_path, record_coding_diff
+    from themeloop.audit.ledger import record_coding_diff
+    from themeloop.audit.manifest import with_ledger
+    from themeloop.audit.project import PULL_MANIFEST, project_ledger
+    from themeloop.safe_csv import read_csv
 
-    old = (pd.read_csv(io.StringIO(old_text), dtype=str, keep_default_na=False)
-           if old_text else None)
-    new = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-    events = record_coding_diff(Ledger(default_ledger_path(project)), old, new,
-                                manifest["manifest_id"], codebook.version)
+    old = read_csv(io.StringIO(old_text)) if old_text else None
+    new = read_csv(io.StringIO(text))
+    ledger = project_ledger(project)
+    events = record_coding_diff(ledger, old, new, manifest["manifest_id"], codebook.version)
+    # After the append, so the manifest records the ledger's new head.
+    write_manifest(project.annotations_dir / PULL_MANIFEST,
+                   with_ledger(manifest, ledger, relative_to=project.root))
     return len(events)

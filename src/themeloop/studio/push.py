@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -117,8 +118,10 @@ def load_predictions(out_dir: Path, qid: str, code_ids: list[str]) -> tuple[dict
         return None
     try:
         run_id = str(json.loads(themes.read_text(encoding="utf-8"))["run_id"])
-        table = pd.read_csv(assignments, dtype={"response_id": str, "question": str,
-                                                "theme_id": str}, keep_default_na=False)
+        from themeloop.safe_csv import read_csv
+
+        table = read_csv(assignments, dtype={"response_id": str, "question": str,
+                                             "theme_id": str})
     except (ValueError, KeyError, OSError) as exc:
         raise StudioError(f"{out_dir}: cannot read the themes step's output ({exc}); "
                           "run 'themeloop themes' again") from None
@@ -170,7 +173,7 @@ def push(project, *, question: str | None = None, predictions: bool | None = Non
                 use_predictions, recreate, batch_size or cfg.batch_size, progress, result.notes))
     from themeloop.codebook import save_codebook
 
-    save_codebook(codebook, paths.root / PUSHED_CODEBOOK)
+    os.chmod(save_codebook(codebook, paths.root / PUSHED_CODEBOOK), 0o600)  # a private folder
     return result
 
 
@@ -240,10 +243,11 @@ def _push_question(client, url, registry, project, survey, codebook, old_codeboo
 def _record_migration(project, change: ConfigChange, version: str) -> None:
     """Record migrated codings in the audit ledger (``action="migrated"``)."""
     try:
-        from themeloop.audit.ledger import Ledger, default_ledger_path, events_from_migration
+        from themeloop.audit.ledger import events_from_migration
+        from themeloop.audit.project import project_ledger
     except ImportError:  # the ledger is optional
         return
     events = events_from_migration(change.migrated, None, version,
                                    timestamp=change.migrated[0]["timestamp"],
                                    actor="themeloop push")
-    Ledger(default_ledger_path(project)).append(events)
+    project_ledger(project).append(events)

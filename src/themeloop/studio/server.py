@@ -6,6 +6,13 @@ and API token) are generated once, kept in files with mode 0600 and passed to
 the server through its environment, never on a command line. It binds to
 127.0.0.1 only and runs in its own process group, so ``down`` stops it and
 everything it started.
+
+The data folder is private to its owner: it is 0700, and every folder in it
+0700 and every file 0600 (the SQLite database holds the admin token in plain
+text, every answer and every coding). The server runs under umask 077, so what
+it creates (the database and its journals, media, exports, its ``.env`` secret
+key) is private from the start; :func:`make_private` tightens a folder made
+before, and :func:`start_server` applies it on every start.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ import re
 import secrets
 import signal
 import socket
+import stat
 import subprocess
 import time
 from collections.abc import Callable
@@ -26,6 +34,7 @@ from themeloop._io import write_text_atomic
 from themeloop.errors import StudioError
 
 ADMIN_EMAIL = "admin@themeloop.local"
+PRIVATE_DIR, PRIVATE_FILE, SERVER_UMASK = 0o700, 0o600, 0o077
 LS_VENV_ENV = "THEMELOOP_LS_VENV"
 START_TIMEOUT = 600.0  # a first start migrates a new database: 25 s idle, minutes under load
 
@@ -114,11 +123,41 @@ def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
     return False
 
 
+def make_private(root: Path) -> list[Path]:
+    """Make ``root`` and everything in it private: folders 0700, files 0600.
+
+    Symbolic links are left alone and not followed. Returns the paths whose
+    mode changed (none when the folder was private already, or is missing).
+    """
+    changed = []
+    for folder, dirs, files in os.walk(root):
+        for name in [".", *dirs, *files]:
+            path = Path(folder) / name if name != "." else Path(folder)
+            try:
+                info = path.lstat()
+            except FileNotFoundError:
+                continue  # removed while we walked (a journal, a temporary file)
+            if stat.S_ISLNK(info.st_mode):
+                continue
+            want = PRIVATE_DIR if stat.S_ISDIR(info.st_mode) else PRIVATE_FILE
+            if stat.S_IMODE(info.st_mode) != want:
+                os.chmod(path, want)
+                changed.append(path)
+    return changed
+
+
+def private_text(path: Path, text: str) -> Path:
+    """Write ``text`` to ``path`` atomically, readable by its owner only."""
+    write_text_atomic(path, text)
+    os.chmod(path, PRIVATE_FILE)
+    return path
+
+
 def _secret_file(path: Path, make: Callable[[], str]) -> str:
     """Read a secret, creating it (mode 0600, never group/world readable) if missing."""
     if path.is_file():
         return path.read_text(encoding="utf-8").strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
     value = make()
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -133,11 +172,38 @@ def admin_token(paths: StudioPaths, create: bool = False) -> str:
     return _secret_file(paths.token, lambda: secrets.token_hex(20))
 
 
+# Django chmods every file its storage saves (exports, uploads) to FILE_UPLOAD_PERMISSIONS,
+# 0644 by default, whatever the umask, and Label Studio leaves it at that. Its settings
+# module cannot be wrapped (it reads django.conf.settings while it is being imported), so
+# a sitecustomize on the server's PYTHONPATH changes Django's defaults before anything runs.
+_SITECUSTOMIZE = f"""# Written by themeloop ({__name__}): Label Studio saves its files privately.
+try:
+    from django.conf import global_settings
+except ImportError:
+    pass
+else:
+    global_settings.FILE_UPLOAD_PERMISSIONS = 0o{PRIVATE_FILE:o}
+    global_settings.FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o{PRIVATE_DIR:o}
+"""
+
+
+def _site_dir(paths: StudioPaths) -> Path:
+    """A folder holding only ``sitecustomize.py``, for the server's ``PYTHONPATH``."""
+    folder = paths.root / "themeloop-site"
+    module = folder / "sitecustomize.py"
+    if not module.is_file() or module.read_text(encoding="utf-8") != _SITECUSTOMIZE:
+        folder.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+        private_text(module, _SITECUSTOMIZE)
+    return folder
+
+
 def server_env(paths: StudioPaths) -> dict[str, str]:
-    """The environment Label Studio runs with: data dir, admin secrets, no telemetry."""
+    """The environment Label Studio runs with: data dir, admin secrets, private files, no telemetry."""
     env = {k: v for k, v in os.environ.items()
-           if k not in ("HOST", "PORT", "USERNAME", "PASSWORD") and not k.startswith("DJANGO_")}
+           if k not in ("HOST", "PORT", "USERNAME", "PASSWORD", "PYTHONPATH")
+           and not k.startswith("DJANGO_")}
     env.update({
+        "PYTHONPATH": str(_site_dir(paths).resolve()),
         "LABEL_STUDIO_BASE_DATA_DIR": str(paths.root.resolve()),
         "LABEL_STUDIO_USERNAME": ADMIN_EMAIL,
         "LABEL_STUDIO_PASSWORD": _secret_file(paths.password, lambda: secrets.token_urlsafe(18)),
@@ -210,11 +276,14 @@ def healthy(url: str, timeout: float = 2.0) -> bool:
 
 def start_server(paths: StudioPaths, port: int, *, executable: Path | None = None,
                  timeout: float = START_TIMEOUT,
-                 on_first_start: Callable[[], object] | None = None) -> ServerStatus:
+                 on_first_start: Callable[[], object] | None = None,
+                 on_made_private: Callable[[list[Path]], object] | None = None) -> ServerStatus:
     """Start the local server on 127.0.0.1:``port`` and wait until it answers ``/health``.
 
-    ``on_first_start`` is called just before a start that must create the
-    database (slow), so a CLI can say so.
+    The data folder is made private first (:func:`make_private`), also when
+    the server already runs; ``on_made_private`` is called with the paths
+    whose mode changed, if any, so a CLI can say so. ``on_first_start`` is
+    called just before a start that must create the database (slow).
 
     Raises
     ------
@@ -222,6 +291,10 @@ def start_server(paths: StudioPaths, port: int, *, executable: Path | None = Non
         If a server is already running on another port, the port is in use,
         or the server does not come up (the message names its log).
     """
+    paths.root.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+    fixed = make_private(paths.root)
+    if fixed and on_made_private is not None:
+        on_made_private(fixed)
     current = server_status(paths)
     if current.running:
         if current.port != port:
@@ -232,19 +305,19 @@ def start_server(paths: StudioPaths, port: int, *, executable: Path | None = Non
         raise StudioError(f"port {port} on 127.0.0.1 is in use; "
                           "choose another with --port or stop what uses it")
     exe = executable or find_label_studio()
-    paths.root.mkdir(parents=True, exist_ok=True)
     env = server_env(paths)
     url = f"http://127.0.0.1:{port}"
     if on_first_start is not None and not (paths.root / "label_studio.sqlite3").is_file():
         on_first_start()
-    with open(paths.log, "ab") as log:
-        log_start = log.tell()
+    fd = os.open(paths.log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, PRIVATE_FILE)
+    with open(fd, "ab") as log:
+        log_start = log.seek(0, os.SEEK_END)
         proc = subprocess.Popen(
             [str(exe), "start", "--no-browser", "--internal-host", "127.0.0.1", "--port", str(port)],
             env=env, cwd=paths.root, stdin=subprocess.DEVNULL, stdout=log,
-            stderr=subprocess.STDOUT, start_new_session=True,
+            stderr=subprocess.STDOUT, start_new_session=True, umask=SERVER_UMASK,
         )
-    write_text_atomic(paths.info, json.dumps({"pid": proc.pid, "port": port, "url": url}) + "\n")
+    private_text(paths.info, json.dumps({"pid": proc.pid, "port": port, "url": url}) + "\n")
     try:
         _wait_until_up(paths, proc, url, port, log_start, timeout)
     except BaseException:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from themeloop.errors import StudioError
-from themeloop.studio.server import StudioPaths, find_label_studio, server_env
+from themeloop.studio.server import SERVER_UMASK, StudioPaths, find_label_studio, server_env
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -73,6 +73,7 @@ def _set_password(paths: StudioPaths, email: str, password: str, exe: Path) -> N
         [str(exe), "reset_password", "--username", email],
         input=password + "\n", env=server_env(paths), cwd=paths.root, capture_output=True,
         text=True, start_new_session=True, timeout=300, check=False,  # no tty: getpass reads stdin
+        umask=SERVER_UMASK,  # it opens the database: whatever it creates stays private
     )
     said = proc.stdout + proc.stderr
     if proc.returncode != 0 or not ("successfully changed" in said or "same as current" in said):

@@ -8,19 +8,29 @@ value labels become pandas categories; variable labels are kept in
 
 from __future__ import annotations
 
+import codecs
+import io
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from themeloop.errors import SurveyError
+from themeloop.errors import InputWarning, SurveyError, ThemeloopError
 
 SUPPORTED = {".csv": "CSV", ".xlsx": "XLSX", ".sav": "SPSS", ".dta": "Stata", ".parquet": "Parquet"}
 
 
-class EncodingFallbackWarning(UserWarning):
+class EncodingFallbackWarning(InputWarning):
     """A CSV was not UTF-8 and was read with a fallback encoding."""
+
+
+# Longest first: the UTF-32-LE mark begins with the UTF-16-LE one.
+BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
 
 
 @dataclass
@@ -32,6 +42,8 @@ class SurveyData:
     encoding: str | None = None
     variable_labels: dict[str, str] = field(default_factory=dict)
     value_labels: dict[str, dict[object, str]] = field(default_factory=dict)
+    sheet: str | None = None
+    formula_cells: dict[str, list[str]] = field(default_factory=dict)  # XLSX: by column header
 
 
 def read_survey_file(
@@ -59,58 +71,94 @@ def read_survey_file(
               ".parquet": _read_parquet}[suffix]
     try:
         data = reader(path, sheet=sheet, encoding=encoding)
-    except SurveyError:
+    except ThemeloopError:  # our own errors, and input warnings raised under --strict
         raise
     except Exception as exc:  # a parser's own message is the most precise we have
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise SurveyError(f"{path}: cannot read as {SUPPORTED[suffix]}: {first}") from None
     if data.frame.shape[1] == 0 or data.frame.shape[0] == 0:
         raise SurveyError(f"{path}: file has no data rows; a survey needs a header row and answers")
+    _check_unique_columns(path, [str(c) for c in data.frame.columns])
     return data
+
+
+def _check_unique_columns(path: Path, names: list[str]) -> None:
+    """Refuse two columns with one name: a reader would rename or drop one of them."""
+    first: dict[str, int] = {}
+    for number, name in enumerate(names, start=1):
+        if name == "":
+            continue
+        if name in first:
+            raise SurveyError(
+                f"{path}: columns {first[name]} and {number} are both named '{name}'; "
+                "rename one so that every column has its own name"
+            )
+        first[name] = number
+
+
+def decode_csv(path: Path, raw: bytes, encoding: str | None) -> tuple[str, str]:
+    """The text of a CSV file and the encoding used.
+
+    A byte-order mark (UTF-8, UTF-16 or UTF-32, either byte order) decides;
+    then UTF-8; then cp1252 with an :class:`EncodingFallbackWarning`. An
+    explicit ``encoding`` overrides all of them.
+    """
+    if encoding:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise SurveyError(f"{path}: unknown encoding '{encoding}'; use e.g. utf-8, cp1252, "
+                              "latin-1 or utf-16") from None
+        try:
+            return raw.decode(encoding).removeprefix("\ufeff"), encoding
+        except UnicodeDecodeError as exc:
+            raise SurveyError(f"{path}: not valid {encoding} at byte {exc.start}; check the "
+                              "encoding (--encoding or survey.encoding)") from None
+    for bom, name in BOMS:
+        if raw.startswith(bom):
+            try:
+                return raw[len(bom):].decode(name.removesuffix("-sig")), name
+            except UnicodeDecodeError as exc:
+                raise SurveyError(f"{path}: starts with a {name.removesuffix('-sig').upper()} "
+                                  f"byte-order mark but is not valid {name} at byte "
+                                  f"{exc.start + len(bom)}; save it again as UTF-8") from None
+    head = raw[:4096]
+    if head.count(0) > len(head) // 10:
+        guess = "utf-16-le" if head[1::2].count(0) >= head[::2].count(0) else "utf-16-be"
+        raise SurveyError(f"{path}: has many NUL bytes, so it is probably UTF-16 or UTF-32 "
+                          f"without a byte-order mark; pass --encoding {guess} (or set "
+                          "survey.encoding), or save it as UTF-8")
+    try:
+        return raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        warnings.warn(
+            f"{path}: not valid UTF-8; read as cp1252 (Windows-1252). "
+            "Set survey.encoding in themeloop.toml (ad hoc: --encoding) if that is wrong.",
+            EncodingFallbackWarning,
+            stacklevel=4,
+        )
+        return raw.decode("cp1252", errors="replace"), "cp1252"
 
 
 def _read_csv(path: Path, *, sheet: str | None, encoding: str | None) -> SurveyData:
     raw = path.read_bytes()
     if not raw.strip():
         raise SurveyError(f"{path}: file is empty")
-    if encoding:
-        text, used = raw.decode(encoding), encoding
-    elif raw.startswith(b"\xef\xbb\xbf"):
-        text, used = raw[3:].decode("utf-8"), "utf-8-sig"
-    else:
-        try:
-            text, used = raw.decode("utf-8"), "utf-8"
-        except UnicodeDecodeError:
-            text, used = raw.decode("cp1252", errors="replace"), "cp1252"
-            warnings.warn(
-                f"{path}: not valid UTF-8; read as cp1252 (Windows-1252). "
-                "Set survey.encoding in themeloop.toml if that is wrong.",
-                EncodingFallbackWarning,
-                stacklevel=3,
-            )
-    import io
-
+    text, used = decode_csv(path, raw, encoding)
+    if not text.strip():
+        raise SurveyError(f"{path}: file is empty")
+    # pandas renames a repeated header ('text' -> 'text.1'): check the header as written.
+    header = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, header=None, nrows=1)
+    _check_unique_columns(path, [str(v) for v in header.iloc[0]] if len(header) else [])
     frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     return SurveyData(path, frame, encoding=used)
 
 
 def _read_xlsx(path: Path, *, sheet: str | None, encoding: str | None) -> SurveyData:
-    import openpyxl
+    from themeloop.survey.xlsx import read_xlsx
 
-    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    names = book.sheetnames
-    book.close()
-    if sheet is not None and sheet not in names:
-        from themeloop.errors import did_you_mean
-
-        raise SurveyError(
-            f"{path}: no sheet '{sheet}'{did_you_mean(sheet, names)}; sheets are: {', '.join(names)}"
-        )
-    frame = pd.read_excel(
-        path, sheet_name=sheet or names[0], dtype=str, keep_default_na=False, engine="openpyxl"
-    )
-    frame = frame.fillna("")
-    return SurveyData(path, frame)
+    frame, name, formulas = read_xlsx(path, sheet)
+    return SurveyData(path, frame, sheet=name, formula_cells=formulas)
 
 
 def _read_stat(path: Path, *, sheet: str | None, encoding: str | None) -> SurveyData:

@@ -127,6 +127,7 @@ def load_survey(
         _require_column(where, q.column, columns, f"question '{q.id}'")
     for attr in attributes or []:
         _require_column(where, attr, columns, "attribute")
+    _check_formula_ids(data, id_column)
     _check_ids(where, frame[id_column], id_column)
     for q in questions:
         _check_text(where, frame[q.column], q.column)
@@ -144,6 +145,18 @@ def _require_column(where: Path, name: str, columns: list[str], role: str) -> No
 def _row(index: int) -> int:
     """Row number as a spreadsheet shows it: the header is row 1."""
     return index + 2
+
+
+def _check_formula_ids(data: SurveyData, column: str) -> None:
+    """An id must be a typed value: a formula's result can change when the sheet does."""
+    cells = data.formula_cells.get(column)
+    if cells:
+        more = f" and {len(cells) - 5} more" if len(cells) > 5 else ""
+        raise SurveyError(
+            f"{data.path}: sheet '{data.sheet}': id column '{column}' holds formulas "
+            f"({', '.join(cells[:5])}{more}); ids must be typed values: copy the column and "
+            "paste it as values"
+        )
 
 
 def _check_ids(where: Path, values: pd.Series, column: str) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 from collections.abc import Mapping
@@ -13,6 +11,7 @@ from typing import Any
 import yaml
 
 from themeloop._io import write_text_atomic
+from themeloop.safe_csv import csv_text
 from themeloop.themes.model import SeedCode, ThemesResult
 
 THEMES_JSON = "themes.json"
@@ -28,15 +27,17 @@ def themes_json(result: ThemesResult) -> str:
     return json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n"
 
 
-def assignments_csv(result: ThemesResult) -> str:
-    """assignments.csv's text: one row per answer, ``score`` empty when there is none."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(ASSIGNMENT_COLUMNS)
-    for qid, q in result.questions.items():
-        for rid, tid, score in zip(q.response_ids, q.theme_ids, q.scores):
-            writer.writerow([rid, qid, tid, "" if score is None else f"{score:.6f}"])
-    return buffer.getvalue()
+def assignments_csv(result: ThemesResult, *, raw: bool = False) -> str:
+    """assignments.csv's text: one row per answer, ``score`` empty when there is none.
+
+    Neutralised against formula injection unless ``raw`` (see :mod:`themeloop.safe_csv`).
+    """
+    import pandas as pd
+
+    rows = [[rid, qid, tid, "" if score is None else f"{score:.6f}"]
+            for qid, q in result.questions.items()
+            for rid, tid, score in zip(q.response_ids, q.theme_ids, q.scores)]
+    return csv_text(pd.DataFrame(rows, columns=ASSIGNMENT_COLUMNS, dtype=object), raw=raw)
 
 
 def draft_codebook(result: ThemesResult) -> dict[str, Any]:
@@ -76,6 +77,7 @@ def write_themes(
     config: Mapping[str, Any] | None = None,
     relative_to: str | os.PathLike[str] | None = None,
     codebook_name: str = DRAFT_CODEBOOK,
+    raw: bool = False,
 ) -> dict[str, Path]:
     """Write themes.json, assignments.csv, the draft codebook and themes.manifest.json.
 
@@ -86,7 +88,7 @@ def write_themes(
     out = Path(out_dir)
     paths = {
         "themes": write_text_atomic(out / THEMES_JSON, themes_json(result)),
-        "assignments": write_text_atomic(out / ASSIGNMENTS_CSV, assignments_csv(result)),
+        "assignments": write_text_atomic(out / ASSIGNMENTS_CSV, assignments_csv(result, raw=raw)),
         "codebook": write_text_atomic(out / codebook_name, draft_codebook_yaml(result)),
     }
     manifest = build_manifest(

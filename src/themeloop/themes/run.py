@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from themeloop.errors import ConfigError
 from themeloop.progress import Progress, no_progress
 from themeloop.themes.model import ThemesResult
 
@@ -27,11 +25,6 @@ def default_adhoc_cache() -> Path:
     return Path(base) / "themeloop" / "embeddings"
 
 
-def _question_id(column: str) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "_", column.lower()).strip("_") or "text"
-    return f"q_{slug}" if slug[0].isdigit() else slug
-
-
 def run_themes(
     project: str | os.PathLike[str] | None = None,
     *,
@@ -45,13 +38,18 @@ def run_themes(
     seeds_file: str | os.PathLike[str] | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
     progress: Progress = no_progress,
+    encoding: str | None = None,
+    sheet: str | None = None,
+    raw: bool | None = None,
 ) -> ThemesRun:
     """Propose themes and write themes.json, assignments.csv, a draft codebook and a manifest.
 
     With ``survey_file`` the run is ad hoc (``id_column`` and ``text_column``
-    required, defaults for everything else); otherwise the project at or above
+    required, ``encoding`` and ``sheet`` optional, defaults for everything
+    else); otherwise the project at or above
     ``project`` supplies the survey, questions, seed and ``[themes]`` settings,
-    and explicit arguments override them.
+    and explicit arguments override them. ``raw`` (default: ``[export] raw``)
+    writes assignments.csv without formula neutralisation.
 
     Raises
     ------
@@ -59,19 +57,17 @@ def run_themes(
         (a subclass) for a bad project, survey, codebook or argument.
     """
     from themeloop.embed import Embedder
-    from themeloop.survey import Question, load_survey
+    from themeloop.outputs import check_output_dir
     from themeloop.themes.io import read_seed_codes, write_themes
     from themeloop.themes.propose import propose_themes
 
     if survey_file is not None:
-        if not id_column or not text_column:
-            raise ConfigError(
-                f"ad hoc mode ({survey_file}) needs --id-column and --text-column"
-            )
-        qid = _question_id(text_column)
-        survey = load_survey(survey_file, id_column=id_column,
-                             questions=[Question(qid, text_column)])
-        root, settings, base_seed = Path(out or "."), None, 42
+        from themeloop.survey.adhoc import load_adhoc_survey
+
+        survey = load_adhoc_survey(survey_file, id_column=id_column,
+                                   text_columns=[text_column] if text_column else None,
+                                   encoding=encoding, sheet=sheet)
+        root, settings, base_seed, proj = Path(out or "."), None, 42, None
         out_dir = Path(out) if out else Path(".")
         cache = Path(cache_dir) if cache_dir else default_adhoc_cache()
         inputs = {"survey": survey.path}
@@ -87,6 +83,7 @@ def run_themes(
         inputs = {"survey": survey.path}
         if seeds_file is None and settings.seeds:
             seeds_file = root / settings.seeds
+    check_output_dir(out_dir, "--out" if out else "paths.out")
     params = _params(settings, max_themes)
     seed_codes = {}
     if seeds_file is not None:
@@ -106,8 +103,11 @@ def run_themes(
     # Recorded relative to the project, so a manifest does not depend on where it lives.
     seeds_shown = os.path.relpath(seeds_file, root) if seeds_file is not None else ""
     config = {**params, "questions": list(result.questions), "seeds_file": seeds_shown}
+    from themeloop.safe_csv import resolve_raw
+
     paths = write_themes(result, out_dir, inputs=inputs, config=config,
-                         relative_to=root if survey_file is None else out_dir)
+                         relative_to=root if survey_file is None else out_dir,
+                         raw=resolve_raw(raw, proj))
     notes = [f"{q}: {r.note}" for q, r in result.questions.items() if r.note]
     return ThemesRun(result, paths, notes)
 
