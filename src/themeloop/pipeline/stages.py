@@ -189,6 +189,10 @@ def ledger(state: RunState) -> None:
     decisions = state.adjudication.decisions if state.adjudication is not None else None
     if decisions is not None and len(decisions):
         events += events_from_adjudication(decisions, None, version, timestamp=when)
+    if state.project.config.privacy.enabled:  # what was pseudonymised, and by whom
+        from themeloop.privacy.project import privacy_events
+
+        events += privacy_events(state.project)
     ledger.append(events)
 
 

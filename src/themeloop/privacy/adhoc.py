@@ -108,7 +108,7 @@ def scan_project(project: Project, out: Path | None = None) -> tuple[Scanned, Pa
     from themeloop.privacy.project import run_privacy
     from themeloop.survey import load_project_survey
 
-    run = run_privacy(project, load_project_survey(project, pseudonymise=False))
+    run = run_privacy(project, load_project_survey(project, pseudonymise=False), record=True)
     rids = [t.response_id for t in run.targets]
     scanned = Scanned(rids, [run.texts[r] for r in rids], [run.applied[r] for r in rids])
     target = Path(out) if out is not None else project.out_dir / "privacy_findings.csv"
@@ -127,7 +127,7 @@ def redact_project(project: Project, out: Path | None = None) -> tuple[Scanned, 
     _check_out(target, project.survey_path)
     if target.suffix.lower() != ".csv":
         raise PrivacyError(f"{target}: redact writes CSV; give an --out ending in .csv")
-    run = run_privacy(project, survey, record=False)
+    run = run_privacy(project, survey, record=True)
     pseudonymised = pseudonymise_survey(project, survey)
     write_text_atomic(target, csv_text(pseudonymised.frame, raw=resolve_raw(None, project)))
     rids = [t.response_id for t in run.targets]
@@ -141,7 +141,7 @@ def review_project(project: Project) -> tuple[Path, int, int]:
     from themeloop.privacy.store import text_hash
     from themeloop.survey import load_project_survey
 
-    run = run_privacy(project, load_project_survey(project, pseudonymise=False))
+    run = run_privacy(project, load_project_survey(project, pseudonymise=False), record=True)
     review = paths(project)["review"]
     pseudonyms = {}
     for rid, spans in run.applied.items():

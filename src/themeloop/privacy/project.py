@@ -62,6 +62,7 @@ class PrivacyRun:
     key: Key
     pseudonymised: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
+    first_seen: dict[str, str] = field(default_factory=dict)
 
 
 def paths(project: Project) -> dict[str, Path]:
@@ -131,11 +132,13 @@ def targets(project: Project, survey: Any) -> list[Target]:
     return found
 
 
-def run_privacy(project: Project, survey: Any, *, record: bool = True) -> PrivacyRun:
+def run_privacy(project: Project, survey: Any, *, record: bool = False) -> PrivacyRun:
     """Detect, apply the review's decisions and pseudonymise ``survey``'s answers.
 
     ``record`` appends what was redacted and kept to the audit ledger (no
-    original text: entity, offsets, recogniser and pseudonym).
+    original text: entity, offsets, recogniser and pseudonym). The survey
+    loader does not record (loading has no side effects on the ledger); the
+    privacy commands and ``themeloop run``'s ledger stage do.
     """
     start = time.perf_counter()
     cfg = project.config.privacy
@@ -156,8 +159,9 @@ def run_privacy(project: Project, survey: Any, *, record: bool = True) -> Privac
         key.save(files["key"])
     run = PrivacyRun(cells, texts, raw, applied, decisions, key, pseudonymised,
                      round(time.perf_counter() - start, 3))
+    run.first_seen = first_seen
     if record:
-        _record(project, run, first_seen, files)
+        project_ledger_append(project, _events_of(project, run))
     return run
 
 
@@ -169,7 +173,7 @@ def pseudonymise_survey(project: Project, survey: Any) -> Any:
     from themeloop.survey.load import SurveyData
     from themeloop.survey.model import Survey
 
-    run = run_privacy(project, survey)
+    run = run_privacy(project, survey)  # no ledger side effect here: see privacy_events
     frame = survey.frame.copy()
     by_column: dict[str, list[Target]] = {}
     for t in run.targets:
@@ -220,24 +224,27 @@ def events(run: PrivacyRun, first_seen: dict[str, str], review_time: str | None
     return out
 
 
-def _record(project: Project, run: PrivacyRun, first_seen: dict[str, str],
-            files: dict[str, Path]) -> None:
-    from themeloop.audit.project import project_ledger
-
+def _events_of(project: Project, run: PrivacyRun) -> list[dict[str, Any]]:
     # Stamped with their inputs' times (the survey file's, the review file's), not the
     # clock, so a rerun on the same inputs appends nothing and reports the same trail.
-    survey_time = _mtime(project.survey_path)
-    review = files["review"]
+    review = paths(project)["review"]
     review_time = _mtime(review) if review.is_file() else None
-    batch = events(run, dict.fromkeys(first_seen, survey_time), review_time)
-    digest = hashlib.sha256(json.dumps(batch, sort_keys=True, default=str).encode()).hexdigest()
-    marker = files["cache"].with_name("ledger.recorded")
-    if marker.is_file() and marker.read_text(encoding="utf-8").strip() == digest:
-        return  # these very events are in the ledger already
-    project_ledger(project).append(batch)  # signed; refuses a tampered ledger
-    from themeloop.privacy.store import write_private
+    return events(run, dict.fromkeys(run.first_seen, _mtime(project.survey_path)), review_time)
 
-    write_private(marker, digest + "\n")
+
+def privacy_events(project: Project) -> list[dict[str, Any]]:
+    """The ledger events of the project's pseudonymisation (for ``themeloop run``'s ledger stage)."""
+    from themeloop.survey import load_project_survey
+
+    run = run_privacy(project, load_project_survey(project, pseudonymise=False))
+    return _events_of(project, run)
+
+
+def project_ledger_append(project: Project, batch: list[dict[str, Any]]) -> None:
+    """Append ``batch`` to the project's signed ledger (events already there are skipped)."""
+    from themeloop.audit.project import project_ledger
+
+    project_ledger(project).append(batch)
 
 
 def _mtime(path: Path) -> str:
