@@ -68,6 +68,9 @@ def test_run_outputs_hold_no_detected_original(tmp_path, cli):
     assert leaks(root / "out", secrets) == []
     # the ledger and the coding table (not make_coding.py, the script that invented the sample)
     assert leaks(tmp_path / "annotations", secrets, (".jsonl", ".csv", ".json")) == []
+    ledger = tmp_path / "annotations" / "innovation-survey" / "ledger.jsonl"
+    redacted = [json.loads(line) for line in ledger.read_text().splitlines() if '"redacted"' in line]
+    assert {e["response_id"] for e in redacted} >= {"ORG24:radical", "ORG27:practice"}
     assert not [s for s in secrets if s in result.output]
     key = root / ".themeloop" / "privacy" / "key.json"
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
