@@ -13,7 +13,7 @@ from themeloop.pipeline.registry import STAGES, stage_names
 
 pytestmark = pytest.mark.slow
 
-NAMES = ["load", "themes", "annotations", "agreement", "adjudicate", "merge", "crosstab",
+NAMES = ["load", "privacy", "themes", "annotations", "agreement", "adjudicate", "merge", "crosstab",
          "qdpx", "ledger", "report"]
 
 
@@ -90,7 +90,7 @@ def test_stages_lists_the_stages_in_order(cli):
     lines = result.stdout.splitlines()
     assert [line.split(":")[0] for line in lines if not line.startswith(" ")] == [
         f"{i}. {name}" for i, name in enumerate(NAMES, 1)]
-    merge = lines.index(next(line for line in lines if line.startswith("6. merge")))
+    merge = lines.index(next(line for line in lines if line.startswith("7. merge")))
     assert lines[merge + 1] == "   needs: agreed.csv"
     assert lines[merge + 2] == "   writes: coded.<format>, merge_report.json, merge.manifest.json"
 
@@ -119,7 +119,7 @@ def test_from_reruns_the_rest_of_the_loop(full_run, cli):
     result = cli("run", "--project", project, "--from", "adjudicate")
     assert result.exit_code == 0, result.output
     line = next(x for x in result.stdout.splitlines() if x.startswith("stages: "))
-    assert [part.split()[0] for part in line[8:].split(", ")] == NAMES[4:]
+    assert [part.split()[0] for part in line[8:].split(", ")] == NAMES[5:]
     after = digests(out)
     assert {k for k in after if after[k] != before[k]} == {"manifest.json"}
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))

@@ -125,6 +125,17 @@ class ReportSection(_Section):
     by: str | None = None
 
 
+class PrivacySection(_Section):
+    """Pseudonymise answers before anything shows or ships them (see docs/privacy.md)."""
+
+    enabled: bool = False
+    allow: list[str] = Field(default_factory=list)  # more terms that are never personal data
+    entities: list[str] = Field(default_factory=list)  # empty: every entity type
+    pseudonyms: Literal["tokens", "fake"] = "tokens"
+    min_score: float = Field(0.5, ge=0, le=1)
+    columns: list[str] = Field(default_factory=list)  # other free-text columns to pseudonymise
+
+
 class ExportSection(_Section):
     raw: bool = False  # CSVs without formula neutralisation (for a machine reader)
 
@@ -149,6 +160,7 @@ class ProjectConfig(_Section):
     merge: MergeSection = MergeSection()
     crosstab: CrosstabSection = CrosstabSection()
     report: ReportSection = ReportSection()
+    privacy: PrivacySection = PrivacySection()
     export: ExportSection = ExportSection()
     paths: PathsSection = PathsSection()
 

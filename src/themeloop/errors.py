@@ -143,3 +143,7 @@ def did_you_mean(value: str, choices: Iterable[str]) -> str:
     originals = {str(c).casefold(): str(c) for c in choices}
     close = difflib.get_close_matches(str(value).casefold(), list(originals), n=1, cutoff=0.6)
     return f" (did you mean '{originals[close[0]]}'?)" if close else ""
+
+
+class PrivacyError(ThemeloopError):
+    """Personal data cannot be detected or pseudonymised as asked."""

@@ -81,7 +81,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 LEDGER_NAME = LEDGER.name
-ACTIONS = ("suggested", "added", "removed", "decided", "migrated")
+ACTIONS = ("suggested", "added", "removed", "decided", "migrated", "redacted", "kept")
 _KNOWN_FIELDS = frozenset((*CONTENT_FIELDS, *CHAIN_FIELDS, MAC_FIELD))
 
 

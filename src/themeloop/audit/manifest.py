@@ -112,6 +112,7 @@ def write_stage_manifest(
     relative_to: str | os.PathLike[str] | None = None,
     ledger: Ledger | None = None,
     record: Callable[[str], object] | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> Path:
     """Describe one stage's run (:func:`build_manifest`) and write it to ``path``.
 
@@ -119,7 +120,8 @@ def write_stage_manifest(
     the other parameters are :func:`build_manifest`'s. ``record(manifest_id)``,
     if given, is called before the manifest is written, so a stage can append
     its ledger events under this manifest's id; with ``ledger`` the manifest
-    then records the ledger's new head (:func:`with_ledger`). Returns ``path``.
+    then records the ledger's new head (:func:`with_ledger`). ``extra`` keys are
+    added as they are, outside the manifest's id. Returns ``path``.
     """
     manifest = build_manifest(
         command, inputs=inputs, outputs=outputs, config=config, seeds=seeds,
@@ -130,7 +132,7 @@ def write_stage_manifest(
     if ledger is not None:
         manifest = with_ledger(manifest, ledger,
                                relative_to=None if relative_to is None else Path(relative_to))
-    return write_manifest(path, manifest)
+    return write_manifest(path, {**manifest, **(extra or {})})
 
 
 def write_manifest(path: str | Path, manifest: Mapping[str, Any]) -> Path:

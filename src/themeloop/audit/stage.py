@@ -64,6 +64,12 @@ def ledger_project(ctx: RunContext) -> list[dict[str, Any]]:
         adjudication = adjudicate(coding, cfg.rule, min_coders=cfg.min_coders)
     if len(adjudication.decisions):
         events += events_from_adjudication(adjudication.decisions, None, version, timestamp=when)
+    if ctx.project.config.privacy.enabled:  # what was pseudonymised, and by whom (no text)
+        from themeloop.privacy.project import privacy_events
+
+        ctx.survey  # noqa: B018 - loading it pseudonymises, and keeps what was done
+        assert ctx.privacy is not None
+        events += privacy_events(ctx.project, ctx.privacy)
     return ledger.append(events)
 
 

@@ -91,6 +91,12 @@ def _out(key: str, name: str, stage: str, what: str, part: str = "") -> Artifact
 RESPONSES = _out("responses.parquet", "responses.parquet", "load",
                  "the long responses table (one row per respondent and question)")
 
+# privacy: what was found (offsets, never the text) and the pseudonymised survey
+PRIVACY_FINDINGS = _out("privacy_findings.csv", "privacy_findings.csv", "privacy",
+                        "personal data found: response_id, start, end, entity, score, recogniser")
+PSEUDONYMISED = _out("survey_pseudonymised.csv", "survey_pseudonymised.csv", "privacy",
+                     "the survey with its answers pseudonymised ('themeloop privacy redact')")
+
 # themes
 THEMES_JSON = _out("themes.json", "themes.json", "themes", "proposed themes per question")
 ASSIGNMENTS = _out("assignments.csv", "assignments.csv", "themes",
@@ -164,7 +170,7 @@ REPORT_MANIFEST = _out("report.manifest.json", "report.manifest.json", "report",
 RUN_MANIFEST = _out("manifest.json", "manifest.json", "run", "the manifest of the whole run")
 
 ALL: tuple[Artifact, ...] = (
-    RESPONSES, THEMES_JSON, ASSIGNMENTS, DRAFT_CODEBOOK, THEMES_MANIFEST, CODING_TABLE,
+    RESPONSES, PRIVACY_FINDINGS, PSEUDONYMISED, THEMES_JSON, ASSIGNMENTS, DRAFT_CODEBOOK, THEMES_MANIFEST, CODING_TABLE,
     PULL_MANIFEST, AGREEMENT_JSON, AGREEMENT_NOTES, AGREEMENT_MODEL, DISAGREEMENTS,
     AGREEMENT_MANIFEST, AGREED, DECISIONS, UNDECIDED, ADJUDICATE_MANIFEST, CODED, MERGE_REPORT,
     MERGE_MANIFEST, CROSSTAB_CSV, CROSSTAB_XLSX, CROSSTAB_INTERNAL, CROSSTAB_MANIFEST, QDPX, QDC, LEDGER,

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from themeloop.adjudicate.rules import AdjudicationResult
     from themeloop.codebook.model import Codebook
     from themeloop.merge.core import MergedDataset
+    from themeloop.privacy.project import PrivacyRun
     from themeloop.survey.model import Survey
     from themeloop.themes.model import ThemesResult
 
@@ -49,6 +50,8 @@ class RunContext:
     themes : the themes stage's result, once it ran in this process.
     adjudication : the adjudicate stage's result, once it ran in this process.
     model_info : the embedding model's id and checksum, for the run manifest.
+    privacy : what pseudonymisation found and did, once the survey is loaded
+        with ``[privacy] enabled``.
     """
 
     project: Project
@@ -59,6 +62,7 @@ class RunContext:
     themes: ThemesResult | None = None
     adjudication: AdjudicationResult | None = None
     model_info: dict[str, object] | None = None
+    privacy: PrivacyRun | None = None
     _survey: Survey | None = field(default=None, init=False, repr=False)
     _responses: pd.DataFrame | None = field(default=None, init=False, repr=False)
     _codebook: Codebook | None = field(default=None, init=False, repr=False)
@@ -97,11 +101,22 @@ class RunContext:
     # ------------------------------------------------------------------ loaded once
     @property
     def survey(self) -> Survey:
-        """The project's survey, read and validated on first use."""
+        """The project's survey, read and validated on first use.
+
+        With ``[privacy] enabled`` its answers are pseudonymised (the file is
+        read once either way), and :attr:`privacy` holds what was done.
+        """
         if self._survey is None:
             from themeloop.survey import load_project_survey
 
-            self._survey = load_project_survey(self.project)
+            survey = load_project_survey(self.project, pseudonymise=False)
+            if self.project.config.privacy.enabled:
+                from themeloop.privacy.project import run_privacy
+                from themeloop.survey.project import pseudonymised
+
+                self.privacy = run_privacy(self.project, survey)
+                survey = pseudonymised(survey, self.privacy)
+            self._survey = survey
         return self._survey
 
     @property

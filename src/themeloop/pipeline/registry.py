@@ -14,6 +14,7 @@ from themeloop.audit.stage import LedgerStage
 from themeloop.errors import ConfigError, did_you_mean
 from themeloop.merge.stage import CrosstabStage, MergeStage
 from themeloop.pipeline.stage import Stage
+from themeloop.privacy.stage import PrivacyStage
 from themeloop.qdpx.stage import QdpxStage
 from themeloop.report.stage import ReportStage
 from themeloop.studio.stage import AnnotationsStage
@@ -22,6 +23,7 @@ from themeloop.themes.stage import ThemesStage
 
 STAGES: tuple[Stage, ...] = (
     LoadStage(),
+    PrivacyStage(),
     ThemesStage(),
     AnnotationsStage(),
     AgreementStage(),

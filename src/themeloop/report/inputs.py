@@ -219,7 +219,8 @@ def report_project(ctx: RunContext, by: str | None = None) -> Path:
         If ``by`` is not a survey column or an input file cannot be read.
     """
     from themeloop._io import write_text_atomic
-    from themeloop.audit.manifest import package_versions, write_stage_manifest
+    from themeloop.audit.ledger import default_ledger_path
+    from themeloop.audit.manifest import ledger_record, package_versions, write_stage_manifest
     from themeloop.report.build import build_report_data
     from themeloop.report.render import render_report
 
@@ -233,15 +234,15 @@ def report_project(ctx: RunContext, by: str | None = None) -> Path:
                              versions=package_versions())
     page = write_text_atomic(ctx.path(REPORT_HTML), render_report(data))
     ledger = None
-    if inputs.ledger_events:  # the history the page shows must verify, and is recorded by its head
-        from themeloop.audit.project import project_ledger
-
-        ledger = project_ledger(project, create=False)
+    if inputs.ledger_events:  # by its head, not the file's sha256: MACs differ per project key
+        last = inputs.ledger_events[-1]
+        ledger = ledger_record(default_ledger_path(project), len(inputs.ledger_events),
+                               last["hash"], "mac" in last, project.root)
     manifest = write_stage_manifest(
         ctx.path(REPORT_MANIFEST), "report", inputs=inputs.sources, outputs=[page],
         config={"by": by, "suppress_below": threshold},
         codebook_version=getattr(inputs.codebook, "version", None), relative_to=project.root,
-        ledger=ledger,
+        extra={"ledger": ledger} if ledger is not None else None,
     )
     ctx.record(REPORT_HTML, page)
     ctx.record(REPORT_MANIFEST, manifest)

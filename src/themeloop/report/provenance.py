@@ -100,7 +100,8 @@ def trails(
 
     Events match an assignment on ``response_id`` and ``code``; events of the
     same answer with an empty code (e.g. "read, applied nothing") belong to
-    every code of that answer.
+    every code of that answer. Privacy events (``redacted``, ``kept``) are about
+    the answer's text, not its codes: ``themeloop audit explain`` shows them.
     """
     table = agreed[(agreed["question"] == qid) & (agreed["code"].fillna("").astype(str) != "")]
     pairs = sorted({(str(r), str(c)) for r, c in zip(table["response_id"], table["code"])})
@@ -111,7 +112,8 @@ def trails(
     for rid, code in pairs:
         own = [(s, e) for s, e in index.get(rid, [])
                if _text(e.get("code")) in (code, "")
-               and _text(e.get("question")) in (qid, "")]
+               and _text(e.get("question")) in (qid, "")
+               and _text(e.get("action")) not in ("redacted", "kept")]
         out.append(Trail(
             response_id=rid, code=code, label=label(code),
             events=[TrailEvent(_text(e.get("timestamp")), _text(e.get("action")), sentence(e))
