@@ -97,6 +97,11 @@ class AgreementSection(_Section):
     min_prevalence: float = Field(0.05, ge=0, le=0.5)  # rarer (or commoner) codes: kappa paradox
 
 
+class AutocodeSection(_Section):
+    human_only_alpha: float = Field(0.667, ge=-1, le=1)  # model-vs-human alpha below: human-only
+    min_positives: int = Field(8, ge=1)  # fewer positive answers: the code stays zero-shot
+
+
 class AdjudicationSection(_Section):
     rule: str = "majority"  # unanimous | majority | adjudicator:EMAIL
     min_coders: int = Field(1, ge=1)  # units coded by fewer coders stay undecided
@@ -134,6 +139,7 @@ class ProjectConfig(_Section):
     themes: ThemesSection = ThemesSection()
     studio: StudioSection = StudioSection()
     agreement: AgreementSection = AgreementSection()
+    autocode: AutocodeSection = AutocodeSection()
     adjudication: AdjudicationSection = AdjudicationSection()
     merge: MergeSection = MergeSection()
     crosstab: CrosstabSection = CrosstabSection()
