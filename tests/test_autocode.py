@@ -215,3 +215,27 @@ def test_bootstrap_interval_brackets_the_point_estimate():
     ci = bootstrap_f1(pred, truth, n_boot=500)
     for key in ("sample_f1", "micro_f1", "macro_f1"):
         assert ci[key][0] <= point[key] <= ci[key][1]
+
+
+def test_needs_review_flags_no_code_and_the_uncertain_band():
+    from themeloop.autocode.active import needs_review
+
+    proba = np.array([[0.9, 0.1], [0.55, 0.1], [0.2, 0.1]])
+    given = proba >= 0.5
+    assert needs_review(proba, given, np.array([0.5, 0.5])).tolist() == [False, True, True]
+
+
+def test_select_next_is_diverse_at_cold_start_and_uncertain_later():
+    from themeloop.autocode.active import select_next
+
+    rng = np.random.default_rng(0)
+    centres = _unit(rng.normal(size=(5, 16)))
+    x = _unit(np.repeat(centres, 40, axis=0) + rng.normal(scale=0.05, size=(200, 16)))
+    cold = select_next(x, 5)
+    assert sorted(set(cold // 40)) == [0, 1, 2, 3, 4]         # one per cluster
+    proba = np.full((200, 1), 0.95)
+    proba[[7, 77, 150], 0] = 0.5                                # at the threshold
+    picked = select_next(x, 3, proba=proba, thresholds=np.array([0.5]), pool_factor=1)
+    assert sorted(picked.tolist()) == [7, 77, 150]
+    with pytest.raises(AutocodeError, match="--n must be 1 or more; got 0"):
+        select_next(x, 0)

@@ -167,3 +167,18 @@ def test_fit_predict_evaluate_end_to_end(cli, files):
     assert set(report["per_code"]) == {"cost", "staff"}
     assert report["agreement"]["human_coders"] == ["ann", "bob"]
     assert report["zero_shot"]["sample_f1"] is not None
+    assert pred["needs_review"].isin(["True", "False"]).all()
+    assert pred.loc[pred["response_id"] == "R99", "needs_review"].tolist() == ["True"]
+
+
+def test_next_picks_uncoded_answers(cli, files):
+    coding = pd.read_csv(files / "coding.csv", keep_default_na=False)
+    coding = coding[coding["response_id"].isin(["R1", "R6"])]
+    coding.to_csv(files / "coding.csv", index=False)
+    out = files / "next.csv"
+    result = cli("autocode", "next", files / "survey.csv", "--id-column", "id", "--text-column",
+                 "answer", "--coding", files / "coding.csv", "--n", "3", "--out", out)
+    assert result.exit_code == 0, result.output
+    chosen = pd.read_csv(out, keep_default_na=False, dtype=str)
+    assert chosen["rank"].tolist() == ["1", "2", "3"]
+    assert not set(chosen["response_id"]) & {"R1", "R6"} and chosen["response_id"].is_unique

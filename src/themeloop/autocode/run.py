@@ -227,6 +227,11 @@ def predict_adhoc(answers: Answers, *, model_dir: PathLike, embedder: Embedder
     rows = model_rows(answers.ids, given, proba, model.codes_, question=manifest["question"],
                       coder=manifest["model_id"])
     rows.loc[rows["code"] == "", "score"] = np.nan
+    from themeloop.autocode.active import needs_review
+
+    review = needs_review(proba, given, model.thresholds_)
+    review_of = dict(zip(answers.ids, review))
+    rows["needs_review"] = rows["response_id"].map(review_of).astype(bool)
     rows["codebook_version"] = manifest.get("codebook_version") or ""
     scores = pd.DataFrame(np.round(proba, 6), columns=model.codes_)
     scores.insert(0, "response_id", answers.ids)
@@ -272,3 +277,39 @@ def _plain(value: Any) -> Any:
     if isinstance(value, np.ndarray):
         return value.tolist()
     return str(value)
+
+
+def next_adhoc(answers: Answers, *, n: int, embedder: Embedder, model_dir: PathLike | None = None,
+               coding: PathLike | None = None) -> pd.DataFrame:
+    """The ``n`` uncoded substantive answers to code next (ranked), as a table.
+
+    Answers in ``coding`` count as coded. With ``model_dir`` the choice is
+    uncertainty plus diversity; without, a diverse cold start.
+    """
+    import pandas as pd
+
+    from themeloop.autocode.active import select_next, uncertainty
+
+    coded: set[str] = set()
+    if coding is not None:
+        from themeloop.coding import read_coding_table
+
+        coded = set(read_coding_table(coding)["response_id"])
+    rest = [i for i in np.flatnonzero(answers.substantive) if answers.ids[i] not in coded]
+    if not rest:
+        raise AutocodeError(f"{answers.path}: every substantive answer is coded already; "
+                            "nothing to choose")
+    texts = [answers.texts[i] for i in rest]
+    x = embedder.encode(texts)
+    proba = thresholds = None
+    if model_dir is not None:
+        from themeloop.autocode.store import load_model
+
+        model, _ = load_model(model_dir)
+        proba, thresholds = model.predict_proba(x, texts), model.thresholds_
+    picked = select_next(x, n, proba=proba, thresholds=thresholds)
+    score = uncertainty(proba[picked], thresholds) if proba is not None else np.full(len(picked), np.nan)
+    return pd.DataFrame({"rank": np.arange(1, len(picked) + 1),
+                         "response_id": [answers.ids[rest[i]] for i in picked],
+                         "uncertainty": np.round(score, 6),
+                         "text": [texts[i] for i in picked]})

@@ -132,5 +132,32 @@ def evaluate(
                f"human-only codes: {', '.join(result['human_only']) or 'none'}; wrote {json_out}")
 
 
+@autocode_app.command("next")
+def next_batch(
+    file: Path = FILE_ARGUMENT, id_column: str = ID_OPTION, text_column: str = TEXT_OPTION,
+    n: int = typer.Option(50, "--n", min=1, help="How many answers to choose."),
+    model_dir: Path | None = typer.Option(None, "--model-dir", help="A fitted model: choose by "
+                                          "uncertainty and diversity (default: diverse cold start)."),
+    coding: Path | None = typer.Option(None, "--coding", help="Answers already coded (left out)."),
+    out: Path = typer.Option(..., "--out", "-o", help="NEXT.csv: rank, response_id, "
+                             "uncertainty, text."),
+    cache_dir: Path | None = CACHE_OPTION, encoding: str | None = ENCODING_OPTION,
+    sheet: str | None = SHEET_OPTION,
+) -> None:
+    """Choose the uncoded answers people should code next."""
+    from themeloop._io import write_with
+    from themeloop.autocode.run import load_answers, make_embedder, next_adhoc
+    from themeloop.outputs import check_output_file
+
+    check_output_file(out, "--out", "next.csv")
+    answers = load_answers(file, id_column=id_column, text_column=text_column,
+                           encoding=encoding, sheet=sheet)
+    table = next_adhoc(answers, n=n, embedder=make_embedder(cache_dir), model_dir=model_dir,
+                       coding=coding)
+    write_with(out, lambda p: table.to_csv(p, index=False))
+    how = "uncertainty and diversity" if model_dir is not None else "diverse cold start"
+    typer.echo(f"Chose {len(table)} answers to code next ({how}); wrote {out}")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(autocode_app, name="autocode")
