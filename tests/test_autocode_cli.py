@@ -182,3 +182,33 @@ def test_next_picks_uncoded_answers(cli, files):
     chosen = pd.read_csv(out, keep_default_na=False, dtype=str)
     assert chosen["rank"].tolist() == ["1", "2", "3"]
     assert not set(chosen["response_id"]) & {"R1", "R6"} and chosen["response_id"].is_unique
+
+
+def test_human_only_codes_from_evaluate_are_never_predicted(cli, files):
+    (files / "eval.json").write_text(json.dumps({"human_only": ["staff"]}), encoding="utf-8")
+    model = files / "m"
+    result = cli(*_base(files), "--codebook", files / "codebook.yaml", "--coding",
+                 files / "coding.csv", "--model-dir", model, "--human-only-from",
+                 files / "eval.json")
+    assert result.exit_code == 0, result.output
+    assert "human-only: staff;" in result.output
+    manifest = json.loads((model / "manifest.json").read_text())
+    assert [c["human_only"] for c in manifest["codes"]] == [False, True]
+    result = cli("autocode", "predict", files / "survey.csv", "--id-column", "id",
+                 "--text-column", "answer", "--model-dir", model, "--out", files / "p.csv",
+                 "--scores", files / "s.csv")
+    assert result.exit_code == 0, result.output
+    pred = pd.read_csv(files / "p.csv", keep_default_na=False, dtype=str)
+    assert "staff" not in set(pred["code"])                       # never applied...
+    scores = pd.read_csv(files / "s.csv")
+    assert scores.loc[5:9, "staff"].mean() > 0.5                   # ...though it scores high
+
+
+def test_human_only_file_naming_an_unknown_code(cli, files):
+    (files / "eval.json").write_text(json.dumps({"human_only": ["stafff"]}), encoding="utf-8")
+    result = cli(*_base(files), "--codebook", files / "codebook.yaml", "--coding",
+                 files / "coding.csv", "--model-dir", files / "m", "--human-only-from",
+                 files / "eval.json")
+    assert _error(result) == (f"Error: {files / 'eval.json'}: human-only code 'stafff' is not a "
+                              "code of this model; evaluate again with the same codebook and "
+                              "coding")

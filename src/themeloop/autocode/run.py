@@ -177,14 +177,36 @@ class FitResult:
     notes: list[str]
 
 
+def read_human_only(path: PathLike, codes: list[str]) -> list[str]:
+    """The human-only codes of an ``evaluate`` JSON (agreement_model.json), checked."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        listed = data["human_only"]
+    except FileNotFoundError:
+        raise AutocodeError(f"{path}: no such file; write it with 'themeloop autocode "
+                            "evaluate ... --json'") from None
+    except (OSError, ValueError, KeyError, TypeError):
+        raise AutocodeError(f"{path}: not the JSON of 'themeloop autocode evaluate' (no "
+                            "'human_only' list)") from None
+    unknown = [c for c in listed if c not in codes]
+    if unknown:
+        raise AutocodeError(f"{path}: human-only code '{unknown[0]}' is not a code of this "
+                            "model; evaluate again with the same codebook and coding")
+    return [str(c) for c in listed]
+
+
 def fit_adhoc(answers: Answers, inputs: Inputs, *, model_dir: PathLike, seed: int = 42,
-              embedder: Embedder, params: dict[str, Any] | None = None) -> FitResult:
-    """Fit zero-shot (no coding) or supervised, and save under ``model_dir``."""
+              embedder: Embedder, params: dict[str, Any] | None = None,
+              human_only: list[str] | None = None) -> FitResult:
+    """Fit zero-shot (no coding) or supervised, and save under ``model_dir``.
+
+    ``human_only`` codes are scored but never applied (see ``evaluate``).
+    """
     from themeloop.autocode.store import save_model
 
     x = embedder.encode(answers.texts)
     prototypes = _prototypes(inputs, embedder)
-    model = AutoCoder(random_state=seed, **(params or {}))
+    model = AutoCoder(random_state=seed, human_only=tuple(human_only or ()), **(params or {}))
     code_ids = [c.id for c in inputs.codes]
     if inputs.targets is None:
         keep = np.flatnonzero(answers.substantive)

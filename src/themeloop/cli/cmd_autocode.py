@@ -37,25 +37,38 @@ def fit(
     codebook: Path | None = CODEBOOK_OPTION, question: str | None = QUESTION_OPTION,
     coding: Path | None = CODING_OPTION, model_dir: Path = MODEL_DIR_OPTION,
     seed: int = SEED_OPTION, cache_dir: Path | None = CACHE_OPTION,
+    human_only_from: Path | None = typer.Option(
+        None, "--human-only-from", help="agreement_model.json of 'autocode evaluate': its "
+        "human-only codes are scored but never applied."),
     encoding: str | None = ENCODING_OPTION, sheet: str | None = SHEET_OPTION,
 ) -> None:
     """Fit a model: zero-shot with --codebook alone, supervised with --coding."""
-    from themeloop.autocode.run import fit_adhoc, load_answers, load_inputs, make_embedder
+    from themeloop.autocode.run import (
+        fit_adhoc,
+        load_answers,
+        load_inputs,
+        make_embedder,
+        read_human_only,
+    )
     from themeloop.outputs import check_output_dir
 
     check_output_dir(model_dir, "--model-dir")
     answers = load_answers(file, id_column=id_column, text_column=text_column,
                            encoding=encoding, sheet=sheet)
     inputs = load_inputs(answers, codebook=codebook, coding=coding, question=question)
+    human_only = None
+    if human_only_from is not None:
+        human_only = read_human_only(human_only_from, [c.id for c in inputs.codes])
     result = fit_adhoc(answers, inputs, model_dir=model_dir, seed=seed,
-                       embedder=make_embedder(cache_dir))
+                       embedder=make_embedder(cache_dir), human_only=human_only)
     for note in result.notes:
         typer.echo(f"Note: {note}", err=True)
     m = result.manifest
     modes = [c["mode"] for c in m["codes"]]
+    held = [c["code"] for c in m["codes"] if c["human_only"]]
     typer.echo(f"Fitted {m['model_id']} ({m['kind']}) on {m['n_train']} answers: "
                f"{modes.count('supervised')} supervised and {modes.count('zero_shot')} "
-               f"zero-shot codes; wrote {model_dir}")
+               f"zero-shot codes; human-only: {', '.join(held) or 'none'}; wrote {model_dir}")
 
 
 @autocode_app.command("predict")
