@@ -102,6 +102,11 @@ class AgreementSection(_Section):
     drift_batches: int = Field(5, ge=1)  # batches, in coding order, for the drift diagnostic
 
 
+class AutocodeSection(_Section):
+    human_only_alpha: float = Field(0.667, ge=-1, le=1)  # model-vs-human alpha below: human-only
+    min_positives: int = Field(8, ge=1)  # fewer positive answers: the code stays zero-shot
+
+
 class AdjudicationSection(_Section):
     rule: str = "majority"  # unanimous | majority | adjudicator:EMAIL
     min_coders: int = Field(1, ge=1)  # units coded by fewer coders stay undecided
@@ -156,6 +161,7 @@ class ProjectConfig(_Section):
     themes: ThemesSection = ThemesSection()
     studio: StudioSection = StudioSection()
     agreement: AgreementSection = AgreementSection()
+    autocode: AutocodeSection = AutocodeSection()
     adjudication: AdjudicationSection = AdjudicationSection()
     merge: MergeSection = MergeSection()
     crosstab: CrosstabSection = CrosstabSection()

@@ -85,6 +85,10 @@ class QdpxError(ThemeloopError):
     """A REFI-QDA file (.qdpx / .qdc) cannot be written or read safely."""
 
 
+class AutocodeError(ThemeloopError):
+    """The autocoder cannot be fitted, loaded or applied to this input."""
+
+
 class InputWarning(UserWarning, ThemeloopError):
     """Input was read, but perhaps not as its author meant; an error under ``--strict``.
 

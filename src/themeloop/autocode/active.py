@@ -1,0 +1,85 @@
+"""Which answers people should code next, and which model codes need a person's look.
+
+:func:`select_next` combines uncertainty with diversity: the answers whose
+scores sit closest to a code's threshold form a candidate pool several times
+the batch, which k-means splits into as many groups as the batch has
+answers; each group gives its most uncertain answer, so the batch does not
+repeat itself. Without a model (cold start) all uncoded answers are
+clustered and each cluster gives the answer nearest its centre.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from themeloop.errors import AutocodeError
+
+
+def uncertainty(proba: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """Per answer in [0, 1]: 1 where some code's score is exactly at its threshold."""
+    if proba.size == 0:
+        return np.zeros(len(proba))
+    span = np.maximum(thresholds, 1.0 - thresholds)
+    return (1.0 - np.abs(proba - thresholds) / span).max(axis=1)
+
+
+def needs_review(proba: np.ndarray, given: np.ndarray, thresholds: np.ndarray,
+                 band: float = 0.1) -> np.ndarray:
+    """Answers with no code, or with a code whose score is within ``band`` of its threshold."""
+    near = (np.abs(proba - thresholds) < band).any(axis=1) if proba.size else np.zeros(len(proba), bool)
+    return near | ~given.any(axis=1)
+
+
+def _representatives(x: np.ndarray, n: int, priority: np.ndarray, seed: int) -> np.ndarray:
+    """One answer per k-means cluster of ``x`` (``n`` clusters): the one of highest ``priority``.
+
+    Clusters, not a farthest-point walk: farthest points are outliers, and an
+    outlier teaches a classifier little about the answers like most others.
+    """
+    from sklearn.cluster import KMeans
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):
+        labels = KMeans(n_clusters=n, n_init=1, random_state=seed).fit_predict(x)
+    picked = []
+    for c in range(n):
+        members = np.flatnonzero(labels == c)
+        if len(members):
+            picked.append(int(members[np.argmax(priority[members])]))
+    return np.asarray(sorted(picked, key=lambda i: (-priority[i], i)))
+
+
+def select_next(x: np.ndarray, n: int, *, proba: np.ndarray | None = None,
+                thresholds: np.ndarray | None = None, pool_factor: int = 5,
+                seed: int = 42) -> np.ndarray:
+    """Indices (into ``x``, the uncoded answers) of the ``n`` to code next, most useful first.
+
+    With ``proba`` and ``thresholds`` (a fitted model's scores for ``x``):
+    the ``pool_factor * n`` most uncertain answers are clustered into ``n``
+    groups and each group gives its most uncertain answer. Without (cold
+    start): ``n`` clusters of all answers, each giving the answer nearest
+    its centre, so the first batch spans the kinds of answers.
+    """
+    if n < 1:
+        raise AutocodeError(f"--n must be 1 or more; got {n}")
+    x = np.asarray(x, dtype=np.float32)
+    if len(x) <= n:
+        return np.arange(len(x))
+    if proba is None or thresholds is None:
+        from sklearn.cluster import KMeans
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(1):
+            km = KMeans(n_clusters=n, n_init=1, random_state=seed).fit(x)
+        centre = km.cluster_centers_[km.labels_]
+        closeness = -np.linalg.norm(x - centre, axis=1)
+        return _representatives_from(km.labels_, closeness, n)
+    u = uncertainty(proba, thresholds)
+    pool = np.argsort(-u, kind="stable")[:max(n, pool_factor * n)]
+    return pool[_representatives(x[pool], n, u[pool], seed)]
+
+
+def _representatives_from(labels: np.ndarray, priority: np.ndarray, n: int) -> np.ndarray:
+    picked = [int(np.flatnonzero(labels == c)[np.argmax(priority[labels == c])])
+              for c in range(n) if (labels == c).any()]
+    return np.asarray(sorted(picked, key=lambda i: (-priority[i], i)))
