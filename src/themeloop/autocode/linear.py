@@ -75,7 +75,7 @@ def fit_linear(
     w_pos, w_neg = balanced_weights(y)
     a = c * y * w_pos           # weight on -log(sigmoid(z))
     b = c * (1.0 - y) * w_neg   # weight on -log(1 - sigmoid(z))
-    xt = x.T.tocsr() if sparse.issparse(x) else np.ascontiguousarray(x.T)
+    xt = sparse.csr_matrix(x.T) if sparse.issparse(x) else np.ascontiguousarray(x.T)
 
     def loss_grad(theta: np.ndarray) -> tuple[float, np.ndarray]:
         w = theta[:n_features * n_codes].reshape(n_features, n_codes)

@@ -86,7 +86,7 @@ def _coding_rows(path: PathLike, question: str | None, explicit: bool
     question not named on the command line (its ``question`` may be "all")."""
     from themeloop.coding import read_coding_table
 
-    table = read_coding_table(path)
+    table = read_coding_table(Path(path))
     if table.empty:
         raise AutocodeError(f"{path}: the coding table has no rows; code some answers first")
     questions = sorted(set(table["question"]))
@@ -316,7 +316,7 @@ def next_adhoc(answers: Answers, *, n: int, embedder: Embedder, model_dir: PathL
     if coding is not None:
         from themeloop.coding import read_coding_table
 
-        coded = set(read_coding_table(coding)["response_id"])
+        coded = set(read_coding_table(Path(coding))["response_id"])
     rest = [i for i in np.flatnonzero(answers.substantive) if answers.ids[i] not in coded]
     if not rest:
         raise AutocodeError(f"{answers.path}: every substantive answer is coded already; "
@@ -330,7 +330,8 @@ def next_adhoc(answers: Answers, *, n: int, embedder: Embedder, model_dir: PathL
         model, _ = load_model(model_dir)
         proba, thresholds = model.predict_proba(x, texts), model.thresholds_
     picked = select_next(x, n, proba=proba, thresholds=thresholds)
-    score = uncertainty(proba[picked], thresholds) if proba is not None else np.full(len(picked), np.nan)
+    score = (uncertainty(proba[picked], thresholds) if proba is not None and thresholds is not None
+             else np.full(len(picked), np.nan))
     return pd.DataFrame({"rank": np.arange(1, len(picked) + 1),
                          "response_id": [answers.ids[rest[i]] for i in picked],
                          "uncertainty": np.round(score, 6),

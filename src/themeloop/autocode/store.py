@@ -98,7 +98,7 @@ def save_model(model: AutoCoder, folder: str | os.PathLike[str], *, info: dict[s
         raise AutocodeError(f"{folder}: cannot create the model folder ({exc.strerror})") from None
     manifest = model_manifest(model, info=info)
     buffer = io.BytesIO()
-    np.savez(buffer, **_arrays(model))
+    np.savez(buffer, **_arrays(model))  # type: ignore[arg-type]  # numpy's stub types **kwds oddly
     write_bytes_atomic(folder / ARRAYS, buffer.getvalue())
     if model.vocabulary_:
         words = sorted(model.vocabulary_, key=model.vocabulary_.__getitem__)
