@@ -127,8 +127,9 @@ def evaluate(
         write_json,
     )
     from themeloop.outputs import check_output_file
+    from themeloop.pipeline.artifacts import AGREEMENT_MODEL
 
-    check_output_file(json_out, "--json", "agreement_model.json")
+    check_output_file(json_out, "--json", AGREEMENT_MODEL.name)
     answers = load_answers(file, id_column=id_column, text_column=text_column,
                            encoding=encoding, sheet=sheet)
     inputs = load_inputs(answers, codebook=codebook, coding=coding, question=question)

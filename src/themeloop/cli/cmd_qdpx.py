@@ -27,11 +27,12 @@ def export_qdpx(
 ) -> None:
     """Write the project as a REFI-QDA .qdpx for NVivo, ATLAS.ti, MAXQDA or QualCoder."""
     from themeloop.outputs import check_output_file
+    from themeloop.pipeline.artifacts import QDPX
     from themeloop.qdpx.project import export_project_qdpx
 
     proj = load_project(project)
     if out is not None:
-        check_output_file(out, "--out", "project.qdpx")
+        check_output_file(out, "--out", QDPX.name)
     summary = export_project_qdpx(proj, layer=layer, out=out)
     for note in summary.notes:
         typer.echo(f"Note: {note}", err=True)
@@ -54,9 +55,10 @@ def import_qdpx(
     """Read a .qdpx into a coding table (one coder per User); report every selection."""
     from themeloop.errors import ConfigError
     from themeloop.outputs import check_output_file
+    from themeloop.pipeline.artifacts import CODING_TABLE
     from themeloop.qdpx.project import import_project_qdpx
 
-    for option, path, example in (("--out", out, "coding_table.csv"),
+    for option, path, example in (("--out", out, CODING_TABLE.name),
                                   ("--codebook-out", codebook_out, "codebook.yaml")):
         if path is not None:
             check_output_file(path, option, example)
@@ -95,8 +97,9 @@ def codebook_export(
         raise ConfigError("choose the format to export: --qdc (REFI-QDA codebook exchange)")
     if out is not None:
         from themeloop.outputs import check_output_file
+        from themeloop.pipeline.artifacts import QDC
 
-        check_output_file(out, "--out", "codebook.qdc")
+        check_output_file(out, "--out", QDC.name)
     typer.echo(f"Wrote {export_project_qdc(load_project(project), out)}")
 
 
