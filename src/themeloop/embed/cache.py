@@ -123,6 +123,19 @@ def _locked(path: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+
+@contextlib.contextmanager
+def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    """``BEGIN IMMEDIATE`` (take the write lock now), then COMMIT, or ROLLBACK on any error."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
 class EmbeddingCache:
     """Read and extend the vector store in ``folder``.
 
@@ -186,8 +199,7 @@ class EmbeddingCache:
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA cache_size = -65536")  # 64 MB of index pages per connection
         conn.execute("PRAGMA mmap_size = 1073741824")  # read the index through a memory map
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with _transaction(conn):
             conn.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT)")
             conn.execute(
                 "CREATE TABLE IF NOT EXISTS shards (id INTEGER PRIMARY KEY, "
@@ -205,11 +217,6 @@ class EmbeddingCache:
             if legacy_cache.has_legacy(self.folder):
                 for keys, vectors in legacy_cache.read_legacy(self.folder):
                     self._insert(conn, keys, vectors)
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
         legacy_cache.remove_legacy(self.folder)
 
     def _rebuild(self, exc: BaseException) -> None:
@@ -346,14 +353,8 @@ class EmbeddingCache:
     def _add(self, keys: Sequence[str], vectors: np.ndarray) -> None:
         conn = self._connect(create=True)
         assert conn is not None
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with _transaction(conn):
             self._insert(conn, keys, vectors)
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
 
     def _insert(self, conn: sqlite3.Connection, keys: Sequence[str], vectors: np.ndarray) -> None:
         """Write a new shard, then index it (inside the caller's transaction)."""
