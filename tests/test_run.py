@@ -173,6 +173,11 @@ def test_run_refuses_to_append_to_a_tampered_ledger(two_runs, tmp_path, cli):
     forged["hash"] = event_hash(forged)
     path.write_text("\n".join([*lines, json.dumps(forged)]) + "\n", encoding="utf-8")
     before = path.read_bytes()
+    def stamps() -> dict[str, tuple[int, int]]:  # an atomic rewrite gives a new inode
+        return {p.name: (p.stat().st_ino, p.stat().st_mtime_ns)
+                for p in (project / "out").iterdir() if p.is_file()}
+
+    outputs = stamps()
     result = cli("run", "--project", project)
     assert result.exit_code == 2
     n = len(lines) + 1
@@ -182,3 +187,5 @@ def test_run_refuses_to_append_to_a_tampered_ledger(two_runs, tmp_path, cli):
         f"sign'); refusing to append to a ledger that fails verification: restore it from a "
         f"backup, then check it with 'themeloop audit verify'\n")
     assert path.read_bytes() == before  # nothing appended, nothing truncated
+    # The ledger is checked before the first stage, so no output was rewritten either.
+    assert stamps() == outputs
