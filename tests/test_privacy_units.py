@@ -106,6 +106,19 @@ def test_allow_list_and_project_terms():
     assert not allow.allows("Sarah Jones", 0, 11)
 
 
+def test_allow_trie_matches_the_plain_alternation():
+    import re
+
+    allow = allow_list(["Leeds Youth Hub", "St Anne's"])
+    plain = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(t) for t in allow.terms) + r")(?!\w)",
+                       re.IGNORECASE)
+    texts = [" ".join(allow.terms[i:i + 5]) for i in range(0, len(allow.terms), 2)]
+    texts += [t.upper() + "s, " + t.lower() + "x " + t for t in allow.terms]
+    texts += ["leeds youth hubs and Leeds Youth Hub in LEEDS; st anne's", "Leedsx Leeds-"]
+    for text in texts:
+        assert allow.spans(text) == [m.span() for m in plain.finditer(text)], text
+
+
 def test_resolve_prefers_identifiers_and_cuts_run_on_names():
     text = "Thanks to Jack at Brookfield Junior School"
     person = Detection(10, len(text), "PERSON", 0.85, "SpacyRecognizer")

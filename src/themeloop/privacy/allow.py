@@ -92,7 +92,7 @@ class AllowList:
         self.terms = sorted({t.strip() for t in terms if t.strip()}, key=len, reverse=True)
         self._exact = {_key(t) for t in self.terms}
         self._pattern = re.compile(
-            r"(?<!\w)(?:" + "|".join(re.escape(t) for t in self.terms) + r")(?!\w)", re.IGNORECASE
+            r"(?<!\w)" + _trie_pattern(self.terms) + r"(?!\w)", re.IGNORECASE
         ) if self.terms else None
 
     def spans(self, text: str) -> list[tuple[int, int]]:
@@ -111,6 +111,36 @@ class AllowList:
             return True
         found = self.spans(text) if spans is None else spans
         return any(s <= start and end <= e for s, e in found)
+
+
+def _trie_pattern(terms: Iterable[str]) -> str:
+    """One regex for many literal terms, as a trie of their lower-case characters.
+
+    It matches what ``term1|term2|...`` (longest first) matches, the longest term
+    at each position, but without trying every term at every position: a plain
+    alternation of a thousand terms made the allow-list check a tenth of detection.
+
+    >>> p = re.compile(_trie_pattern(["Leeds", "Leeds City Council", "Lewisham"]), re.IGNORECASE)
+    >>> [m.group(0) for m in p.finditer("leeds city council, Lewisham, Leeds City")]
+    ['leeds city council', 'Lewisham', 'Leeds']
+    """
+    trie: dict[str, dict] = {}
+    for term in terms:
+        node = trie
+        for char in term.lower():
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def build(node: dict[str, dict]) -> str:
+        ends = "" in node
+        branches = [re.escape(c) + build(child) for c, child in sorted(node.items()) if c]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        # continuing is tried first, so the longest term wins (then backtracking, a shorter one)
+        return f"(?:{body})?" if ends else body
+
+    return "(?:" + build(trie) + ")"
 
 
 def _key(term: str) -> str:

