@@ -26,10 +26,14 @@ def sample(tmp_path_factory, repo_root):
     from themeloop.coding import read_coding_table
 
     base = tmp_path_factory.mktemp("sample")
+    # Only what git ships: a 'make demo' in this checkout leaves a signed ledger (its key in
+    # .themeloop/) and outputs that this fixture must not inherit.
     shutil.copytree(repo_root / "examples" / "innovation-survey",
-                    base / "examples" / "innovation-survey")
+                    base / "examples" / "innovation-survey",
+                    ignore=shutil.ignore_patterns("out", "models", ".themeloop"))
     shutil.copytree(repo_root / "annotations" / "innovation-survey",
-                    base / "annotations" / "innovation-survey")
+                    base / "annotations" / "innovation-survey",
+                    ignore=shutil.ignore_patterns("ledger.jsonl", "raw", "*.manifest.json"))
     project = find_project(base / "examples" / "innovation-survey")
     table = read_coding_table(project.annotations_dir / "coding_table.csv")
     out = project.out_dir
