@@ -28,9 +28,10 @@ from themeloop.autocode.estimator import AutoCoder
 from themeloop.autocode.linear import LinearModel
 from themeloop.autocode.prototypes import Prototypes
 from themeloop.errors import AutocodeError
+from themeloop.pipeline.artifacts import MANIFEST_NAME
 
 FORMAT = 1
-MANIFEST = "manifest.json"
+MANIFEST = MANIFEST_NAME  # the model folder's manifest
 ARRAYS = "arrays.npz"
 VOCABULARY = "vocabulary.json"
 

@@ -167,7 +167,9 @@ REPORT_MANIFEST = _out("report.manifest.json", "report.manifest.json", "report",
                        "the report's manifest")
 
 # the whole run
-RUN_MANIFEST = _out("manifest.json", "manifest.json", "run", "the manifest of the whole run")
+# A folder's own manifest: the whole run's, and a fitted model folder's (autocode/store.py).
+MANIFEST_NAME = "manifest.json"
+RUN_MANIFEST = _out(MANIFEST_NAME, MANIFEST_NAME, "run", "the manifest of the whole run")
 
 ALL: tuple[Artifact, ...] = (
     RESPONSES, PRIVACY_FINDINGS, PSEUDONYMISED, THEMES_JSON, ASSIGNMENTS, DRAFT_CODEBOOK, THEMES_MANIFEST, CODING_TABLE,
