@@ -107,16 +107,9 @@ class RunContext:
         read once either way), and :attr:`privacy` holds what was done.
         """
         if self._survey is None:
-            from themeloop.survey import load_project_survey
+            from themeloop.survey.project import load_private_survey
 
-            survey = load_project_survey(self.project, pseudonymise=False)
-            if self.project.config.privacy.enabled:
-                from themeloop.privacy.project import run_privacy
-                from themeloop.survey.project import pseudonymised
-
-                self.privacy = run_privacy(self.project, survey)
-                survey = pseudonymised(survey, self.privacy)
-            self._survey = survey
+            self._survey, self.privacy = load_private_survey(self.project)
         return self._survey
 
     @property

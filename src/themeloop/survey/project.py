@@ -19,8 +19,30 @@ def load_project_survey(project: Project, *, pseudonymise: bool = True) -> Surve
     the survey here, so none shows or ships the original text. Only the privacy
     commands themselves pass ``pseudonymise=False``.
     """
+    if not pseudonymise:
+        return _read_project_survey(project)
+    return load_private_survey(project)[0]
+
+
+def load_private_survey(project: Project) -> tuple[Survey, PrivacyRun | None]:
+    """The project's survey as every stage sees it, and what privacy found and did.
+
+    With ``[privacy] enabled`` the answers are pseudonymised and the
+    :class:`~themeloop.privacy.project.PrivacyRun` is returned beside them (for
+    the run's findings and ledger events); otherwise it is None.
+    """
+    survey = _read_project_survey(project)
+    if not project.config.privacy.enabled:
+        return survey, None
+    from themeloop.privacy.project import run_privacy
+
+    run = run_privacy(project, survey)
+    return pseudonymised(survey, run), run
+
+
+def _read_project_survey(project: Project) -> Survey:
     cfg = project.config
-    survey = load_survey(
+    return load_survey(
         project.survey_path,
         id_column=cfg.survey.id,
         questions=[Question(q.id, q.column, q.prompt) for q in cfg.questions],
@@ -28,11 +50,6 @@ def load_project_survey(project: Project, *, pseudonymise: bool = True) -> Surve
         sheet=cfg.survey.sheet,
         encoding=cfg.survey.encoding,
     )
-    if pseudonymise and cfg.privacy.enabled:
-        from themeloop.privacy.project import run_privacy
-
-        survey = pseudonymised(survey, run_privacy(project, survey))
-    return survey
 
 
 def pseudonymised(survey: Survey, run: PrivacyRun) -> Survey:
