@@ -1,0 +1,135 @@
+"""Merge with the model's codes: ``<question>__coded_by`` and the codes the model fills in."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from _model_fixtures import MODEL_ID, make_model_project
+from test_merge import CODEBOOK, _tiny
+
+from themeloop.errors import MergeError
+from themeloop.merge import build_merged
+from themeloop.merge.coded_by import contested_units
+
+
+def _model(rows: list[tuple[str, str]]) -> pd.DataFrame:
+    return pd.DataFrame({"response_id": [r for r, _ in rows], "question": "q", "coder": MODEL_ID,
+                         "code": [c for _, c in rows], "source": "model", "score": 0.8,
+                         "threshold": 0.5, "model_id": MODEL_ID})
+
+
+def test_model_fills_only_answers_no_human_coded(tmp_path):
+    survey = _tiny(tmp_path, {"id": ["1", "2", "3", "4", "5"],
+                              "q_text": ["money", "time and money", "no idea at all here", "N/A",
+                                         "waiting"]})
+    agreed = pd.DataFrame({"response_id": ["1:q", "2:q"], "question": "q", "coder": "consensus",
+                           "code": ["cost", "time"], "source": "adjudication"})
+    # the model disagrees on 1 (a human coded it: the human wins), codes 3 with nothing,
+    # codes 4 although it is "N/A" (not substantive: ignored) and 5 with two codes
+    model = _model([("1:q", "time"), ("3:q", ""), ("4:q", "cost"), ("5:q", "cost"),
+                    ("5:q", "time")])
+    data = build_merged(survey, agreed, CODEBOOK, model=model)
+    frame = data.frame
+    assert frame["q__coded_by"].astype(str).tolist() == [
+        "adjudicated", "adjudicated", "model", "none", "model"]
+    assert frame["q__cost"].tolist() == [1, 0, 0, pd.NA, 1]
+    assert frame["q__time"].tolist() == [0, 1, 0, pd.NA, 1]
+    assert frame["q__n_codes"].tolist() == [1, 1, 0, pd.NA, 2]
+    assert list(frame.columns[-5:]) == ["q__cost", "q__time", "q__n_codes", "q__nonsubstantive",
+                                        "q__coded_by"]
+    summary = data.summary["q"]
+    assert summary["coded"] == 2 and summary["model_coded"] == 2 and summary["not_coded"] == 0
+    assert summary["coded_by"] == {"none": 1, "human": 0, "adjudicated": 2, "model": 2}
+    assert data.value_labels["q__coded_by"] == {0: "none", 1: "human", 2: "adjudicated",
+                                                3: "model"}
+
+
+def test_without_model_codes_coded_by_is_human_or_none(tmp_path):
+    survey = _tiny(tmp_path, {"id": ["1", "2", "3"], "q_text": ["money", "wait", ""]})
+    agreed = pd.DataFrame({"response_id": ["1:q"], "question": "q", "coder": "amira",
+                           "code": ["cost"]})
+    frame = build_merged(survey, agreed, CODEBOOK).frame
+    assert frame["q__coded_by"].astype(str).tolist() == ["human", "none", "none"]
+    assert frame["q__cost"].tolist() == [1, pd.NA, pd.NA]
+
+
+def test_decisions_tell_human_from_adjudicated():
+    decisions = pd.DataFrame({
+        "response_id": ["a:q", "a:q", "b:q", "c:q", "d:q"],
+        "code": ["x", "y", "x", "", "x"],
+        "decision": ["included", "included", "included", "included", "excluded"],
+        "rule": ["majority", "majority", "adjudicator:ana@x.org", "majority", "majority"],
+        "votes": ["p;q", "q;p", "p", "p;q", "p"],
+        "coders": ["p;q", "p;q", "p;q", "p;q", "p;q;r"],
+    })
+    agreed, disputed = contested_units(decisions)
+    assert agreed == {"a:q", "c:q"}  # the same codes from every coder
+    assert disputed == {"b:q", "d:q"}  # an adjudicator decided; a code some coders applied
+
+
+def test_the_model_table_is_checked_like_the_agreed_one(tmp_path):
+    survey = _tiny(tmp_path, {"id": ["1", "2"], "q_text": ["money", "time"]})
+    agreed = pd.DataFrame({"response_id": ["1:q"], "question": "q", "coder": "c", "code": ["cost"]})
+    with pytest.raises(MergeError) as err:
+        build_merged(survey, agreed, CODEBOOK, model=_model([("9:q", "cost")]),
+                     model_source="model_coding.csv")
+    assert str(err.value).startswith("model_coding.csv row 2: response_id '9:q' is not in the survey")
+    with pytest.raises(MergeError) as err:
+        build_merged(survey, agreed, CODEBOOK, model=_model([("2:q", "price")]),
+                     model_source="model_coding.csv")
+    assert str(err.value).startswith(
+        "model_coding.csv row 2: code 'price' of question 'q' is not in the codebook")
+
+
+def test_project_merge_reads_the_runs_model_codes_and_decisions(tmp_path):
+    from themeloop.config import find_project
+    from themeloop.merge.project import merge_project
+    from themeloop.pipeline.context import RunContext
+
+    root = make_model_project(tmp_path / "p")
+    ctx = RunContext.for_project(find_project(root))
+    run = merge_project(ctx, formats=["csv"])
+    frame = run.dataset.frame.set_index("org_id")
+    who = frame["barriers__coded_by"].astype(str)
+    assert who["O10"] == who["O13"] == "model"
+    assert who["O14"] == who["O05"] == "none"  # "don't know", "N/A"
+    assert who["O01"] == "human"  # both coders applied funding; the model's 'risk' loses
+    assert frame.loc["O01", "barriers__risk"] == 0 and frame.loc["O01", "barriers__funding"] == 1
+    assert who["O02"] == "none"  # a tie on 'staff': undecided, out of the agreed table
+    assert frame.loc["O12", ["barriers__funding", "barriers__risk", "barriers__staff"]].tolist() \
+        == [1, 1, 0]
+    practice = frame["practice__coded_by"].astype(str)
+    assert practice["O13"] == "model" and frame.loc["O13", "practice__n_codes"] == 0
+    assert run.report["questions"]["barriers"]["model_coded"] == 4
+    from themeloop.audit.manifest import read_manifest
+
+    inputs = read_manifest(run.manifest)["inputs"]
+    assert inputs["model_coding"]["path"] == "out/model_coding.csv"
+    assert inputs["decisions"]["path"] == "out/adjudication_decisions.csv"
+    # model codes switched off: the same answers are simply not coded
+    plain = merge_project(RunContext.for_project(find_project(root)), formats=["csv"],
+                          model=False).dataset.frame.set_index("org_id")
+    assert plain.loc["O10", "barriers__coded_by"] == "none"
+    assert pd.isna(plain.loc["O10", "barriers__funding"])
+    assert plain.loc["O01", "barriers__coded_by"] == "human"
+
+
+def test_crosstab_counts_model_coded_answers(tmp_path):
+    from themeloop.config import find_project
+    from themeloop.merge.crosstab import MODEL_CODED
+    from themeloop.merge.project import crosstab_project
+    from themeloop.pipeline.context import RunContext
+
+    root = make_model_project(tmp_path / "p")
+    ctx = RunContext.for_project(find_project(root))
+    result = crosstab_project(ctx, "org_type", question="barriers", suppress_below=0).result
+    table = result.internal.set_index("code")
+    # O10-O13 are local authorities (O07-O12) and an independent agency (O13)
+    assert table.loc[MODEL_CODED, "local authority: n"] == 3
+    assert table.loc[MODEL_CODED, "independent agency: n"] == 1
+    assert table.loc[MODEL_CODED, "all: n"] == 4
+    # 14 answers: 2 not substantive, 2 undecided (O02, O06: a tie between the two coders)
+    assert table.loc["(base)", "all: n"] == 10
+    # funding: the coders' O01, O03, O07, O08, O09 and the model's O10 and O12
+    assert table.loc["funding", "all: n"] == 7
+    assert table.loc["funding", "local authority: n"] == 5
