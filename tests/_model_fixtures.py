@@ -14,7 +14,6 @@ import json
 from pathlib import Path
 
 import pandas as pd
-
 from test_report_fixtures import coding_table, make_project
 
 MODEL_ID = "autocoder-0123456789ab"
