@@ -265,5 +265,5 @@ def _nice_ticks(top: float) -> list[float]:
     """
     raw = top / 5
     magnitude = 10 ** math.floor(math.log10(raw))
-    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    step = float(next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw))
     return [k * step for k in range(int(top // step) + 1)]
