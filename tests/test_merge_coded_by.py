@@ -133,3 +133,44 @@ def test_crosstab_counts_model_coded_answers(tmp_path):
     # funding: the coders' O01, O03, O07, O08, O09 and the model's O10 and O12
     assert table.loc["funding", "all: n"] == 7
     assert table.loc["funding", "local authority: n"] == 5
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "parquet", "sav", "dta"])
+def test_every_format_carries_coded_by(tmp_path, fmt):
+    import pyreadstat
+
+    from themeloop.merge.exports import export_all, read_parquet_labels
+    from themeloop.safe_csv import read_csv
+
+    survey = _tiny(tmp_path, {"id": ["1", "2", "3", "4"], "q_text": ["money", "time", "wait", ""]})
+    agreed = pd.DataFrame({"response_id": ["1:q", "2:q"], "question": "q", "coder": "consensus",
+                           "code": ["cost", "time"], "source": ["human", "adjudication"]})
+    data = build_merged(survey, agreed, CODEBOOK, model=_model([("3:q", "cost")]))
+    words = ["human", "adjudicated", "model", "none"]
+    assert data.frame["q__coded_by"].astype(str).tolist() == words
+    path = export_all(data, tmp_path / "out", [fmt])[fmt]
+    labels = {0: "none", 1: "human", 2: "adjudicated", 3: "model"}
+    if fmt in ("sav", "dta"):
+        back, meta = (pyreadstat.read_sav if fmt == "sav" else pyreadstat.read_dta)(str(path))
+        assert back["q__coded_by"].astype(int).tolist() == [1, 2, 3, 0]
+        assert meta.variable_value_labels["q__coded_by"] == labels
+        assert meta.column_names_to_labels["q__coded_by"] == (
+            "q: coded by (human, adjudicated, model, none)")
+        assert back["q__cost"].tolist()[:3] == [1, 0, 1]
+    elif fmt == "parquet":
+        back = pd.read_parquet(path)
+        assert isinstance(back["q__coded_by"].dtype, pd.CategoricalDtype)
+        assert list(back["q__coded_by"].cat.categories) == ["none", "human", "adjudicated",
+                                                            "model"]
+        assert back["q__coded_by"].astype(str).tolist() == words
+        assert read_parquet_labels(path)["value_labels"]["q__coded_by"] == {
+            str(k): v for k, v in labels.items()}
+    elif fmt == "csv":
+        assert read_csv(path)["q__coded_by"].tolist() == words
+    else:
+        sheet = pd.read_excel(path, sheet_name="data", dtype=str)
+        assert sheet["q__coded_by"].tolist() == words
+        variables = pd.read_excel(path, sheet_name="variables", dtype=str).set_index("column")
+        assert variables.loc["q__coded_by", "role"] == "coded_by"
+        assert variables.loc["q__coded_by", "value_labels"] == (
+            "0=none; 1=human; 2=adjudicated; 3=model")
