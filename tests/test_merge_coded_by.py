@@ -174,3 +174,34 @@ def test_every_format_carries_coded_by(tmp_path, fmt):
         assert variables.loc["q__coded_by", "role"] == "coded_by"
         assert variables.loc["q__coded_by", "value_labels"] == (
             "0=none; 1=human; 2=adjudicated; 3=model")
+
+
+def test_a_run_from_merge_carries_the_model_codes_through_every_consumer(tmp_path):
+    """merge, crosstab, qdpx, ledger and report of one run all read model_coding.csv."""
+    import json
+    import zipfile
+
+    from themeloop.config import find_project
+    from themeloop.pipeline.run import run_project
+    from themeloop.safe_csv import read_csv
+
+    root = make_model_project(tmp_path / "p")
+    (root / "annotations" / "ledger.jsonl").unlink()  # the fixture's is unsigned
+    with open(root / "themeloop.toml", "a", encoding="utf-8") as toml:
+        toml.write('by = ["org_type"]\n')  # under [crosstab], the file's last section
+    result = run_project(find_project(root), from_stage="merge")
+    coded = read_csv(result.outputs["coded[csv]"]).set_index("org_id")
+    assert coded.loc["O10", "barriers__coded_by"] == "model"
+    assert coded.loc["O10", "barriers__funding"] == "1"
+    crosstab = read_csv(result.outputs["crosstab.csv[org_type]"])
+    assert "(model-coded)" in set(crosstab["code"])
+    qde = zipfile.ZipFile(result.outputs["project.qdpx"]).read("project.qde").decode()
+    assert f'id="model:{MODEL_ID}"' in qde
+    ledger = [json.loads(line) for line in (root / "annotations" / "ledger.jsonl").open()]
+    assert sum(e["action"] == "assigned" for e in ledger) == 9  # model rows but O01's
+    html = result.outputs["report.html"].read_text(encoding="utf-8")
+    assert html.count("<h3>The model's codes</h3>") == 2
+    merge_report = json.loads(result.outputs["merge_report.json"].read_text(encoding="utf-8"))
+    # none: O05 and O14 (not substantive), O02 and O06 (undecided); model: O10-O13
+    assert merge_report["questions"]["barriers"]["coded_by"] == {
+        "none": 4, "human": 6, "adjudicated": 0, "model": 4}
