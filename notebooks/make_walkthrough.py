@@ -309,7 +309,8 @@ ruled[["response_id", "code", "decision", "votes"]].replace({"": "—"}).head(6)
 
 `themeloop.merge` puts the agreed codes back into the survey: the original rows and columns,
 then per question one 0/1 column per code (`barriers__funding`: 1 mentioned, 0 not mentioned,
-missing when there was no substantive answer), a code count and a non-substantive flag. The
+missing when there was no substantive answer), a code count, a non-substantive flag and who
+coded the answer (`barriers__coded_by`: human, adjudicated, model or none). The
 frame has one row per respondent, in the survey's order, ready for any statistics package."""),
     ("code", """\
 import themeloop

@@ -221,6 +221,7 @@ def test_explain_tells_the_whole_story(tmp_path: Path):
     ]
     assert story["current"] == {
         "model": {"run": "run-abc", "codes": ["funding"]},
+        "assigned": None,
         "coders": {"a@x.org": ["money"]},
         "decided": ["money"],
         "undecided": [],
@@ -229,7 +230,7 @@ def test_explain_tells_the_whole_story(tmp_path: Path):
 
 
 def test_current_codes_of_no_events():
-    assert current_codes([]) == {"model": None, "coders": {}, "decided": None,
+    assert current_codes([]) == {"model": None, "assigned": None, "coders": {}, "decided": None,
                                  "undecided": [], "codebook_versions": []}
 
 

@@ -231,8 +231,8 @@ def test_a_torn_last_line_is_ignored_then_replaced(ledger: Ledger):
         ({"actor": ""}, "event 1: 'actor' is missing or empty"),
         ({"response_id": None}, "event 1: 'response_id' is missing or empty"),
         ({"timestamp": None}, "event 1: 'timestamp' is missing or empty"),
-        ({"action": "sugested"}, ("event 1: action 'sugested' is not one of suggested, added, "
-                                 "removed, decided, migrated, redacted, kept (did you mean 'suggested'?)")),
+        ({"action": "sugested"}, ("event 1: action 'sugested' is not one of suggested, assigned, "
+                                 "added, removed, decided, migrated, redacted, kept (did you mean 'suggested'?)")),
         ({"timestamp": "yesterday"}, "timestamp 'yesterday' is not ISO 8601; use e.g. 2026-03-01T10:15:00Z"),
         ({"coder": "a@x.org"}, ("event 1: unknown field 'coder' (did you mean 'code'?); "
                                "put extra information in 'detail'")),

@@ -73,7 +73,9 @@ def surveys(draw):
         for qid, codes in (("why", ["cost", "time", "a_rather_long_code_identifier"]), ("how", ["online"])):
             if draw(st.booleans()):
                 chosen = draw(st.lists(st.sampled_from(codes), unique=True, max_size=len(codes)))
-                codings += [(f"{rid}:{qid}", qid, c) for c in chosen or [""]]
+                # who coded it: every value of coded_by goes through every format
+                source = draw(st.sampled_from(["human", "adjudication", "model"]))
+                codings += [(f"{rid}:{qid}", qid, c, source) for c in chosen or [""]]
     return rows, codings
 
 
@@ -81,8 +83,12 @@ def _dataset(folder: Path, rows, codings) -> MergedDataset:
     path = folder / "survey.csv"
     write_csv(pd.DataFrame(rows), path, raw=True)
     survey = load_survey(path, id_column="id", questions=QUESTIONS, attributes=["group"])
-    agreed = pd.DataFrame(codings, columns=["response_id", "question", "code"]).assign(coder="x")
-    return build_merged(survey, agreed, CODEBOOK)
+    table = pd.DataFrame([c if len(c) == 4 else (*c, "human") for c in codings],
+                         columns=["response_id", "question", "code", "source"])
+    by_model = table["source"] == "model"
+    agreed = table[~by_model].assign(coder="x")
+    model = table[by_model].assign(coder="autocoder-0123456789ab", score=0.9, threshold=0.5)
+    return build_merged(survey, agreed, CODEBOOK, model=model)
 
 
 def _text(value) -> str:
@@ -136,8 +142,16 @@ def _check_stat(dataset: MergedDataset, path: Path, fmt: str) -> None:
         if fmt == "sav":  # SPSS pads strings with blanks: trailing spaces do not survive
             got, want = [v.rstrip(" ") for v in got], [v.rstrip(" ") for v in want]
         assert got == want, column
+    coded_by = set(dataset.coded_by_columns.values())
     for column in frame.columns[len(dataset.original_columns):]:
-        assert [_text(v) for v in back[names[column]]] == [_text(v) for v in frame[column]], column
+        got = back[names[column]]
+        if column in coded_by:  # a labelled integer: its value labels give back the words
+            got = got.map(meta.variable_value_labels[names[column]])
+        assert [_text(v) for v in got] == [_text(v) for v in frame[column]], column
+    for column in coded_by:
+        assert meta.variable_value_labels[names[column]] == {
+            0: "none", 1: "human", 2: "adjudicated", 3: "model"}
+        assert pd.api.types.is_numeric_dtype(back[names[column]])
     labels = meta.column_names_to_labels
     for column, label in dataset.variable_labels.items():
         assert labels[names[column]] == fitted_label(label, fmt), column
@@ -153,6 +167,11 @@ def _check_parquet(dataset: MergedDataset, path: Path) -> None:
     labels = read_parquet_labels(path)
     assert labels["variable_labels"] == dataset.variable_labels
     assert labels["value_labels"]["why__cost"] == {"0": "not mentioned", "1": "mentioned"}
+    for column in dataset.coded_by_columns.values():
+        assert labels["value_labels"][column] == {"0": "none", "1": "human", "2": "adjudicated",
+                                                  "3": "model"}
+        assert list(pd.read_parquet(path)[column].cat.categories) == [
+            "none", "human", "adjudicated", "model"]
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])

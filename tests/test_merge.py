@@ -54,7 +54,7 @@ def test_sample_merge_keeps_rows_ids_and_columns(sample):
     assert list(merged.columns[: len(original)]) == original
     pd.testing.assert_frame_equal(merged[original], survey.frame)
     n_codes = sum(len(codebook.code_ids(q.id)) for q in survey.questions)
-    assert merged.shape[1] == len(original) + n_codes + 2 * len(survey.questions)
+    assert merged.shape[1] == len(original) + n_codes + 3 * len(survey.questions)
 
 
 def test_sample_code_columns_match_the_table(sample):
@@ -127,7 +127,8 @@ def test_unknown_code_stops_unless_allowed(tmp_path):
         "(did you mean 'time'?); add it to the codebook, migrate the table or pass --allow-unknown-codes"
     )
     merged = merge(survey, agreed, CODEBOOK, allow_unknown_codes=True)
-    assert list(merged.columns[-5:]) == ["q__cost", "q__time", "q__tme", "q__n_codes", "q__nonsubstantive"]
+    assert list(merged.columns[-6:]) == ["q__cost", "q__time", "q__tme", "q__n_codes",
+                                         "q__nonsubstantive", "q__coded_by"]
     assert merged["q__tme"].tolist() == [0, 1]
 
 
@@ -333,7 +334,7 @@ def test_merge_scales_linearly_enough():
     start = time.perf_counter()
     merged = merge(survey, agreed)
     assert time.perf_counter() - start < 5
-    assert merged.filter(like="q__c").shape[1] == 30
+    assert merged.filter(regex=r"^q__c\d").shape[1] == 30
 
 
 @pytest.mark.parametrize("text", ["N/A" + "!" * 40, "n / a", "  see   above  ", "x" * 30, "a" * 26,

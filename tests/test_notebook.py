@@ -44,7 +44,7 @@ def _errors(nb) -> list[str]:
 def _check_values(text: str) -> None:
     """Real values of the sample survey, as the notebook prints them."""
     assert "41 respondents, 3 open questions" in text
-    assert "41 rows × 51 columns" in text  # merged frame: one row per respondent
+    assert "41 rows × 54 columns" in text  # merged frame: one row per respondent
     assert "0 undecided" in text  # the lead researcher ruled on every disagreement
     assert "21 of 123 answers have different code sets" in text
     assert "of 19 local authorities" in text

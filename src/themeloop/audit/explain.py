@@ -28,8 +28,11 @@ def current_codes(events: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """Where an answer stands after ``events`` (chronological, one response).
 
     Returns ``{"model": {"run": str, "codes": [...]} | None,
-    "coders": {coder: [codes]}, "decided": [codes] | None,
-    "undecided": [codes], "codebook_versions": [...]}``. Human codes replay
+    "assigned": {"model_id", "model_version", "codes": [{"code", "score",
+    "threshold"}]} | None, "coders": {coder: [codes]}, "decided": [codes] | None,
+    "undecided": [codes], "codebook_versions": [...]}``. ``assigned`` is the
+    autocoder's latest model's assignments (an empty list: it applied no
+    code), with each code's score against its threshold. Human codes replay
     ``added``/``removed`` and follow ``migrated`` renames; ``decided`` holds the codes whose latest
     decision says they apply, ``undecided`` those left open (a tie).
     """
@@ -37,12 +40,23 @@ def current_codes(events: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     runs: dict[str, set[str]] = {}
     last_run: str | None = None
     decided: dict[str, bool | None] = {}
+    assigned: dict[str, list[dict[str, Any]]] = {}
+    model_versions: dict[str, Any] = {}
+    last_model: str | None = None
     for event in events:
         action, code, actor = event.get("action"), event.get("code"), str(event.get("actor"))
         detail = event.get("detail") or {}
         if action == "suggested":
             last_run = actor
             runs.setdefault(actor, set()).update([code] if code else [])
+        elif action == "assigned":
+            if actor != last_model:
+                assigned[actor] = []  # a newer model's assignments replace an older one's
+            last_model = actor
+            model_versions[actor] = detail.get("model_version") or model_versions.get(actor)
+            if code:
+                assigned[actor].append({"code": code, "score": detail.get("score"),
+                                        "threshold": detail.get("threshold")})
         elif action in ("added", "removed"):
             codes = coders.setdefault(actor, set())
             if code:
@@ -62,6 +76,9 @@ def current_codes(events: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     versions = sorted({str(e["codebook_version"]) for e in events if e.get("codebook_version")})
     return {
         "model": {"run": last_run, "codes": sorted(runs[last_run])} if last_run else None,
+        "assigned": None if last_model is None else {
+            "model_id": last_model, "model_version": model_versions.get(last_model),
+            "codes": sorted(assigned[last_model], key=lambda r: str(r["code"]))},
         "coders": {coder: sorted(codes) for coder, codes in sorted(coders.items())},
         "decided": (sorted(c for c, ok in decided.items() if ok and c) if decided else None),
         "undecided": sorted(c or "(no code)" for c, ok in decided.items() if ok is None),

@@ -1,6 +1,7 @@
 """The audit ledger: an append-only, hash-chained JSON-lines file.
 
-Every assignment event (a model suggestion, a human code added or removed, an
+Every assignment event (a model suggestion, an autocoder's assignment, a human
+code added or removed, an
 adjudication decision, a codebook migration) is one line of
 ``annotations/ledger.jsonl``. Each line holds the event's content
 (``response_id, question, code, action, actor, source, timestamp,
@@ -72,6 +73,7 @@ from themeloop.audit.events import (  # re-exported for the other stages
     events_from_assignments,
     events_from_coding_diff,
     events_from_migration,
+    events_from_model_coding,
 )
 from themeloop.audit.verify import Anchor, ChainCheck, VerifyResult, verify_lines
 from themeloop.errors import AuditError, did_you_mean
@@ -81,7 +83,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 LEDGER_NAME = LEDGER.name
-ACTIONS = ("suggested", "added", "removed", "decided", "migrated", "redacted", "kept")
+ACTIONS = ("suggested", "assigned", "added", "removed", "decided", "migrated", "redacted", "kept")
 _KNOWN_FIELDS = frozenset((*CONTENT_FIELDS, *CHAIN_FIELDS, MAC_FIELD))
 
 
@@ -490,5 +492,5 @@ __all__ = [
     "ACTIONS", "GENESIS", "LEDGER_NAME", "Anchor", "Ledger", "VerifyResult", "as_of_timestamp", "canonical",
     "default_ledger_path", "event_hash", "event_id", "events_from_adjudication",
     "events_from_assignments", "events_from_coding_diff", "events_from_migration",
-    "format_timestamp", "normalise_event", "record_coding_diff",
+    "events_from_model_coding", "format_timestamp", "normalise_event", "record_coding_diff",
 ]

@@ -5,7 +5,14 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from themeloop.pipeline.artifacts import ASSIGNMENTS, CODING_TABLE, LEDGER, THEMES_JSON
+from themeloop.pipeline.artifacts import (
+    ASSIGNMENTS,
+    AUTOCODE_MANIFEST,
+    CODING_TABLE,
+    LEDGER,
+    MODEL_CODING,
+    THEMES_JSON,
+)
 from themeloop.pipeline.stage import StageResult
 
 if TYPE_CHECKING:
@@ -22,11 +29,38 @@ def _themes_run_id(ctx: RunContext) -> str | None:
     return None
 
 
-def ledger_project(ctx: RunContext) -> list[dict[str, Any]]:
-    """Record model suggestions, human codes and adjudication decisions; return what was appended.
+def _model_events(ctx: RunContext, version: str | None, when: str) -> list[dict[str, Any]]:
+    """One ``assigned`` event per row of the run's ``model_coding.csv`` (none without one).
 
-    Codes a pull already recorded (under its own manifest id) are not recorded
-    again, so no coding appears twice. When the adjudicate stage did not run in
+    Rows for answers a human coded are left out: human codes win there (as in
+    the merged dataset), so the model assigned nothing to them.
+    """
+    from themeloop.audit.events import events_from_model_coding
+    from themeloop.coding import judged_rows
+
+    path = ctx.path(MODEL_CODING)
+    if not getattr(ctx.project.config.autocode, "enabled", True) or not path.is_file():
+        return []
+    table = ctx.table(path)
+    humans = set(judged_rows(ctx.coding, ("human", "adjudication"))["response_id"])
+    table = table[~table["response_id"].isin(humans)]
+    manifest_id, model_version = None, None
+    manifest = ctx.path(AUTOCODE_MANIFEST)
+    if manifest.is_file():
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+        manifest_id = data.get("manifest_id")
+        fitted_by = (data.get("versions") or {}).get("themeloop")
+        model_version = f"themeloop {fitted_by}" if fitted_by else None
+    return events_from_model_coding(table, manifest_id, version, timestamp=when,
+                                    model_version=model_version)
+
+
+def ledger_project(ctx: RunContext) -> list[dict[str, Any]]:
+    """Record model suggestions and assignments, human codes and adjudication decisions.
+
+    Returns what was appended. Codes a pull already recorded (under its own
+    manifest id) are not recorded again, so no coding appears twice; nor is a
+    model assignment already recorded (same answer, code and model id). When the adjudicate stage did not run in
     this process, its decisions are recomputed from the coding table by the
     project's rule (the same inputs give the same decisions).
     """
@@ -56,6 +90,8 @@ def ledger_project(ctx: RunContext) -> list[dict[str, Any]]:
     seen = {key(e) for e in ledger.events()}
     events += [e for e in events_from_coding_diff(None, coding, None, version)
                if key(e) not in seen]
+    # keyed without the time: a new pull moves the run's time, not the model's assignments
+    events += [e for e in _model_events(ctx, version, when) if key(e) not in seen]
     adjudication = ctx.adjudication
     if adjudication is None:
         from themeloop.adjudicate import adjudicate
@@ -74,7 +110,7 @@ def ledger_project(ctx: RunContext) -> list[dict[str, Any]]:
 
 
 class LedgerStage:
-    """Record model suggestions, human codes and adjudication decisions in the audit ledger."""
+    """Record model suggestions and assignments, human codes and adjudication decisions."""
 
     name = "ledger"
     requires = (CODING_TABLE,)

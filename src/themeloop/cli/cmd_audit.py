@@ -122,7 +122,13 @@ def _describe(detail: dict[str, Any]) -> str:
         if key == "decision":
             parts.append(str(value))
         elif key == "score" and isinstance(value, float):
-            parts.append(f"score {value:.2f}")
+            threshold = detail.get("threshold")
+            against = f" vs threshold {threshold:.2f}" if isinstance(threshold, float) else ""
+            parts.append(f"score {value:.2f}{against}")
+        elif key == "threshold" and isinstance(detail.get("score"), float):
+            continue  # said beside the score
+        elif key == "model_id":
+            continue  # an assignment's actor: the table's "by" column shows it
         elif key == "from_code":
             parts.append(f"from {value if value is not None else '(none)'}")
         elif isinstance(value, dict):
@@ -132,6 +138,17 @@ def _describe(detail: dict[str, Any]) -> str:
         else:
             parts.append(f"{key} {value}")
     return "; ".join(parts)
+
+
+def _scored(row: dict[str, Any]) -> str:
+    """'funding (score 0.91 >= threshold 0.42)'."""
+    score, threshold = row.get("score"), row.get("threshold")
+    if not isinstance(score, (int, float)):
+        return str(row["code"])
+    if not isinstance(threshold, (int, float)):
+        return f"{row['code']} (score {score:.2f})"
+    sign = ">=" if score >= threshold else "<"
+    return f"{row['code']} (score {score:.2f} {sign} threshold {threshold:.2f})"
 
 
 def _print(story: dict[str, Any]) -> None:
@@ -155,6 +172,12 @@ def _print(story: dict[str, Any]) -> None:
     if now["model"]:
         out.print(f"model ({escape(now['model']['run'])}): "
                   f"{escape(', '.join(now['model']['codes']) or '(none)')}", soft_wrap=True)
+    if now.get("assigned"):
+        auto = now["assigned"]
+        version = f", {auto['model_version']}" if auto.get("model_version") else ""
+        codes = ", ".join(_scored(r) for r in auto["codes"]) or "(no code)"
+        out.print(f"assigned by {escape(auto['model_id'])}{escape(version)}: {escape(codes)}",
+                  soft_wrap=True)
     for coder, codes in now["coders"].items():
         out.print(f"{escape(coder)}: {escape(', '.join(codes) or '(no code)')}", soft_wrap=True)
     if now["decided"] is not None:

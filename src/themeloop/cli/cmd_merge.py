@@ -33,6 +33,10 @@ def merge(
         None, "--format", help="Comma-separated export formats: csv,xlsx,sav,dta,parquet (default: all)."
     ),
     coder: str = typer.Option(None, "--coder", help="Merge only this coder's rows of the table."),
+    model_codes: bool = typer.Option(
+        True, "--model-codes/--no-model-codes",
+        help="Fill the answers no person coded with the run's model_coding.csv (if there is one).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the merge report as JSON."),
     raw: bool = RAW_OPTION,
 ) -> None:
@@ -46,7 +50,8 @@ def merge(
     check_output_dir(out if out is not None else proj.out_dir, "--out" if out else "paths.out")
     ctx = RunContext.for_project(proj, out)
     run = merge_project(ctx, codes=codes, allow_unknown_codes=allow_unknown_codes,
-                        formats=chosen, coder=coder, raw=True if raw else None)
+                        formats=chosen, coder=coder, raw=True if raw else None,
+                        model=model_codes)
     if as_json:
         echo_json({**run.report, "outputs": {k: str(v) for k, v in run.outputs.items()},
                    "manifest": str(run.manifest)})
@@ -56,7 +61,8 @@ def merge(
     out_console.print(f"merged {report['rows']} rows, {report['code_columns']} code columns "
                       f"(codebook {report['codebook_version']})")
     for qid, q in report["questions"].items():
-        out_console.print(f"  {qid}: {q['coded']} coded, {q['not_coded']} not coded, "
+        by_model = f", {q['model_coded']} coded by the model" if q.get("model_coded") else ""
+        out_console.print(f"  {qid}: {q['coded']} coded{by_model}, {q['not_coded']} not coded, "
                           f"{q['nonsubstantive']} non-substantive")
     renamed = {**report["renamed"], **report["spss_stata_renamed"]}
     if renamed:

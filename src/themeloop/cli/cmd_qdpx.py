@@ -20,7 +20,7 @@ import_app = typer.Typer(help="Import coding done in other tools (REFI-QDA .qdpx
 @export_app.command("qdpx")
 def export_qdpx(
     layer: str = typer.Option("all", "--layer", help="agreed | coders | model | all: which "
-                              "codes go in (agreed.csv, the coding table, assignments.csv)."),
+                              "codes go in (agreed.csv, the coding table, model_coding.csv and assignments.csv)."),
     out: Path = typer.Option(None, "--out", "-o", help="The .qdpx to write "
                              "(default: out/project.qdpx)."),
     project: Path = PROJECT_OPTION,

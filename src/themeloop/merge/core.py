@@ -3,13 +3,17 @@
 The merged dataset has every original row and column in the original order,
 then per question and code a ``<question>__<code>`` column (1 mentioned,
 0 not mentioned, missing where there is nothing to code), a
-``<question>__n_codes`` count and a ``<question>__nonsubstantive`` flag.
+``<question>__n_codes`` count, a ``<question>__nonsubstantive`` flag and
+``<question>__coded_by`` (human / adjudicated / model / none, see
+:mod:`themeloop.merge.coded_by`).
 
 A code value is missing when the respondent gave no substantive answer
 (empty, "N/A", "don't know", ...; the flag is then 1) or when the answer was
-never coded (no row for it in the agreed table; the flag is 0). A coder's
-judgement beats the heuristic: an answer the heuristic calls non-substantive
-but that received a code is treated as substantive.
+never coded (no row for it in the agreed table nor in the model's; the flag
+is 0). A coder's judgement beats the heuristic: an answer the heuristic calls
+non-substantive but that received a human code is treated as substantive. The
+model's codes (``model_coding.csv``) fill only substantive answers that no
+human coded: human codes always win.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from themeloop.errors import InternalError, MergeError, did_you_mean
+from themeloop.merge import coded_by as by
 from themeloop.merge.inputs import REQUIRED, CodebookLike, codebook_codes
 from themeloop.merge.names import MAX_LABELLED_NAME, unique_name
 from themeloop.survey import Survey, is_substantive
@@ -57,6 +62,7 @@ class MergedDataset:
     renames: dict[str, str] = field(default_factory=dict)
     codebook_version: str | None = None
     summary: dict[str, Any] = field(default_factory=dict)
+    coded_by_columns: dict[str, str] = field(default_factory=dict)
 
     def columns_of(self, qid: str) -> list[CodeColumn]:
         """The code columns of question ``qid``, in codebook order."""
@@ -114,12 +120,30 @@ def build_merged(
     *,
     coder: str | None = None,
     source: str | Path = "agreed table",
+    model: pd.DataFrame | None = None,
+    model_source: str | Path = "model coding table",
+    decisions: pd.DataFrame | None = None,
 ) -> MergedDataset:
-    """Like :func:`merge`, returning the frame with its labels, renames and a summary."""
+    """Like :func:`merge`, returning the frame with its labels, renames and a summary.
+
+    ``model`` is the autocoder's table (``model_coding.csv``): its codes fill
+    the substantive answers that ``agreed`` does not code. ``decisions``
+    (``adjudication_decisions.csv``) tells ``human`` from ``adjudicated`` in
+    ``coded_by``; without it, the rows' ``source`` does.
+    """
     ids = survey.ids  # computed once: the property rebuilds the list on every call
     table = _checked_table(survey, ids, agreed, coder, str(source))
+    machine = (None if model is None else
+               _checked_table(survey, ids, model, None, str(model_source), one_coder=False))
     codes = {q.id: _question_codes(table, q.id, codebook, allow_unknown_codes, str(source))
              for q in survey.questions}
+    if machine is not None:
+        for qid, entries in codes.items():
+            known = {c[0] for c in entries}
+            entries += [e for e in _question_codes(machine, qid, codebook, allow_unknown_codes,
+                                                   str(model_source)) if e[0] not in known]
+    provenance = by.row_provenance(table["response_id"].to_numpy(), table["source"].to_numpy(),
+                                   decisions)
     frame = survey.frame
     taken = {str(c).lower() for c in frame.columns}
     position = table["position"].to_numpy()
@@ -127,6 +151,7 @@ def build_merged(
     code_columns: list[CodeColumn] = []
     counts: dict[str, str] = {}
     flags: dict[str, str] = {}
+    coded_by: dict[str, str] = {}
     renames: dict[str, str] = {}
     summary: dict[str, Any] = {}
 
@@ -146,10 +171,16 @@ def build_merged(
         matrix[pos[applied], [index[c] for c in code_text[applied]]] = 1
         coded = np.zeros(len(frame), dtype=bool)
         coded[pos] = True
+        who = np.full(len(frame), by.NONE, dtype=np.int8)
+        np.maximum.at(who, pos, provenance[rows])
         said = _substantive(frame[q.column])
         has_code = matrix.any(axis=1)
         substantive = said | has_code
-        missing = ~(substantive & coded)
+        model_coded = _fill_model(machine, q.id, matrix, index, coded, said)
+        who[model_coded] = by.MODEL
+        coded_any = coded | model_coded
+        who[~(substantive & coded_any)] = by.NONE
+        missing = ~(substantive & coded_any)
         for j, (code_id, label, description) in enumerate(entries):
             column = name(f"{q.id}__{code_id}")
             new[column] = pd.arrays.IntegerArray(matrix[:, j].copy(), missing.copy())
@@ -158,12 +189,16 @@ def build_merged(
         new[counts[q.id]] = pd.arrays.IntegerArray(matrix.sum(axis=1, dtype=np.int16), missing)
         flags[q.id] = name(f"{q.id}__nonsubstantive")
         new[flags[q.id]] = pd.array((~substantive).astype(np.int8), dtype="Int8")
+        coded_by[q.id] = name(f"{q.id}__coded_by")
+        new[coded_by[q.id]] = by.coded_by_array(who)
         id_array = np.asarray(ids, dtype=object)
         summary[q.id] = {
             "codes": len(entries),
             "coded": int((substantive & coded).sum()),
-            "not_coded": int((substantive & ~coded).sum()),
+            "model_coded": int((who == by.MODEL).sum()),
+            "not_coded": int((substantive & ~coded_any).sum()),
             "nonsubstantive": int((~substantive).sum()),
+            "coded_by": by.counts(who),
             "coded_despite_nonsubstantive": [f"{i}:{q.id}" for i in id_array[has_code & ~said]],
         }
     added = pd.DataFrame(new, index=frame.index)
@@ -176,12 +211,33 @@ def build_merged(
         code_columns=code_columns,
         count_columns=counts,
         flag_columns=flags,
-        variable_labels=_variable_labels(survey, code_columns, counts, flags),
-        value_labels=_value_labels(survey, code_columns, flags),
+        variable_labels=_variable_labels(survey, code_columns, counts, flags, coded_by),
+        value_labels=_value_labels(survey, code_columns, flags, coded_by),
         renames=renames,
         codebook_version=getattr(codebook, "version", None),
         summary=summary,
+        coded_by_columns=coded_by,
     )
+
+
+def _fill_model(machine: pd.DataFrame | None, qid: str, matrix: np.ndarray,
+                index: dict[str, int], coded: np.ndarray, said: np.ndarray) -> np.ndarray:
+    """Put the model's codes into ``matrix`` where no human coded; return where it did.
+
+    Only answers the heuristic calls substantive take model codes: a human may
+    overrule the non-substantive heuristic, the model may not.
+    """
+    filled = np.zeros(len(matrix), dtype=bool)
+    if machine is None:
+        return filled
+    rows = (machine["question"] == qid).to_numpy()
+    pos, code_text = machine["position"].to_numpy()[rows], machine["code"].to_numpy()[rows]
+    keep = ~coded[pos] & said[pos]
+    pos, code_text = pos[keep], code_text[keep]
+    applied = code_text != ""
+    matrix[pos[applied], [index[c] for c in code_text[applied]]] = 1
+    filled[pos] = True
+    return filled
 
 
 _WORDY = re.compile(r"[^\W_](?:[\W_]*[^\W_]){25}")  # 26 letters or digits
@@ -204,7 +260,8 @@ def _substantive(values: pd.Series) -> np.ndarray:
 
 
 def _checked_table(
-    survey: Survey, ids: list[str], agreed: pd.DataFrame, coder: str | None, source: str
+    survey: Survey, ids: list[str], agreed: pd.DataFrame, coder: str | None, source: str,
+    *, one_coder: bool = True,
 ) -> pd.DataFrame:
     missing = [c for c in REQUIRED if c not in agreed.columns]
     if missing:
@@ -213,6 +270,7 @@ def _checked_table(
             f"a coding table needs columns {', '.join(REQUIRED)}"
         )
     table = pd.DataFrame({c: _text(agreed[c]) for c in REQUIRED})
+    table["source"] = _text(agreed["source"]) if "source" in agreed.columns else ""
     table["row"] = np.arange(len(table)) + 2  # as a spreadsheet numbers it: header is row 1
     if "status" in agreed.columns:  # a skipped or cancelled task is not a coding
         table = table[~_text(agreed["status"]).isin(("skipped", "cancelled")).to_numpy()]
@@ -224,7 +282,7 @@ def _checked_table(
             )
         table = table[table["coder"] == coder]
     coders = sorted(set(table["coder"]))
-    if len(coders) > 1:
+    if one_coder and len(coders) > 1:
         raise MergeError(
             f"{source}: has codes from {len(coders)} coders ({', '.join(coders[:4])}); merge needs one "
             "agreed coding per answer: run 'themeloop adjudicate' first or choose one coder"
@@ -296,7 +354,8 @@ def _question_codes(
 
 
 def _variable_labels(
-    survey: Survey, code_columns: list[CodeColumn], counts: dict[str, str], flags: dict[str, str]
+    survey: Survey, code_columns: list[CodeColumn], counts: dict[str, str], flags: dict[str, str],
+    coded_by: dict[str, str],
 ) -> dict[str, str]:
     labels = {str(k): v for k, v in survey.data.variable_labels.items() if v}
     for q in survey.questions:
@@ -308,17 +367,22 @@ def _variable_labels(
         labels[column] = f"{qid}: number of codes applied"
     for qid, column in flags.items():
         labels[column] = f"{qid}: no substantive answer"
+    for qid, column in coded_by.items():
+        labels[column] = f"{qid}: coded by (human, adjudicated, model, none)"
     return labels
 
 
 def _value_labels(
-    survey: Survey, code_columns: list[CodeColumn], flags: dict[str, str]
+    survey: Survey, code_columns: list[CodeColumn], flags: dict[str, str],
+    coded_by: dict[str, str],
 ) -> dict[str, dict[object, str]]:
     labels = {str(k): dict(v) for k, v in survey.data.value_labels.items()}
     for c in code_columns:
         labels[c.column] = dict(CODE_VALUE_LABELS)
     for column in flags.values():
         labels[column] = dict(FLAG_VALUE_LABELS)
+    for column in coded_by.values():
+        labels[column] = dict(by.CODED_BY_VALUE_LABELS)
     return labels
 
 

@@ -5,6 +5,9 @@ and a percentage of the group's base (respondents in the group whose answer
 to that question was coded, i.e. whose code value is not missing); the
 code's overall prevalence with a Wilson 95% interval; and a test of
 independence (see :mod:`themeloop.merge.significance`), named per code.
+Model-coded answers (``<question>__coded_by`` = model) count like any other;
+where a question has some, a ``(model-coded)`` row after its base says how
+many of each group's base the model coded.
 
 Statistical disclosure control: in the *published* table every count below
 ``suppress_below`` (zero included) is shown as ``<N`` and its percentage is
@@ -28,6 +31,7 @@ from themeloop.merge.core import MergedDataset
 from themeloop.merge.significance import independence_test
 
 BASE = "(base)"
+MODEL_CODED = "(model-coded)"
 MAX_GROUPS = 50
 ALL = "all"
 
@@ -88,6 +92,9 @@ def crosstab(
     rows: list[dict[str, object]] = []
     for qid in [question] if question else questions:
         rows.append(_base_row(frame, dataset.count_columns[qid], qid, group, known, groups))
+        model_row = _model_row(dataset, qid, group, known, groups)
+        if model_row is not None:
+            rows.append(model_row)
         for c in dataset.columns_of(qid):
             rows.append(_code_row(frame[c.column], c.question, c.code, c.label, group, known,
                                   groups, random_state))
@@ -102,6 +109,28 @@ def _base_row(frame: pd.DataFrame, count_column: str, qid: str, group: pd.Series
         row[f"{g}: n"] = int((valid & (group == g).to_numpy()).sum())
         row[f"{g}: %"] = np.nan
     row[f"{ALL}: n"] = int(valid.sum())
+    return row
+
+
+def _model_row(dataset: MergedDataset, qid: str, group: pd.Series, known: np.ndarray,
+               groups: list[str]) -> dict[str, object] | None:
+    """How many of the base were coded by the model, not by people; None when none were."""
+    column = dataset.coded_by_columns.get(qid)
+    if column is None:
+        return None
+    by_model = (dataset.frame[column].astype(object) == "model").to_numpy() & known
+    if not by_model.any():
+        return None
+    base = dataset.frame[dataset.count_columns[qid]].notna().to_numpy() & known
+    row: dict[str, object] = {"question": qid, "code": MODEL_CODED,
+                              "label": "of which coded by the model"}
+    for g in groups:
+        in_group = (group == g).to_numpy()
+        n, b = int((by_model & in_group).sum()), int((base & in_group).sum())
+        row[f"{g}: n"] = n
+        row[f"{g}: %"] = 100.0 * n / b if b else np.nan
+    row[f"{ALL}: n"] = int(by_model.sum())
+    row[f"{ALL}: %"] = 100.0 * int(by_model.sum()) / int(base.sum()) if base.any() else np.nan
     return row
 
 

@@ -11,7 +11,10 @@
   formula-like text carries Excel's quote prefix (see :mod:`themeloop.merge.xlsx`).
 * **SPSS / Stata** carry variable labels (code labels, question prompts, the
   survey's own labels) and value labels (``0`` not mentioned, ``1``
-  mentioned; the survey's own value labels are restored to their codes).
+  mentioned; ``<question>__coded_by`` as ``0`` none, ``1`` human, ``2``
+  adjudicated, ``3`` model; the survey's own value labels are restored to
+  their codes). CSV and XLSX write ``coded_by`` as its words, Parquet as a
+  dictionary-encoded (categorical) column.
   Column names are made legal for both programs (see
   :mod:`themeloop.merge.names`); :func:`stat_rename_map` lists the changes.
   Labels are cut to each format's limit (Stata: 80 bytes, SPSS: 256 bytes).
@@ -77,6 +80,8 @@ def variables_table(dataset: MergedDataset) -> pd.DataFrame:
         role[column] = ("n_codes", qid, "")
     for qid, column in dataset.flag_columns.items():
         role[column] = ("nonsubstantive", qid, "")
+    for qid, column in dataset.coded_by_columns.items():
+        role[column] = ("coded_by", qid, "")
     rows = []
     for column in dataset.frame.columns:
         kind, question, code = role.get(str(column), ("survey", "", ""))

@@ -27,8 +27,10 @@ from themeloop.pipeline.artifacts import (
     CROSSTAB_INTERNAL,
     CROSSTAB_MANIFEST,
     CROSSTAB_XLSX,
+    DECISIONS,
     MERGE_MANIFEST,
     MERGE_REPORT,
+    MODEL_CODING,
 )
 from themeloop.safe_csv import resolve_raw, write_csv
 
@@ -62,9 +64,13 @@ def default_codes_path(project: Project) -> Path:
 
 def load_merged(
     ctx: RunContext, codes: str | Path | None = None, allow_unknown_codes: bool | None = None,
-    coder: str | None = None,
+    coder: str | None = None, model: bool = True,
 ) -> tuple[MergedDataset, Path]:
     """Survey + agreed table + codebook of the run, merged (once per run); also the table's path.
+
+    With ``model`` (the default) the run's ``model_coding.csv``, where there is
+    one, fills the answers no human coded. The adjudication decisions beside
+    the agreed table, where there are any, tell ``human`` from ``adjudicated``.
 
     Raises
     ------
@@ -74,7 +80,18 @@ def load_merged(
     path = Path(codes) if codes else default_codes_path(ctx.project)
     require_agreed_table(path)
     allow = _allow(ctx.project, allow_unknown_codes)
-    return ctx.merged(path, allow_unknown_codes=allow, coder=coder), path
+    model_path, decisions = _companions(ctx, path, model)
+    return ctx.merged(path, allow_unknown_codes=allow, coder=coder, model=model_path,
+                      decisions=decisions), path
+
+
+def _companions(ctx: RunContext, codes: Path, model: bool) -> tuple[Path | None, Path | None]:
+    """The run's model codes (unless ``model`` is off or autocode disabled) and the decisions."""
+    enabled = getattr(ctx.project.config.autocode, "enabled", True)
+    model_path = ctx.path(MODEL_CODING)
+    decisions = DECISIONS.path(codes.parent)
+    return (model_path if model and enabled and model_path.is_file() else None,
+            decisions if decisions.is_file() else None)
 
 
 def _allow(project: Project, flag: bool | None) -> bool:
@@ -82,27 +99,33 @@ def _allow(project: Project, flag: bool | None) -> bool:
     return project.config.merge.allow_unknown_codes if flag is None else flag
 
 
-def _inputs(project: Project, codes: Path) -> dict[str, Path]:
+def _inputs(project: Project, codes: Path,
+            companions: tuple[Path | None, Path | None] = (None, None)) -> dict[str, Path]:
     inputs = {"survey": project.survey_path, "codes": codes}
     if project.codebook_path.is_file():
         inputs["codebook"] = project.codebook_path
+    for name, path in zip(("model_coding", "decisions"), companions):
+        if path is not None:
+            inputs[name] = path
     return inputs
 
 
 def merge_project(
     ctx: RunContext, codes: str | Path | None = None, allow_unknown_codes: bool | None = None,
     formats: Iterable[str] | None = None, coder: str | None = None, raw: bool | None = None,
+    model: bool = True,
 ) -> MergeRun:
     """Merge the agreed codes and write every export, a report and a manifest into the run's folder.
 
     ``codes`` defaults to the project's ``out/agreed.csv``. Every file is
     recorded in ``ctx.outputs``. ``raw`` (default: ``[export] raw``) writes the
-    CSV without formula neutralisation.
+    CSV without formula neutralisation. ``model`` (default on) fills the answers
+    no human coded with the run's ``model_coding.csv``, where there is one.
     """
     from themeloop.audit.manifest import write_stage_manifest
 
     project = ctx.project
-    dataset, codes_path = load_merged(ctx, codes, allow_unknown_codes, coder)
+    dataset, codes_path = load_merged(ctx, codes, allow_unknown_codes, coder, model)
     out_dir = ctx.out_dir
     outputs = export_all(dataset, out_dir, formats or project.config.merge.formats,
                          raw=resolve_raw(raw, project))
@@ -118,10 +141,11 @@ def merge_project(
     outputs["report"] = write_text_atomic(
         MERGE_REPORT.path(out_dir), json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     path = write_stage_manifest(
-        MERGE_MANIFEST.path(out_dir), "merge", inputs=_inputs(project, codes_path),
+        MERGE_MANIFEST.path(out_dir), "merge",
+        inputs=_inputs(project, codes_path, _companions(ctx, codes_path, model)),
         outputs=outputs.values(),
         config={"allow_unknown_codes": _allow(project, allow_unknown_codes), "coder": coder,
-                "formats": [f for f in outputs if f != "report"]},
+                "formats": [f for f in outputs if f != "report"], "model_codes": model},
         codebook_version=dataset.codebook_version, relative_to=project.root,
     )
     for fmt, written in outputs.items():
@@ -184,7 +208,8 @@ def crosstab_project(
     out_dir = ctx.out_dir
     outputs = write_crosstab(result, out_dir, raw=resolve_raw(raw, project))
     path = write_stage_manifest(
-        CROSSTAB_MANIFEST.path(out_dir, slug(by)), "crosstab", inputs=_inputs(project, codes_path),
+        CROSSTAB_MANIFEST.path(out_dir, slug(by)), "crosstab",
+        inputs=_inputs(project, codes_path, _companions(ctx, codes_path, True)),
         outputs=outputs.values(),
         config={"by": by, "question": question, "suppress_below": threshold, "coder": coder},
         seeds={"monte_carlo": project.config.seed}, codebook_version=dataset.codebook_version,

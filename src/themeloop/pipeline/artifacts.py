@@ -133,6 +133,19 @@ UNDECIDED = _out("undecided.csv", "undecided.csv", "adjudicate", "what is still 
 ADJUDICATE_MANIFEST = _out("adjudicate.manifest.json", "adjudicate.manifest.json",
                            "adjudicate", "the adjudicate stage's manifest")
 
+# autocode: the model's codes for answers no human coded, and how far to trust them
+MODEL_CODING = _out("model_coding.csv", "model_coding.csv", "autocode",
+                    "the model's codes for every substantive answer no human coded "
+                    "(a coding table plus score, threshold, model_id)")
+MODEL_CROSSFIT = _out("model_crossfit.csv", "model_crossfit.csv", "autocode",
+                      "out-of-fold model results for the human-coded answers")
+REVIEW = _out("review.csv", "review.csv", "autocode",
+              "model-coded answers to review: uncertain scores or no code")
+MODEL_BIAS = _out("model_bias.json", "model_bias.json", "autocode",
+                  "the model's error rates across respondent groups, with warnings")
+AUTOCODE_MANIFEST = _out("autocode.manifest.json", "autocode.manifest.json", "autocode",
+                         "the autocode stage's manifest")
+
 # merge
 CODED = _out("coded", "coded.{}", "merge", "the coded dataset, one file per export format",
              "format")
@@ -174,7 +187,8 @@ RUN_MANIFEST = _out(MANIFEST_NAME, MANIFEST_NAME, "run", "the manifest of the wh
 ALL: tuple[Artifact, ...] = (
     RESPONSES, PRIVACY_FINDINGS, PSEUDONYMISED, THEMES_JSON, ASSIGNMENTS, DRAFT_CODEBOOK, THEMES_MANIFEST, CODING_TABLE,
     PULL_MANIFEST, AGREEMENT_JSON, AGREEMENT_NOTES, AGREEMENT_MODEL, DISAGREEMENTS,
-    AGREEMENT_MANIFEST, AGREED, DECISIONS, UNDECIDED, ADJUDICATE_MANIFEST, CODED, MERGE_REPORT,
+    AGREEMENT_MANIFEST, AGREED, DECISIONS, UNDECIDED, ADJUDICATE_MANIFEST,
+    MODEL_CODING, MODEL_CROSSFIT, REVIEW, MODEL_BIAS, AUTOCODE_MANIFEST, CODED, MERGE_REPORT,
     MERGE_MANIFEST, CROSSTAB_CSV, CROSSTAB_XLSX, CROSSTAB_INTERNAL, CROSSTAB_MANIFEST, QDPX, QDC, LEDGER,
     REPORT_HTML, REPORT_MANIFEST, RUN_MANIFEST,
 )

@@ -68,7 +68,7 @@ class RunContext:
     _codebook: Codebook | None = field(default=None, init=False, repr=False)
     _codebook_loaded: bool = field(default=False, init=False, repr=False)
     _tables: dict[Path, pd.DataFrame] = field(default_factory=dict, init=False, repr=False)
-    _merged: dict[tuple[Path, bool, str | None], MergedDataset] = field(
+    _merged: dict[tuple[Path, bool, str | None, Path | None, Path | None], MergedDataset] = field(
         default_factory=dict, init=False, repr=False)
 
     @classmethod
@@ -203,17 +203,38 @@ class RunContext:
         self._tables.pop(Path(path).resolve(), None)
 
     def merged(self, codes: Path, *, allow_unknown_codes: bool,
-               coder: str | None = None) -> MergedDataset:
-        """The survey merged with the coding table at ``codes``, built once per arguments."""
-        key = (Path(codes).resolve(), allow_unknown_codes, coder)
-        strict = (key[0], False, coder)
+               coder: str | None = None, model: Path | None = None,
+               decisions: Path | None = None) -> MergedDataset:
+        """The survey merged with the coding table at ``codes``, built once per arguments.
+
+        ``model`` is the autocoder's table (``model_coding.csv``), whose codes
+        fill the answers no human coded; ``decisions`` the adjudication
+        decisions, which tell ``human`` from ``adjudicated`` in ``coded_by``.
+        """
+        def resolved(path: Path | None) -> Path | None:
+            return None if path is None else Path(path).resolve()
+
+        extra = (resolved(model), resolved(decisions))
+        key = (Path(codes).resolve(), allow_unknown_codes, coder, *extra)
+        strict = (key[0], False, coder, *extra)
         if allow_unknown_codes and strict in self._merged:
             # A strict merge that succeeded met no unknown code: the lenient one is the same.
             return self._merged[strict]
         if key not in self._merged:
             from themeloop.merge.core import build_merged
 
-            self._merged[key] = build_merged(self.survey, self.table(codes), self.codebook,
-                                             allow_unknown_codes, coder=coder,
-                                             source=Path(codes).name)
+            self._merged[key] = build_merged(
+                self.survey, self.table(codes), self.codebook, allow_unknown_codes, coder=coder,
+                source=Path(codes).name, model=None if model is None else self.table(model),
+                model_source=Path(model).name if model is not None else "model coding table",
+                decisions=None if decisions is None else self._plain(decisions))
         return self._merged[key]
+
+    def _plain(self, path: Path) -> pd.DataFrame:
+        """A table that is not a coding table (adjudication decisions), read once."""
+        key = Path(path).resolve()
+        if key not in self._tables:
+            from themeloop.safe_csv import read_csv
+
+            self._tables[key] = read_csv(path)
+        return self._tables[key]

@@ -14,7 +14,14 @@ from typing import TYPE_CHECKING
 
 from themeloop.config import Project
 from themeloop.errors import QdpxError
-from themeloop.pipeline.artifacts import AGREED, ASSIGNMENTS, QDC, QDPX, THEMES_JSON
+from themeloop.pipeline.artifacts import (
+    AGREED,
+    ASSIGNMENTS,
+    MODEL_CODING,
+    QDC,
+    QDPX,
+    THEMES_JSON,
+)
 from themeloop.qdpx.export import LAYER_CHOICES, LAYERS, ExportInput, ExportSummary, write_qdpx
 
 if TYPE_CHECKING:
@@ -48,7 +55,8 @@ def export_project_qdpx(project: Project, out_dir: str | Path | None = None, *,
     out_dir : the run's output folder, where ``agreed.csv`` and ``assignments.csv``
         are read (default: the project's ``out/``).
     layer : ``agreed`` (agreed.csv), ``coders`` (the coding table), ``model``
-        (assignments.csv) or ``all`` (every one of them that exists).
+        (the autocoder's model_coding.csv and the themes' assignments.csv, each
+        model a User of its own) or ``all`` (every one of them that exists).
     out : the .qdpx to write (default ``<out_dir>/project.qdpx``).
     survey : the project's survey, if already loaded (a run passes its own);
         else it is loaded here (with privacy enabled, pseudonymised).
@@ -94,42 +102,75 @@ def export_project_qdpx(project: Project, out_dir: str | Path | None = None, *,
 
 def _layers(project: Project, out_dir: Path, layer: str
             ) -> tuple[dict[str, pd.DataFrame], dict[tuple[str, str], tuple[str, str]], list[str]]:
-    files = {"agreed": AGREED.path(out_dir), "coders": project.coding_table_path,
-             "model": ASSIGNMENTS.path(out_dir)}
+    files = {"agreed": [AGREED.path(out_dir)], "coders": [project.coding_table_path],
+             "model": [MODEL_CODING.path(out_dir), ASSIGNMENTS.path(out_dir)]}
     hints = {"agreed": "run 'themeloop adjudicate'", "coders": "run 'themeloop pull'",
              "model": "run 'themeloop themes'"}
     wanted = LAYERS if layer == "all" else (layer,)
     layers: dict[str, pd.DataFrame] = {}
     notes: list[str] = []
     for name in wanted:
-        path = files[name]
-        if not path.is_file():
+        paths = [p for p in files[name] if p.is_file()]
+        if not paths:
+            path = files[name][-1]
             if layer != "all":
                 raise QdpxError(f"{path}: no such file for layer '{name}'; {hints[name]} first")
             notes.append(f"layer '{name}' left out: no {path.name} yet ({hints[name]})")
             continue
-        layers[name] = _read_layer(name, path)
+        layers[name] = _read_layer(name, paths)
     if not layers:
-        raise QdpxError(f"nothing to export: none of {', '.join(str(p) for p in files.values())} "
+        every = [p for paths in files.values() for p in paths]
+        raise QdpxError(f"nothing to export: none of {', '.join(str(p) for p in every)} "
                         "exists; run 'themeloop run' first")
     labels = _theme_labels(THEMES_JSON.path(out_dir)) if "model" in layers else {}
     return layers, labels, notes
 
 
-def _read_layer(name: str, path: Path) -> pd.DataFrame:
+def _read_layer(name: str, paths: list[Path]) -> pd.DataFrame:
+    import pandas as pd
+
     from themeloop.coding import read_coding_table
 
     if name != "model":
-        return read_coding_table(path)
+        return read_coding_table(paths[0])
+    return pd.concat([_model_table(p) for p in paths], ignore_index=True)
 
-    from themeloop.coding import assignments_to_coding
+
+def _model_table(path: Path) -> pd.DataFrame:
+    """The autocoder's codes (each with its score as a memo), or the themes' assignments."""
+    from themeloop.coding import assignments_to_coding, read_coding_table
     from themeloop.safe_csv import read_csv
 
+    if path.name == MODEL_CODING.name:
+        table = read_coding_table(path)
+        table["source"] = "model"
+        table["memo"] = [_score_memo(s, t) for s, t in zip(
+            table.get("score", [None] * len(table)), table.get("threshold", [None] * len(table)))]
+        return table
     try:
         table = read_csv(path)
     except (ValueError, OSError) as exc:
         raise QdpxError(f"{path}: cannot be read as assignments: {exc}") from None
     return assignments_to_coding(table)
+
+
+def _score_memo(score: object, threshold: object) -> str:
+    """'model score 0.91, threshold 0.42' (empty where the model gave no code).
+
+    >>> _score_memo("0.912", 0.42), _score_memo("", None)
+    ('model score 0.91, threshold 0.42', '')
+    """
+    def number(value: object) -> float | None:
+        try:
+            result = float(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return None
+        return None if result != result else result  # NaN
+
+    s, t = number(score), number(threshold)
+    if s is None:
+        return ""
+    return f"model score {s:.2f}" + (f", threshold {t:.2f}" if t is not None else "")
 
 
 def _theme_labels(path: Path) -> dict[tuple[str, str], tuple[str, str]]:

@@ -13,6 +13,7 @@ import pandas as pd
 
 from themeloop.errors import ReportError, did_you_mean
 from themeloop.report import codes as codes_mod
+from themeloop.report.autocode import autocode_section, is_autocode
 from themeloop.report.model import (
     CodebookEntry,
     Metric,
@@ -59,6 +60,8 @@ def build_report_data(
     agreement_model: Mapping[str, Any] | None = None,
     decisions: pd.DataFrame | None = None,
     undecided: pd.DataFrame | None = None,
+    review: pd.DataFrame | None = None,
+    model_bias: Mapping[str, Any] | None = None,
     ledger_events: Iterable[Mapping[str, Any]] = (),
     manifests: Iterable[Mapping[str, Any]] = (),
     by: str | None = None,
@@ -80,7 +83,10 @@ def build_report_data(
     themes : ``themes.json``.
     agreement, agreement_notes, agreement_model : ``agreement.json``,
         ``agreement_notes.json`` and ``agreement_model.json``.
+        ``agreement_model.json`` in the autocode stage's shape (see
+        :mod:`themeloop.report.autocode`) gives each question a model section.
     decisions, undecided : ``AdjudicationResult.decisions`` / ``.undecided``.
+    review, model_bias : the autocode stage's ``review.csv`` and ``model_bias.json``.
     ledger_events : the audit ledger's events (``Ledger.events()``).
     manifests : run manifests found beside the outputs.
     versions : package versions of this environment; they fill in what the
@@ -106,7 +112,7 @@ def build_report_data(
               "agreement": agreement or {}, "notes": agreement_notes or {},
               "model": agreement_model or {}, "decisions": decisions, "undecided": undecided,
               "events": events, "crosstab": _crosstab(merged, by, suppress_below),
-              "memos": coder_memos(coding),
+              "memos": coder_memos(coding), "review": review, "bias": model_bias or {},
               "value_labels": (getattr(survey.data, "value_labels", None) or {}).get(by, {})}
     sections = [_question(q, responses, inputs) for q in survey.questions]
     notes = list(notes)
@@ -144,6 +150,9 @@ def _question(q: Any, responses: pd.DataFrame, inputs: dict[str, Any]) -> Questi
         chart = codes_mod.overall_chart(q.id, rows, n_coded)
     texts = dict(zip(part["response_id"].astype(str), part["text"].fillna("").astype(str)))
     human, model = _entry(inputs["agreement"], q.id), _entry(inputs["model"], q.id)
+    autocode = _autocode(q.id, inputs, label, texts, order)
+    if is_autocode(inputs["model"]):
+        model = None  # the autocode shape: its section replaces the suggestions' comparison
     return QuestionReport(
         id=q.id, prompt=q.prompt, n_responses=len(part),
         n_substantive=int(part["substantive"].sum()), n_coded=n_coded,
@@ -159,7 +168,20 @@ def _question(q: Any, responses: pd.DataFrame, inputs: dict[str, Any]) -> Questi
                                 inputs["memos"]),
         undecided=decision_rows(inputs["undecided"], q.id, label, texts, contested_only=False),
         trails=[] if agreed is None else trails(agreed, q.id, inputs["events"], label),
+        autocode=autocode,
     )
+
+
+def _autocode(qid: str, inputs: dict[str, Any], label: Any, texts: dict[str, str],
+              order: list[str]) -> Any:
+    """The model section of ``qid`` from the autocode stage's files (None without them)."""
+    data = inputs["model"] if is_autocode(inputs["model"]) else {}
+    bias = inputs["bias"]
+    return autocode_section(
+        _entry(data, qid), label, qid=qid, floor=data.get("floor"),
+        model_id=str(data.get("model_id") or ""), review=inputs["review"],
+        bias=_entry(bias, qid), bias_method=str(bias.get("method") or ""), texts=texts,
+        order=order)
 
 
 def _overview(survey, codebook, coding, agreement, themes, manifests, by, threshold,

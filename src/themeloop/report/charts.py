@@ -20,6 +20,9 @@ from themeloop.report.model import (
     Interval,
     IntervalChart,
     LegendItem,
+    LineChart,
+    LinePoint,
+    LineSeries,
     RowLabel,
     Tick,
 )
@@ -204,3 +207,63 @@ def _reading_colour(alpha: float | None) -> str:
     if alpha >= 0.667:
         return PALETTE[1]
     return PALETTE[5]
+
+
+def line_chart(
+    title: str,
+    series: Sequence[tuple[str, Sequence[tuple[float, float | None]]]],
+    *,
+    x_label: str,
+    y_label: str,
+    references: Sequence[tuple[float, str]] = (),
+) -> LineChart:
+    """Lay out lines of ``(x, y)`` points on axes from 0 (or the lowest value) to 1.
+
+    ``series`` holds ``(name, [(x, y), ...])``; a ``None`` y is left out.
+    ``references`` are horizontal dashed lines (e.g. the floor of 0.667 and
+    the coders' own agreement), each with its label. The x axis runs from 0 to
+    the largest x.
+    """
+    points = [(x, y) for _, pts in series for x, y in pts if _finite(y)]
+    low = math.floor(min([0.0, *(y for _, y in points), *(v for v, _ in references)]) * 4) / 4
+    low = max(low, -1.0)
+    x_max = max([1.0, *(float(x) for x, _ in points)])
+    legend, top = _legend([name for name, _ in series], 40.0)
+    left, right = 64.0, WIDTH - 150
+    bottom = top + 240.0
+
+    def px(x: float) -> float:
+        return left + (right - left) * float(x) / x_max
+
+    def py(y: float) -> float:
+        return bottom - (bottom - top) * (min(1.0, max(low, y)) - low) / (1.0 - low)
+
+    step = 0.25 if 1.0 - low <= 1.25 else 0.5
+    y_ticks = [RowLabel(py(low + k * step), f"{low + k * step:g}")
+               for k in range(round((1.0 - low) / step) + 1)]
+    x_ticks = [Tick(px(v), f"{v:,.0f}") for v in _nice_ticks(x_max)]
+    lines = []
+    for i, (name, pts) in enumerate(series):
+        kept = sorted((float(x), float(y)) for x, y in pts if _finite(y))
+        lines.append(LineSeries(name, PALETTE[i % len(PALETTE)], [
+            LinePoint(px(x), py(y), f"{name}: {y:.2f} with {x:,.0f} coded answers")
+            for x, y in kept]))
+    return LineChart(
+        title=title, width=WIDTH, height=bottom + 48, plot_left=left, plot_right=right,
+        plot_top=top, plot_bottom=bottom, x_label=x_label, y_label=y_label, x_ticks=x_ticks,
+        y_ticks=y_ticks, references=[RowLabel(py(v), text) for v, text in references
+                                     if _finite(v)],
+        series=lines, legend=legend,
+    )
+
+
+def _nice_ticks(top: float) -> list[float]:
+    """0 and about five round steps up to ``top``.
+
+    >>> _nice_ticks(1000)
+    [0.0, 200.0, 400.0, 600.0, 800.0, 1000.0]
+    """
+    raw = top / 5
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = float(next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw))
+    return [k * step for k in range(int(top // step) + 1)]

@@ -23,11 +23,14 @@ from themeloop.pipeline.artifacts import (
     AGREEMENT_MANIFEST,
     AGREEMENT_MODEL,
     AGREEMENT_NOTES,
+    AUTOCODE_MANIFEST,
     CROSSTAB_MANIFEST,
     DECISIONS,
     MERGE_MANIFEST,
+    MODEL_BIAS,
     REPORT_HTML,
     REPORT_MANIFEST,
+    REVIEW,
     THEMES_JSON,
     THEMES_MANIFEST,
     UNDECIDED,
@@ -61,6 +64,8 @@ class ReportInputs:
     agreement_model: dict | None = None
     decisions: pd.DataFrame | None = None
     undecided: pd.DataFrame | None = None
+    review: pd.DataFrame | None = None
+    model_bias: dict | None = None
     ledger_events: list[dict] = field(default_factory=list)
     manifests: list[dict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -141,6 +146,8 @@ def load_context_inputs(ctx: RunContext) -> ReportInputs:
         found["coding_table"] = ctx.coding_path
     inputs.decisions = _plain_table(first("decisions", DECISIONS))
     inputs.undecided = _plain_table(first("undecided", UNDECIDED))
+    inputs.review = _plain_table(first("review", REVIEW))
+    inputs.model_bias = _json(first("model_bias", MODEL_BIAS))
     for value, what in ((inputs.themes, f"{THEMES_JSON.name} ('themeloop themes')"),
                         (inputs.agreement, f"{AGREEMENT_JSON.name} ('themeloop agreement')"),
                         (inputs.agreed, "agreed coding table ('themeloop adjudicate')")):
@@ -182,7 +189,8 @@ def _manifests(ctx: RunContext, folders: list[Path]) -> list[Path]:
     """
     from themeloop.merge.project import slug
 
-    stage_manifests = [THEMES_MANIFEST, AGREEMENT_MANIFEST, ADJUDICATE_MANIFEST, MERGE_MANIFEST]
+    stage_manifests = [THEMES_MANIFEST, AGREEMENT_MANIFEST, ADJUDICATE_MANIFEST,
+                       AUTOCODE_MANIFEST, MERGE_MANIFEST]
     found: list[Path] = []
     for folder in folders:
         paths = [a.path(folder) for a in stage_manifests]

@@ -269,6 +269,110 @@ class ModelAgreementSection:
 
 
 @dataclass(frozen=True)
+class LinePoint:
+    x: float
+    y: float
+    title: str
+
+
+@dataclass(frozen=True)
+class LineSeries:
+    """One line of a :class:`LineChart`: its points, in x order, and its colour."""
+
+    label: str
+    colour: str
+    points: list[LinePoint]
+
+
+@dataclass(frozen=True)
+class LineChart:
+    """Lines over a numeric x axis (e.g. agreement against the number of coded answers)."""
+
+    title: str
+    width: float
+    height: float
+    plot_left: float
+    plot_right: float
+    plot_top: float
+    plot_bottom: float
+    x_label: str
+    y_label: str
+    x_ticks: list[Tick]
+    y_ticks: list[RowLabel]
+    references: list[RowLabel]
+    series: list[LineSeries]
+    legend: list[LegendItem]
+
+
+@dataclass(frozen=True)
+class ModelCodeRow:
+    """One code's model-vs-human agreement beside the coders' own, and whether it is automatic."""
+
+    code: str
+    label: str
+    human_alpha: str
+    model_alpha: str
+    model_ci: str
+    kappa: str
+    ac1: str
+    precision: str
+    recall: str
+    f1: str
+    threshold: str
+    n_pos: str
+    human_only: bool
+    reason: str
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    """A model-coded answer flagged for review, with the model's codes and scores."""
+
+    response_id: str
+    reason: str
+    codes: str
+    text: str
+
+
+@dataclass(frozen=True)
+class BiasRow:
+    """One group whose model coding rate differs from the human rate (model_bias.json)."""
+
+    attribute: str
+    group: str
+    code: str
+    n: str
+    human_rate: str
+    model_rate: str
+    diff: str
+    p_holm: str
+    direction: str
+
+
+@dataclass(frozen=True)
+class AutocodeSection:
+    """The autocoder on one question: agreement with people, curve, human-only codes, review, bias."""
+
+    model_id: str
+    mode: str
+    floor: str
+    n_coded: int | None
+    n_model_coded: int | None
+    n_review: int | None
+    summary: list[Comparison]
+    per_code: list[ModelCodeRow]
+    chart: IntervalChart | None
+    curve: LineChart | None
+    by_coder: list[Metric]
+    human_only: list[Metric]
+    review: list[ReviewItem]
+    bias: list[BiasRow]
+    bias_warnings: list[str]
+    bias_method: str
+    reading: str
+
+
+@dataclass(frozen=True)
 class Decision:
     """One disagreement and how adjudication resolved it."""
 
@@ -323,6 +427,7 @@ class QuestionReport:
     disagreements: list[Disagreement]
     undecided: list[Decision]
     trails: list[Trail]
+    autocode: AutocodeSection | None = None
 
 
 @dataclass(frozen=True)

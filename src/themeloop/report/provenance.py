@@ -59,6 +59,8 @@ def sentence(event: Mapping[str, Any]) -> str:
     by_source = f" ({source})" if source and source not in actor else ""
     if action == "suggested":
         text = f"Suggested by model {actor}{in_run}"
+    elif action == "assigned":
+        text = f"Assigned by model {actor}{in_run}"
     elif action == "added":
         text = f"Coded by {actor}{by_source}{in_run}"
     elif action == "removed":
