@@ -20,10 +20,10 @@ from themeloop.studio.front import SEQUENTIAL, push_first
 
 class _Reply:
     status_code = 200
-    headers: dict = {}
 
     def __init__(self, body):
         self._body = body
+        self.headers: dict = {}
 
     def json(self):
         return self._body

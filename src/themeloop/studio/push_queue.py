@@ -13,6 +13,10 @@ code the model gives, whose ``score`` is the lowest of those codes' scores
 and whose ``meta.scores`` holds every code's score. One result, not one per
 code: Label Studio's editor sets a Choices tag from each result in turn, so
 several results for one tag would show only the last code ticked.
+
+Label Studio shows coders the predictions of one model version per project
+(the project's ``model_version``, which an import sets only when it has none),
+so the push makes the model's id the project's model version.
 """
 
 from __future__ import annotations
@@ -240,6 +244,10 @@ def _send(ctx: RunContext, kind: str, source: str, groups: dict[str, list[str]],
             stats = push_first(client, ls_project, [by_id[r] for r in ids], preds[qid],
                                batch_size=batch_size or cfg.batch_size,
                                progress=lambda t, d, n, q=qid: progress(f"{q}: {t}", d, n))
+            if ids:
+                # Coders see only the predictions of the project's model version, which an
+                # import sets only when it has none: make it this model's.
+                client.projects.update(int(ls_project.id), model_version=versions[qid])
             entry = registry.entry(conn.url, qid) or {"id": int(ls_project.id)}
             registry.set(conn.url, qid, {**entry, "codebook_version": codebook.version})
             if stats.touched:
