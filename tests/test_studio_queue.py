@@ -16,7 +16,9 @@ import httpx
 import pandas as pd
 import pytest
 
+from themeloop.autocode.queue import next_answers
 from themeloop.config import find_project
+from themeloop.pipeline.context import RunContext
 from themeloop.studio.front import list_tasks
 from themeloop.studio.push import push
 from themeloop.studio.push_queue import push_next, push_review
@@ -77,12 +79,17 @@ def test_push_next_gives_coders_the_chosen_answers_first(shared_studio_server,
     project = find_project(root)
     plain = push(project, question="barriers").questions[0]
     assert plain.stats.imported == 40  # every substantive answer, in survey order
+    client = server.client()
+    client.projects.update(plain.project_id, sampling="Uniform sampling")
     result = push_next(project, 4, question="barriers")
     q = result.questions[0]
     chosen, pid = q.response_ids, q.project_id
+    shown = next_answers(RunContext.for_project(project), n=4, question="barriers").table
+    assert chosen == list(shown["response_id"])  # what 'themeloop autocode next' prints
     assert len(chosen) == 4 and not set(chosen) & set(CODED) and pid == plain.project_id
     assert q.stats.imported == 0 and q.stats.predictions_set == 4
-    client = server.client()
+    assert q.stats.sampling_was == "Uniform sampling"
+    assert str(client.projects.get(pid).sampling).endswith("Sequential sampling")
     assert _untouched_order(client, pid)[:4] == chosen
 
     amira, ben = Coder(server, CODERS[0]), Coder(server, CODERS[1])
@@ -97,7 +104,9 @@ def test_push_next_gives_coders_the_chosen_answers_first(shared_studio_server,
     assert all(f"id: {code}" in codebook_codes for code in scores)
     assert len(scores) == 10  # every code of the question, scored
     given = item["value"]["choices"]
-    assert all(scores[c] >= 0 for c in given)
+    assert ";".join(given) == shown["codes"].iloc[0]
+    assert [scores[c] for c in given] == [float(v) for v in shown["scores"].iloc[0].split(";")
+                                          if v]
     if given:
         assert item["score"] == min(scores[c] for c in given)
 
@@ -126,7 +135,6 @@ def test_push_next_gives_coders_the_chosen_answers_first(shared_studio_server,
 
 def test_push_review_sends_review_csv_or_computes_it(shared_studio_server, shared_studio_project):
     from themeloop.autocode.queue import review_answers
-    from themeloop.pipeline.context import RunContext
 
     server, root = shared_studio_server, _with_codes(shared_studio_project)
     project = find_project(root)
