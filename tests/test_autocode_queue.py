@@ -118,6 +118,7 @@ def test_review_rule(root):
 
     result = review_answers(_ctx(root), question="barriers", band=0.15)
     fit = result.fits["barriers"]
+    assert fit.human_only == []  # then the stage's rule is active.needs_review's
     flagged = needs_review(fit.proba, fit.given, fit.model.thresholds_, band=0.15)
     assert list(result.table.columns) == REVIEW_COLUMNS
     assert sorted(result.table["response_id"]) == sorted(np.asarray(fit.ids)[flagged].tolist())
@@ -131,7 +132,7 @@ def test_review_rule(root):
 def test_human_only_codes_of_the_last_run_are_never_suggested(root):
     import json
 
-    from themeloop.autocode.queue import next_answers
+    from themeloop.autocode.queue import next_answers, review_answers
 
     out = root / "out"
     out.mkdir()
@@ -142,6 +143,12 @@ def test_human_only_codes_of_the_last_run_are_never_suggested(root):
     assert fit.human_only == ["funding"]
     assert not fit.given[:, fit.codes.index("funding")].any()
     assert "funding" not in ";".join(result.table["codes"]).split(";")
+    # and a human-only code near its threshold sends nothing to review
+    review = review_answers(_ctx(root), question="barriers", band=0.15).table
+    others = np.array([c != "funding" for c in fit.codes])
+    near = (np.abs(fit.proba - fit.model.thresholds_) < 0.15) & others
+    expected = near.any(axis=1) | ~fit.given.any(axis=1)
+    assert sorted(review["response_id"]) == sorted(np.asarray(fit.ids)[expected].tolist())
 
 
 def test_cli_prints_the_table_and_writes_only_out(cli, root, tmp_path):

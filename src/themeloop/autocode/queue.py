@@ -259,13 +259,13 @@ def review_answers(ctx: RunContext, *, question: str | None = None, band: float 
 
     An answer no human coded goes to review when one of its codes' scores is
     within ``band`` (default :func:`review_band`) of the code's threshold
-    (``reason="uncertain"``), or when the model gives it no code
-    (``reason="no_code"``). Rows follow :data:`REVIEW_COLUMNS`, most
+    (``reason="uncertain"``; human-only codes, never applied, do not count),
+    or when the model gives it no code (``reason="no_code"``). Rows follow :data:`REVIEW_COLUMNS`, most
     uncertain first within each question.
     """
     import pandas as pd
 
-    from themeloop.autocode.active import needs_review, uncertainty
+    from themeloop.autocode.active import uncertainty
 
     band = review_band(ctx) if band is None else band
     qids = questions_with_codes(ctx, question)
@@ -277,7 +277,10 @@ def review_answers(ctx: RunContext, *, question: str | None = None, band: float 
         fits[qid] = fit
         if not fit.ids:
             continue
-        flagged = needs_review(fit.proba, fit.given, fit.model.thresholds_, band=band)
+        # as the stage: a human-only code is never applied, so its score cannot need a look
+        auto = np.array([c not in fit.human_only for c in fit.codes])
+        near = (np.abs(fit.proba - fit.model.thresholds_) < band) & auto
+        flagged = near.any(axis=1) | ~fit.given.any(axis=1)
         u = uncertainty(fit.proba, fit.model.thresholds_)
         for i in sorted(np.flatnonzero(flagged), key=lambda j: (-u[j], j)):
             codes, scores = fit.scored(int(i))

@@ -125,10 +125,6 @@ DISAGREEMENTS = _out("disagreements.csv", "disagreements.csv", "agreement",
 AGREEMENT_MANIFEST = _out("agreement.manifest.json", "agreement.manifest.json", "agreement",
                           "the agreement stage's manifest")
 
-# autocode: the model's codes for answers no human coded, and those that need a look
-REVIEW = _out("review.csv", "review.csv", "autocode",
-              "model-coded answers with a code in the uncertain band, or with no code")
-
 # adjudicate
 AGREED = _out("agreed.csv", "agreed.csv", "adjudicate", "the agreed coding table")
 DECISIONS = _out("adjudication_decisions.csv", "adjudication_decisions.csv", "adjudicate",
@@ -136,6 +132,10 @@ DECISIONS = _out("adjudication_decisions.csv", "adjudication_decisions.csv", "ad
 UNDECIDED = _out("undecided.csv", "undecided.csv", "adjudicate", "what is still undecided")
 ADJUDICATE_MANIFEST = _out("adjudicate.manifest.json", "adjudicate.manifest.json",
                            "adjudicate", "the adjudicate stage's manifest")
+
+# autocode: the model codes what no person coded, judged against each coder
+REVIEW = _out("review.csv", "review.csv", "autocode",
+              "model-coded answers to review: a score near its threshold, or no code")
 
 # merge
 CODED = _out("coded", "coded.{}", "merge", "the coded dataset, one file per export format",
@@ -178,7 +178,7 @@ RUN_MANIFEST = _out(MANIFEST_NAME, MANIFEST_NAME, "run", "the manifest of the wh
 ALL: tuple[Artifact, ...] = (
     RESPONSES, PRIVACY_FINDINGS, PSEUDONYMISED, THEMES_JSON, ASSIGNMENTS, DRAFT_CODEBOOK, THEMES_MANIFEST, CODING_TABLE,
     PULL_MANIFEST, AGREEMENT_JSON, AGREEMENT_NOTES, AGREEMENT_MODEL, DISAGREEMENTS,
-    AGREEMENT_MANIFEST, REVIEW, AGREED, DECISIONS, UNDECIDED, ADJUDICATE_MANIFEST, CODED, MERGE_REPORT,
+    AGREEMENT_MANIFEST, AGREED, DECISIONS, UNDECIDED, ADJUDICATE_MANIFEST, REVIEW, CODED, MERGE_REPORT,
     MERGE_MANIFEST, CROSSTAB_CSV, CROSSTAB_XLSX, CROSSTAB_INTERNAL, CROSSTAB_MANIFEST, QDPX, QDC, LEDGER,
     REPORT_HTML, REPORT_MANIFEST, RUN_MANIFEST,
 )

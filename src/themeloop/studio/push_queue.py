@@ -176,11 +176,10 @@ def push_review(project, *, question: str | None = None, recreate: bool = False,
     if table is not None:
         source = REVIEW.name
         table = table[table["question"].isin(qids)]
-        version = _review_version(ctx)
-        groups = {q: list(dict.fromkeys(g["response_id"]))
-                  for q, g in table.groupby("question", sort=False)}
-        preds = {q: review_predictions(g, version) for q, g in table.groupby("question", sort=False)}
-        versions = dict.fromkeys(groups, version)
+        by_question = dict(list(table.groupby("question", sort=False)))
+        versions = {q: _review_version(ctx, q) for q in by_question}
+        groups = {q: list(dict.fromkeys(g["response_id"])) for q, g in by_question.items()}
+        preds = {q: review_predictions(g, versions[q]) for q, g in by_question.items()}
         notes.append(f"sent the answers of {ctx.path(REVIEW)} (the last run's review list)")
     else:
         source = "computed"
@@ -196,14 +195,17 @@ def push_review(project, *, question: str | None = None, recreate: bool = False,
                  batch_size=batch_size, progress=progress, url=url)
 
 
-def _review_version(ctx: RunContext) -> str:
-    """The model id of the run that wrote review.csv (agreement_model.json), else the file's hash."""
+def _review_version(ctx: RunContext, qid: str) -> str:
+    """The id of the model that wrote ``qid``'s review rows (agreement_model.json: the
+    question's ``model_id``, else the run's), else ``review-<hash of review.csv>``."""
     from themeloop.pipeline.artifacts import AGREEMENT_MODEL, REVIEW
 
     try:
         data = json.loads(ctx.path(AGREEMENT_MODEL).read_text(encoding="utf-8"))
-        if isinstance(data.get("model_id"), str) and data["model_id"]:
-            return data["model_id"]
+        question = (data.get("questions") or {}).get(qid) or {}
+        for found in (question.get("model_id"), data.get("model_id")):
+            if isinstance(found, str) and found:
+                return found
     except (OSError, ValueError, AttributeError):
         pass
     digest = hashlib.sha256(ctx.path(REVIEW).read_bytes()).hexdigest()
