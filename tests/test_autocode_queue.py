@@ -168,7 +168,9 @@ def test_cli_prints_the_table_and_writes_only_out(cli, root, tmp_path):
 @pytest.mark.parametrize(("args", "message"), [
     (["--n", "0"], "Error: --n must be 1 or more; got 0"),
     (["--coding", "x.csv"], "Error: --coding is for ad hoc mode (with FILE); inside a project "
-     "the model is fitted on the pulled codes, so leave it out"),
+     "the survey, the codes and the model come from the project, so leave it out"),
+    (["--sheet", "One"], "Error: --sheet is for ad hoc mode (with FILE); inside a project "
+     "the survey, the codes and the model come from the project, so leave it out"),
     (["--question", "barrier"], "Error: unknown question 'barrier' (did you mean 'barriers'?); "
      "questions are: barriers, practice"),
 ])

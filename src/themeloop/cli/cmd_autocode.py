@@ -181,12 +181,14 @@ def next_batch(
     if out is not None:
         check_output_file(out, "--out", "next.csv")
     if file is None:
-        given = [name for name, value in (("--id-column", id_column), ("--text-column", text_column),
-                                          ("--model-dir", model_dir), ("--coding", coding))
-                 if value is not None]
+        adhoc = (("--id-column", id_column), ("--text-column", text_column),
+                 ("--model-dir", model_dir), ("--coding", coding), ("--cache-dir", cache_dir),
+                 ("--encoding", encoding), ("--sheet", sheet))
+        given = [name for name, value in adhoc if value is not None]
         if given:
             raise ConfigError(f"{given[0]} is for ad hoc mode (with FILE); inside a project the "
-                              "model is fitted on the pulled codes, so leave it out")
+                              "survey, the codes and the model come from the project, so "
+                              "leave it out")
         _next_project(project, n, question, out)
         return
     if id_column is None or text_column is None or out is None:

@@ -108,6 +108,40 @@ def ensure_sequential(client: LabelStudioClient, project: Any) -> str | None:
     return None if was is None else str(getattr(was, "value", was))
 
 
+@dataclass
+class _Plan:
+    """What to re-import (``todo``, in order) and delete (``stale`` task ids)."""
+
+    todo: list[str]
+    stale: list[int]
+    kept: int
+    touched: list[str]
+    by_key: dict[str, Task]
+
+
+def _plan(current: list[Task], chosen: list[str],
+          predictions: Mapping[str, Sequence[Mapping[str, Any]]]) -> _Plan:
+    """The untouched tasks' wanted order (the chosen answers, then the others as they
+    were) and the longest prefix of the present order that already matches it."""
+    started = {t.key for t in current if t.touched}
+    untouched = [t for t in current if not t.touched]
+    counts: dict[str, int] = {}
+    for t in current:
+        counts[t.key] = counts.get(t.key, 0) + 1
+    picked = set(chosen)
+    wanted = [c for c in chosen if c not in started]
+    wanted += dict.fromkeys(t.key for t in untouched if t.key not in picked | started)
+    keep = 0
+    for have, want in zip(untouched, wanted):
+        if (have.key != want or counts[have.key] > 1
+                or (want in predictions and not _same(have.predictions, predictions[want]))):
+            break
+        keep += 1
+    return _Plan(wanted[keep:], [t.id for t in untouched[keep:]],
+                 sum(1 for k in wanted[:keep] if k in predictions),
+                 [c for c in chosen if c in started], {t.key: t for t in untouched})
+
+
 def push_first(client: LabelStudioClient, project: Any, tasks: Sequence[Mapping[str, Any]],
                predictions: Mapping[str, Sequence[Mapping[str, Any]]], *, key: str = KEY,
                batch_size: int = 500, progress: Progress = no_progress) -> FirstStats:
@@ -119,52 +153,29 @@ def push_first(client: LabelStudioClient, project: Any, tasks: Sequence[Mapping[
     """
     project_id = int(project.id)
     stats = FirstStats(sampling_was=ensure_sequential(client, project))
-    current = list_tasks(client, project_id, key)
-    chosen = list(dict.fromkeys(str(t["data"][key]) for t in tasks))
     data_of = {str(t["data"][key]): dict(t["data"]) for t in tasks}
-    started = {t.key for t in current if t.touched}
-    stats.touched = [c for c in chosen if c in started]
-    untouched = [t for t in current if not t.touched]
-    counts: dict[str, int] = {}
-    for t in current:
-        counts[t.key] = counts.get(t.key, 0) + 1
-    # Wanted order of untouched tasks: the chosen answers, then the others as they were.
-    first = [c for c in chosen if c not in started]
-    others = list(dict.fromkeys(t.key for t in untouched if t.key not in set(chosen)
-                                and t.key not in started))
-    wanted = first + others
-    keep = 0
-    for have, want in zip(untouched, wanted):
-        if (have.key != want or counts[have.key] > 1
-                or (want in predictions and not _same(have.predictions, predictions[want]))):
-            break
-        keep += 1
-    stats.kept = sum(1 for k in wanted[:keep] if k in predictions)
-    by_key = {t.key: t for t in untouched}
+    plan = _plan(list_tasks(client, project_id, key), list(data_of), predictions)
+    stats.kept, stats.touched = plan.kept, plan.touched
     batch: list[dict[str, Any]] = []
-    todo = wanted[keep:]
-    progress("putting chosen answers first", 0, len(todo))
-    for done, k in enumerate(todo, start=1):
-        if k in predictions or k not in by_key:  # a chosen answer: its new predictions
-            wanted_predictions = predictions.get(k, ())
-            batch.append(_task(data_of.get(k) or by_key[k].data, wanted_predictions))
-            stats.predictions_set += 1 if wanted_predictions else 0
-        else:                                    # another answer: as it was
-            batch.append(_task(by_key[k].data, by_key[k].predictions))
-        if k in by_key:
-            stats.moved += 1
-        else:
-            stats.imported += 1
-        if len(batch) >= batch_size or done == len(todo):
+    progress("putting chosen answers first", 0, len(plan.todo))
+    for done, k in enumerate(plan.todo, start=1):
+        old = plan.by_key.get(k)
+        if k in data_of:  # a chosen answer, with its new predictions
+            batch.append(_task(data_of[k], predictions.get(k, ())))
+            stats.predictions_set += 1 if predictions.get(k) else 0
+        elif old is not None:  # another answer, as it was
+            batch.append(_task(old.data, old.predictions))
+        stats.moved += old is not None
+        stats.imported += old is None
+        if len(batch) >= batch_size or done == len(plan.todo):
             client.projects.import_tasks(project_id, request=batch, return_task_ids=False)
             batch = []
-            progress("putting chosen answers first", done, len(todo))
+            progress("putting chosen answers first", done, len(plan.todo))
     # The old copies go only now: a push killed before this line leaves duplicates, not gaps.
-    stale = [t.id for t in untouched[keep:]]
-    for start in range(0, len(stale), batch_size):
-        client.actions.create(id="delete_tasks", project=project_id,
-                              selected_items={"all": False, "included": stale[start:start + batch_size]})
-    stats.deleted = len(stale)
+    for start in range(0, len(plan.stale), batch_size):
+        client.actions.create(id="delete_tasks", project=project_id, selected_items={
+            "all": False, "included": plan.stale[start:start + batch_size]})
+    stats.deleted = len(plan.stale)
     return stats
 
 
