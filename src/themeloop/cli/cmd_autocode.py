@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from themeloop.cli._common import ENCODING_OPTION, SHEET_OPTION
+from themeloop.cli._common import ENCODING_OPTION, PROJECT_OPTION, SHEET_OPTION
 
 ORDER = 45
 
@@ -148,22 +148,57 @@ def evaluate(
 
 @autocode_app.command("next")
 def next_batch(
-    file: Path = FILE_ARGUMENT, id_column: str = ID_OPTION, text_column: str = TEXT_OPTION,
-    n: int = typer.Option(50, "--n", min=1, help="How many answers to choose."),
-    model_dir: Path | None = typer.Option(None, "--model-dir", help="A fitted model: choose by "
-                                          "uncertainty and diversity (default: diverse cold start)."),
-    coding: Path | None = typer.Option(None, "--coding", help="Answers already coded (left out)."),
-    out: Path = typer.Option(..., "--out", "-o", help="NEXT.csv: rank, response_id, "
-                             "uncertainty, text."),
+    file: Path | None = typer.Argument(None, help="Ad hoc: the survey file. Leave it out inside "
+                                       "a project (themeloop.toml).", metavar="[FILE]"),
+    id_column: str | None = typer.Option(None, "--id-column", help="Ad hoc: the id column."),
+    text_column: str | None = typer.Option(None, "--text-column",
+                                           help="Ad hoc: the free-text column."),
+    n: int = typer.Option(50, "--n", help="How many answers to choose (per question in a "
+                          "project)."),
+    question: str | None = typer.Option(None, "--question", "-q", help="Project mode: only "
+                                        "this question (default: every question with codes)."),
+    model_dir: Path | None = typer.Option(None, "--model-dir", help="Ad hoc: a fitted model: "
+                                          "choose by uncertainty and diversity (default: "
+                                          "diverse cold start)."),
+    coding: Path | None = typer.Option(None, "--coding", help="Ad hoc: answers already coded "
+                                       "(left out)."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="NEXT.csv to write (required ad "
+                                    "hoc; optional in a project, which writes nothing else)."),
+    project: Path | None = PROJECT_OPTION,
     cache_dir: Path | None = CACHE_OPTION, encoding: str | None = ENCODING_OPTION,
     sheet: str | None = SHEET_OPTION,
 ) -> None:
-    """Choose the uncoded answers people should code next."""
+    """Choose the uncoded answers people should code next.
+
+    Inside a project: fit per question on the pulled human codes (zero-shot where
+    there are none) and print response_id, question and why; a diverse cold start
+    where nobody coded yet.
+    """
     from themeloop._io import write_with
-    from themeloop.autocode.run import load_answers, make_embedder, next_adhoc
+    from themeloop.errors import ConfigError
     from themeloop.outputs import check_output_file
 
-    check_output_file(out, "--out", "next.csv")
+    if out is not None:
+        check_output_file(out, "--out", "next.csv")
+    if file is None:
+        adhoc = (("--id-column", id_column), ("--text-column", text_column),
+                 ("--model-dir", model_dir), ("--coding", coding), ("--cache-dir", cache_dir),
+                 ("--encoding", encoding), ("--sheet", sheet))
+        given = [name for name, value in adhoc if value is not None]
+        if given:
+            raise ConfigError(f"{given[0]} is for ad hoc mode (with FILE); inside a project the "
+                              "survey, the codes and the model come from the project, so "
+                              "leave it out")
+        _next_project(project, n, question, out)
+        return
+    if id_column is None or text_column is None or out is None:
+        need = [name for name, value in (("--id-column", id_column),
+                                         ("--text-column", text_column), ("--out", out))
+                if value is None]
+        raise ConfigError(f"ad hoc 'autocode next FILE' needs {', '.join(need)}; or leave FILE "
+                          "out inside a project folder")
+    from themeloop.autocode.run import load_answers, make_embedder, next_adhoc
+
     answers = load_answers(file, id_column=id_column, text_column=text_column,
                            encoding=encoding, sheet=sheet)
     table = next_adhoc(answers, n=n, embedder=make_embedder(cache_dir), model_dir=model_dir,
@@ -171,6 +206,34 @@ def next_batch(
     write_with(out, lambda p: table.to_csv(p, index=False))
     how = "uncertainty and diversity" if model_dir is not None else "diverse cold start"
     typer.echo(f"Chose {len(table)} answers to code next ({how}); wrote {out}")
+
+
+def _next_project(project: Path | None, n: int, question: str | None, out: Path | None) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    from themeloop.autocode.queue import next_answers
+    from themeloop.cli._common import console, load_project
+    from themeloop.pipeline.context import RunContext
+    from themeloop.safe_csv import write_csv
+
+    ctx = RunContext.for_project(load_project(project))
+    result = next_answers(ctx, n=n, question=question)
+    for note in result.notes:
+        typer.echo(f"Note: {note}", err=True)
+    table = Table("response_id", "question", "why", box=None, pad_edge=False)
+    for row in result.table.itertuples():
+        table.add_row(escape(str(row.response_id)), escape(str(row.question)), escape(row.why))
+    con = console()
+    con.width = max(con.width or 0, 140)
+    con.print(table)
+    modes = ", ".join(f"{q}: {'cold start' if f.n_coded == 0 else f.mode} on {f.n_coded} coded"
+                      for q, f in result.fits.items())
+    tail = ""
+    if out is not None:
+        write_csv(result.table, out)
+        tail = f"; wrote {out}"
+    typer.echo(f"Chose {len(result.table)} answers to code next ({modes}){tail}")
 
 
 def register(app: typer.Typer) -> None:

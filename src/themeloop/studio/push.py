@@ -130,9 +130,7 @@ def push(project, *, question: str | None = None, predictions: bool | None = Non
             result.questions.append(_push_question(
                 client, conn.url, registry, project, survey, codebook, old_codebook, qid,
                 use_predictions, recreate, batch_size or cfg.batch_size, progress, result.notes))
-    from themeloop.codebook import save_codebook
-
-    os.chmod(save_codebook(codebook, paths.root / PUSHED_CODEBOOK), 0o600)  # a private folder
+    remember_codebook(codebook, paths)
     return result
 
 
@@ -174,15 +172,8 @@ def question_config(project, codebook, qid: str) -> str:
 def _push_question(client: LabelStudioClient, url, registry, project, survey, codebook, old_codebook, qid,
                    use_predictions, recreate, batch_size, progress, notes) -> QuestionPush:
     cfg = project.config.studio
-    config = question_config(project, codebook, qid)
-    ls_project, created = ensure_project(client, registry, url, qid, label_config=config,
-                                         maximum_annotations=cfg.n_coders, recreate=recreate)
-    change = ConfigChange()
-    if not created:
-        change = sync_label_config(client, ls_project, qid, config, old_codebook=old_codebook,
-                                   new_codebook=codebook, maximum_annotations=cfg.n_coders)
-        if change.migrated:
-            _record_migration(project, change, codebook.version)
+    ls_project, created, change = open_project(client, url, registry, project, codebook,
+                                               old_codebook, qid, recreate)
     predictions, run_id = None, None
     if use_predictions:
         loaded = load_predictions(project.out_dir, qid, codebook.code_ids(qid))
@@ -197,6 +188,37 @@ def _push_question(client: LabelStudioClient, url, registry, project, survey, co
     entry = registry.entry(url, qid) or {"id": int(ls_project.id)}
     registry.set(url, qid, {**entry, "codebook_version": codebook.version})
     return QuestionPush(qid, int(ls_project.id), created, len(tasks), stats, change, run_id)
+
+
+def open_project(client: LabelStudioClient, url: str, registry: Registry, project, codebook,
+                 old_codebook, qid: str, recreate: bool) -> tuple[Any, bool, ConfigChange]:
+    """Question ``qid``'s Label Studio project, created or with its config brought up to date.
+
+    Returns ``(project, created, change)``; migrated codings are recorded in the ledger.
+    """
+    cfg = project.config.studio
+    config = question_config(project, codebook, qid)
+    ls_project, created = ensure_project(client, registry, url, qid, label_config=config,
+                                         maximum_annotations=cfg.n_coders, recreate=recreate)
+    change = ConfigChange()
+    if not created:
+        change = sync_label_config(client, ls_project, qid, config, old_codebook=old_codebook,
+                                   new_codebook=codebook, maximum_annotations=cfg.n_coders)
+        if change.migrated:
+            _record_migration(project, change, codebook.version)
+    return ls_project, created, change
+
+
+def pushed_codebook(paths: StudioPaths):
+    """The codebook of the last push (what the projects' configs were made from), or None."""
+    return _pushed_codebook(paths)
+
+
+def remember_codebook(codebook, paths: StudioPaths) -> None:
+    """Keep ``codebook`` as the one the projects' configs now follow."""
+    from themeloop.codebook import save_codebook
+
+    os.chmod(save_codebook(codebook, paths.root / PUSHED_CODEBOOK), 0o600)  # a private folder
 
 
 def _record_migration(project, change: ConfigChange, version: str) -> None:
