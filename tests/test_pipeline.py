@@ -13,8 +13,8 @@ from themeloop.pipeline.registry import STAGES, stage_names
 
 pytestmark = pytest.mark.slow
 
-NAMES = ["load", "privacy", "themes", "annotations", "agreement", "adjudicate", "merge", "crosstab",
-         "qdpx", "ledger", "report"]
+NAMES = ["load", "privacy", "themes", "annotations", "agreement", "adjudicate", "autocode", "merge",
+         "crosstab", "qdpx", "ledger", "report"]
 
 
 def counting_reader(monkeypatch: pytest.MonkeyPatch) -> list[str]:

@@ -13,8 +13,9 @@ compared with the mean error of everyone else:
   of drawing the smaller side), which needs no distributional assumption.
 
 The p-values of a question are Holm-corrected together. A group whose Holm p
-is below :data:`ALPHA` is a warning: the model **under**-codes it (misses
-more codes there than elsewhere) or **over**-codes it.
+is below :data:`ALPHA`, and whose own error has the same sign, is a warning:
+the model **under**-codes it (misses more codes there than elsewhere) or
+**over**-codes it.
 
 Examples
 --------
@@ -106,6 +107,19 @@ def exact_p(error: np.ndarray, in_group: np.ndarray) -> float:
     return min(1.0, p)
 
 
+def direction(contrast: float, error: float, p_holm: float) -> str | None:
+    """``"under"`` / ``"over"`` when the group differs from the rest (Holm p < ALPHA) and is
+    itself mis-coded that way: with two groups, the group the model codes like the coders
+    is not flagged only because the other one is."""
+    if p_holm >= ALPHA:
+        return None
+    if contrast > 0 and error > 0:
+        return "under"
+    if contrast < 0 and error < 0:
+        return "over"
+    return None
+
+
 def _groups(values: pd.Series) -> list[str] | None:
     present = sorted({str(v) for v in values if str(v) != ""})
     return present if 2 <= len(present) <= MAX_GROUPS else None
@@ -150,8 +164,7 @@ def question_bias(crossfit: pd.DataFrame, groups: pd.DataFrame, *, question: str
                 })
     for test, adjusted in zip(tests, holm([t["p_value"] for t in tests])):
         test["p_holm"] = adjusted
-        flagged = adjusted < ALPHA
-        test["direction"] = (("under" if test["contrast"] > 0 else "over") if flagged else None)
+        test["direction"] = direction(test["contrast"], -test["diff"], adjusted)
     warnings = [
         f"{question}: the model {t['direction']}-codes '{t['code']}' for {t['attribute']} = "
         f"{t['group']} (model {t['model_rate']:.2f} against coders {t['human_rate']:.2f}, "
