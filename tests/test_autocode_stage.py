@@ -84,7 +84,7 @@ def read(path: Path) -> pd.DataFrame:
 
 
 def test_a_human_only_code_is_never_applied(coded):
-    root, ctx, run = coded
+    root, _, run = coded
     result = run.results["q"]
     entry = run.agreement["questions"]["q"]
     assert entry["human_only"] == ["noise"]
@@ -123,7 +123,7 @@ def test_the_model_codes_exactly_the_answers_no_person_coded(coded):
 
 
 def test_every_human_coded_answer_has_an_out_of_fold_code(coded):
-    root, _, run = coded
+    root, _, _ = coded
     cf = read(root / "out" / "model_crossfit.csv")
     assert list(cf.columns) == ["response_id", "question", "code", "human", "model", "score"]
     assert len(cf) == N_CODED * 2
@@ -184,7 +184,7 @@ def test_review_routes_uncertain_and_uncoded_answers(coded):
 
 
 def test_the_bias_check_runs_on_the_project_attributes(coded):
-    root, _, run = coded
+    root, _, _ = coded
     bias = json.loads((root / "out" / "model_bias.json").read_text())
     tests = bias["questions"]["q"]["tests"]
     assert {(t["attribute"], t["group"]) for t in tests} == {("grp", "north"), ("grp", "south")}
@@ -312,3 +312,30 @@ def test_holm_matches_statsmodels():
 
     p = [0.001, 0.2, 0.03, 0.04, 0.5, 0.012]
     assert holm(p) == pytest.approx(multipletests(p, method="holm")[1].tolist(), abs=1e-6)
+
+
+def test_a_question_nobody_coded_is_coded_zero_shot(tmp_path):
+    from themeloop.autocode.stage import autocode_project
+
+    root = write_project(tmp_path)
+    survey = pd.read_csv(root / "survey.csv")
+    survey["p_text"] = ["money and budget" if i % 2 else "staff and rules" for i in
+                        range(len(survey))]
+    survey.to_csv(root / "survey.csv", index=False)
+    config = root / "themeloop.toml"
+    config.write_text(config.read_text().replace(
+        "[autocode]", '[[questions]]\nid = "p"\ncolumn = "p_text"\n\n[autocode]'))
+    book = root / "codebook.yaml"
+    book.write_text(book.read_text() + "  p:\n    codes:\n"
+                    "      - {id: cash, label: Money, description: money and budget}\n"
+                    "      - {id: people, label: Staff, description: staff and rules}\n")
+    run = autocode_project(RunContext.for_project(find_project(root)),
+                           embedder=Embedder(HashWords()))
+    p = run.agreement["questions"]["p"]
+    assert (p["mode"], p["n_coded"], p["n_model_coded"]) == ("zero_shot", 0, N_ANSWERS)
+    assert p["model_human"] is None and p["human_only"] == [] and p["learning_curve"] == []
+    applied = read(root / "out" / "model_coding.csv")
+    applied = applied[applied["question"] == "p"]
+    cash = set(applied.loc[applied["code"] == "cash", "response_id"])
+    assert cash == {f"R{i:02d}:p" for i in range(N_ANSWERS) if i % 2}
+    assert "p" not in run.bias["questions"]  # nothing coded by people: nothing to compare
