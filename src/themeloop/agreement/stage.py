@@ -84,7 +84,7 @@ def agreement_project(
 
 
 class AgreementStage:
-    """Agreement between coders, and between the model and each coder."""
+    """Agreement between coders (with autocode off, also the themes against each coder)."""
 
     name = "agreement"
     requires = (CODING_TABLE,)
