@@ -339,3 +339,11 @@ def test_a_question_nobody_coded_is_coded_zero_shot(tmp_path):
     cash = set(applied.loc[applied["code"] == "cash", "response_id"])
     assert cash == {f"R{i:02d}:p" for i in range(N_ANSWERS) if i % 2}
     assert "p" not in run.bias["questions"]  # nothing coded by people: nothing to compare
+
+
+def test_the_pairwise_blocks_name_the_model_by_its_id(coded):
+    _, _, run = coded
+    q = run.agreement["questions"]["q"]
+    assert q["model_coders"] == [run.model_id]
+    assert [p["coders"] for p in q["model_pairs"]] == [[run.model_id, c] for c in CODERS]
+    assert q["summary"]["model_human"]["krippendorff_alpha_masi"] == q["model_human"]["masi_alpha"]

@@ -98,7 +98,21 @@ def coding_rows(r: QuestionResult, q: QuestionData, coder: str, model_id: str) -
     return frame.assign(model_id=model_id)[CODING_COLUMNS]
 
 
-def _entry(r: QuestionResult, model_id: str, n_review: int) -> dict[str, Any]:
+def _named(pairs: dict[str, Any], run_id: str) -> dict[str, Any]:
+    """``model_vs_human``'s blocks with the model named by the run's model id."""
+    from themeloop.autocode.question import JUDGE_CODER
+
+    def name(coder: str) -> str:
+        return run_id if coder == JUDGE_CODER else coder
+
+    out = {key: pairs[key] for key in ("human_coders", "human_pairs", "summary")}
+    out["model_coders"] = [name(c) for c in pairs["model_coders"]]
+    out["model_pairs"] = [{**p, "coders": [name(c) for c in p["coders"]]}
+                          for p in pairs["model_pairs"]]
+    return out
+
+
+def _entry(r: QuestionResult, model_id: str, n_review: int, run_id: str) -> dict[str, Any]:
     judged = r.judged or {}
     entry: dict[str, Any] = {
         "mode": r.mode, "model_id": model_id, "n_coded": len(r.coded_ids),
@@ -110,8 +124,7 @@ def _entry(r: QuestionResult, model_id: str, n_review: int) -> dict[str, Any]:
         for k, mode in zip(r.model.codes_, r.model.modes_):
             entry["model_human"]["per_code"][k]["model_mode"] = mode
         # The pairwise blocks as model_vs_human writes them (the report reads these).
-        entry.update({key: judged["pairs"][key] for key in (
-            "model_coders", "human_coders", "human_pairs", "model_pairs", "summary")})
+        entry.update(_named(judged["pairs"], run_id))
     return entry
 
 
@@ -175,7 +188,7 @@ def autocode_project(ctx: RunContext, *, embedder: Embedder | None = None) -> Au
     coding = [coding_rows(r, by_q[qid], run_id, model_ids[qid]) for qid, r in results.items()]
     review = [review_rows(r, s.review_band) for r in results.values()]
     crossfit = [r.crossfit for r in results.values()]
-    entries = {qid: _entry(r, model_ids[qid], len(rv))
+    entries = {qid: _entry(r, model_ids[qid], len(rv), run_id)
                for (qid, r), rv in zip(results.items(), review)}
     agreement: dict[str, Any] = {"floor": s.floor, "model_id": run_id, "questions": entries}
     bias_frame = pd.concat(crossfit, ignore_index=True) if crossfit else pd.DataFrame(
