@@ -347,3 +347,25 @@ def test_the_pairwise_blocks_name_the_model_by_its_id(coded):
     assert q["model_coders"] == [run.model_id]
     assert [p["coders"] for p in q["model_pairs"]] == [[run.model_id, c] for c in CODERS]
     assert q["summary"]["model_human"]["krippendorff_alpha_masi"] == q["model_human"]["masi_alpha"]
+
+
+def test_the_agreed_table_is_the_training_label_where_the_run_has_one(tmp_path):
+    from themeloop.autocode.project import question_data
+
+    root = write_project(tmp_path)
+    (root / "out").mkdir()
+    # The adjudicate stage settled R01 (the coders gave no code; the decision is money)
+    # and R03 (the coders gave money; the decision is no code); the rest stays open.
+    pd.DataFrame({"response_id": ["R01:q", "R03:q"], "question": "q", "coder": "consensus",
+                  "code": ["money", ""], "source": "adjudication",
+                  "codebook_version": "1.0"}).to_csv(root / "out" / "agreed.csv", index=False)
+    (data,), notes = question_data(RunContext.for_project(find_project(root)))
+    assert notes == []
+    t = data.targets
+    label = {data.ids[i]: dict(zip(data.code_ids, t.y[row])) for row, i in enumerate(t.index)}
+    assert label["R01:q"] == {"money": 1.0, "noise": 0.0}
+    assert label["R03:q"] == {"money": 0.0, "noise": 0.0}
+    assert label["R06:q"]["money"] == 1.0  # open: both coders' codes
+    assert t.agreed.sum() == 2 and len(t.index) == N_CODED
+    # The model is still judged against the coders themselves, not the decision.
+    assert set(data.human["coder"]) == set(CODERS)
