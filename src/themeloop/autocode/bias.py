@@ -173,14 +173,16 @@ def question_bias(crossfit: pd.DataFrame, groups: pd.DataFrame, *, question: str
     return {"tests": tests, "warnings": warnings, "attributes_skipped": skipped}
 
 
-def respondent_groups(responses: pd.DataFrame, frame: pd.DataFrame, id_column: str,
+def respondent_groups(responses: pd.DataFrame, frame: pd.DataFrame, ids: Sequence[str],
                       attributes: Sequence[str]) -> pd.DataFrame:
-    """Per ``response_id``, the respondent's attribute values as text (``""`` if missing)."""
+    """Per ``response_id``, the respondent's attribute values as text (``""`` if missing).
+
+    ``ids`` are the respondent ids of ``frame``'s rows, as the survey spells them.
+    """
     import pandas as pd
 
-    ids = frame[id_column].map(lambda v: str(v).strip())
     table = pd.DataFrame({a: frame[a].map(_text).to_numpy() for a in attributes},
-                         index=ids.to_numpy())
+                         index=list(ids))
     table = table[~table.index.duplicated()]
     rows = table.reindex(responses["respondent_id"].astype(str).to_numpy()).fillna("")
     rows.index = responses["response_id"].to_numpy()

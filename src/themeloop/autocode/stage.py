@@ -140,7 +140,7 @@ def _bias(ctx: RunContext, crossfit: pd.DataFrame, questions: list[str]) -> dict
     if not attributes or crossfit.empty:
         return out
     survey = ctx.survey
-    groups = respondent_groups(ctx.responses, survey.frame, survey.id_column, attributes)
+    groups = respondent_groups(ctx.responses, survey.frame, survey.ids, attributes)
     for qid in questions:
         rows = crossfit[crossfit["question"] == qid]
         if len(rows):
