@@ -13,8 +13,8 @@ from themeloop.pipeline.registry import STAGES, stage_names
 
 pytestmark = pytest.mark.slow
 
-NAMES = ["load", "privacy", "themes", "annotations", "agreement", "adjudicate", "merge", "crosstab",
-         "qdpx", "ledger", "report"]
+NAMES = ["load", "privacy", "themes", "annotations", "agreement", "adjudicate", "autocode", "merge",
+         "crosstab", "qdpx", "ledger", "report"]
 
 
 def counting_reader(monkeypatch: pytest.MonkeyPatch) -> list[str]:
@@ -90,7 +90,7 @@ def test_stages_lists_the_stages_in_order(cli):
     lines = result.stdout.splitlines()
     assert [line.split(":")[0] for line in lines if not line.startswith(" ")] == [
         f"{i}. {name}" for i, name in enumerate(NAMES, 1)]
-    merge = lines.index(next(line for line in lines if line.startswith("7. merge")))
+    merge = lines.index(next(line for line in lines if line.startswith("8. merge")))
     assert lines[merge + 1] == "   needs: agreed.csv"
     assert lines[merge + 2] == "   writes: coded.<format>, merge_report.json, merge.manifest.json"
 

@@ -15,7 +15,8 @@ EXPECTED = {
     "themes.json", "assignments.csv", "codebook.yaml", "themes.manifest.json",
     "agreement.json", "agreement_notes.json", "agreement_model.json", "disagreements.csv",
     "agreement.manifest.json", "agreed.csv", "adjudication_decisions.csv", "undecided.csv",
-    "adjudicate.manifest.json", "coded.csv", "coded.xlsx", "coded.sav", "coded.dta",
+    "adjudicate.manifest.json", "model_coding.csv", "model_crossfit.csv", "review.csv",
+    "model_bias.json", "autocode.manifest.json", "coded.csv", "coded.xlsx", "coded.sav", "coded.dta",
     "coded.parquet", "merge_report.json", "merge.manifest.json", "crosstab_org_type.csv",
     "crosstab_org_type.xlsx", "crosstab_org_type__INTERNAL_unsuppressed.csv",
     "crosstab_org_type.manifest.json", "report.html", "report.manifest.json", "manifest.json",
@@ -65,6 +66,39 @@ def test_two_runs_are_byte_identical(two_runs):
     a, b = digests(first / "out"), digests(second / "out")
     assert a.keys() == b.keys()
     assert [name for name in a if a[name] != b[name]] == []
+
+
+def test_the_model_is_judged_against_each_coder_on_the_sample(two_runs):
+    """The autocode stage on the bundled survey: cross-fitted on every coded answer."""
+    import pandas as pd
+
+    project, result = two_runs[0]
+    out = project / "out"
+    data = json.loads((out / "agreement_model.json").read_text())
+    assert data["floor"] == 0.667 and data["model_id"].startswith("autocoder-")
+    coders = {"amira.khan@example.org", "ben.osei@example.org"}
+    crossfit = pd.read_csv(out / "model_crossfit.csv", dtype=str, keep_default_na=False)
+    applied = pd.read_csv(out / "model_coding.csv", dtype=str, keep_default_na=False)
+    for qid, n_coded in (("barriers", 40), ("practice", 39), ("radical", 39)):
+        q = data["questions"][qid]
+        assert (q["mode"], q["n_coded"]) == ("supervised", n_coded)
+        # Both coders coded every substantive answer of the sample: nothing left to the model.
+        assert (q["n_model_coded"], q["n_review"]) == (0, 0)
+        assert q["human_human"]["masi_alpha"] > 0.8
+        mh = q["model_human"]
+        lo, hi = mh["masi_alpha_ci95"]
+        assert -1 <= lo <= mh["masi_alpha"] <= hi <= 1 and set(mh["by_coder"]) == coders
+        assert q["learning_curve"][0]["n"] == 0 and q["learning_curve"][-1]["n"] == n_coded
+        assert q["human_only"] == [c for c, v in mh["per_code"].items() if v["human_only"]]
+        assert all(v["reason"] for v in mh["per_code"].values() if v["human_only"])
+        assert crossfit[crossfit["question"] == qid]["response_id"].nunique() == n_coded
+    assert applied.empty
+    assert "autocode barriers: supervised on 40 coded answers" in result.stdout
+    bias = json.loads((out / "model_bias.json").read_text())
+    for qid in ("barriers", "practice", "radical"):
+        tested = {t["attribute"] for t in bias["questions"][qid]["tests"]}
+        assert tested == {"org_type", "innovation_level", "dedicated_innovation_resources",
+                          "invests_game_changing", "encourage_radical"}
 
 
 def test_manifest_describes_the_run(two_runs, repo_root):

@@ -103,7 +103,13 @@ class AgreementSection(_Section):
 
 
 class AutocodeSection(_Section):
-    human_only_alpha: float = Field(0.667, ge=-1, le=1)  # model-vs-human alpha below: human-only
+    """The autocode stage of ``themeloop run`` (see docs/autocode.md)."""
+
+    enabled: bool = True
+    floor: float = Field(0.667, ge=-1, le=1)  # model-vs-human alpha below: human-only
+    review_band: float = Field(0.15, ge=0, le=1)  # a score this close to its threshold: review
+    seed: int | None = Field(None, ge=0, le=SEED_MAX)  # unset: the project's seed
+    folds: int = Field(5, ge=2)  # cross-fitting folds
     min_positives: int = Field(8, ge=1)  # fewer positive answers: the code stays zero-shot
 
 

@@ -84,7 +84,7 @@ def agreement_project(
 
 
 class AgreementStage:
-    """Agreement between coders, and between the model and each coder."""
+    """Agreement between coders (with autocode off, also the themes against each coder)."""
 
     name = "agreement"
     requires = (CODING_TABLE,)
@@ -93,6 +93,9 @@ class AgreementStage:
     def run(self, ctx: RunContext) -> StageResult:
         before = dict(ctx.outputs)
         assignments = ctx.path(ASSIGNMENTS)
-        agreement_project(ctx, assignments=assignments if assignments.is_file() else None,
+        # With autocode on, agreement_model.json is the autocode stage's (the real model,
+        # cross-fitted); the themes' one-theme-per-answer suggestions are compared only without it.
+        themes = assignments.is_file() and not ctx.project.config.autocode.enabled
+        agreement_project(ctx, assignments=assignments if themes else None,
                           disagreements_out=ctx.path(DISAGREEMENTS))
         return StageResult.since(ctx, before)

@@ -114,7 +114,7 @@ def evaluate(
     bootstrap: int = typer.Option(1000, "--bootstrap", min=0, help="Resamples for the CIs."),
     alpha_floor: float = typer.Option(0.667, "--alpha-floor", min=-1.0, max=1.0,
                                       help="Codes whose model-vs-human alpha is below this are "
-                                      "human-only ([autocode] human_only_alpha)."),
+                                      "human-only ([autocode] floor)."),
     cache_dir: Path | None = CACHE_OPTION, encoding: str | None = ENCODING_OPTION,
     sheet: str | None = SHEET_OPTION,
 ) -> None:

@@ -118,8 +118,9 @@ AGREEMENT_JSON = _out("agreement.json", "agreement.json", "agreement",
                       "inter-coder agreement (DESIGN.md's schema)")
 AGREEMENT_NOTES = _out("agreement_notes.json", "agreement_notes.json", "agreement",
                        "plain-language readings and warnings")
-AGREEMENT_MODEL = _out("agreement_model.json", "agreement_model.json", "agreement",
-                       "the model's agreement with each coder")
+AGREEMENT_MODEL = _out("agreement_model.json", "agreement_model.json", "autocode",
+                       "the model's agreement with each coder, beside coder with coder "
+                       "(the agreement stage writes it from the themes when autocode is off)")
 DISAGREEMENTS = _out("disagreements.csv", "disagreements.csv", "agreement",
                      "every unit where coders differ")
 AGREEMENT_MANIFEST = _out("agreement.manifest.json", "agreement.manifest.json", "agreement",
@@ -133,18 +134,18 @@ UNDECIDED = _out("undecided.csv", "undecided.csv", "adjudicate", "what is still 
 ADJUDICATE_MANIFEST = _out("adjudicate.manifest.json", "adjudicate.manifest.json",
                            "adjudicate", "the adjudicate stage's manifest")
 
-# autocode: the model's codes for answers no human coded, and how far to trust them
+# autocode: the model codes what no person coded, judged against each coder
 MODEL_CODING = _out("model_coding.csv", "model_coding.csv", "autocode",
-                    "the model's codes for every substantive answer no human coded "
-                    "(a coding table plus score, threshold, model_id)")
+                    "the model's codes for the answers no person coded (a coding table)")
 MODEL_CROSSFIT = _out("model_crossfit.csv", "model_crossfit.csv", "autocode",
-                      "out-of-fold model results for the human-coded answers")
+                      "out-of-fold model codes of every human-coded answer")
 REVIEW = _out("review.csv", "review.csv", "autocode",
-              "model-coded answers to review: uncertain scores or no code")
+              "model-coded answers to review: a score near its threshold, or no code")
 MODEL_BIAS = _out("model_bias.json", "model_bias.json", "autocode",
-                  "the model's error rates across respondent groups, with warnings")
+                  "model-minus-human coding rates across respondent groups, with tests")
 AUTOCODE_MANIFEST = _out("autocode.manifest.json", "autocode.manifest.json", "autocode",
                          "the autocode stage's manifest")
+AUTOCODE_MODELS = "autocode"  # folder of fitted models under the project's models/ (git-ignored)
 
 # merge
 CODED = _out("coded", "coded.{}", "merge", "the coded dataset, one file per export format",
@@ -187,8 +188,8 @@ RUN_MANIFEST = _out(MANIFEST_NAME, MANIFEST_NAME, "run", "the manifest of the wh
 ALL: tuple[Artifact, ...] = (
     RESPONSES, PRIVACY_FINDINGS, PSEUDONYMISED, THEMES_JSON, ASSIGNMENTS, DRAFT_CODEBOOK, THEMES_MANIFEST, CODING_TABLE,
     PULL_MANIFEST, AGREEMENT_JSON, AGREEMENT_NOTES, AGREEMENT_MODEL, DISAGREEMENTS,
-    AGREEMENT_MANIFEST, AGREED, DECISIONS, UNDECIDED, ADJUDICATE_MANIFEST,
-    MODEL_CODING, MODEL_CROSSFIT, REVIEW, MODEL_BIAS, AUTOCODE_MANIFEST, CODED, MERGE_REPORT,
+    AGREEMENT_MANIFEST, AGREED, DECISIONS, UNDECIDED, ADJUDICATE_MANIFEST, MODEL_CODING,
+    MODEL_CROSSFIT, REVIEW, MODEL_BIAS, AUTOCODE_MANIFEST, CODED, MERGE_REPORT,
     MERGE_MANIFEST, CROSSTAB_CSV, CROSSTAB_XLSX, CROSSTAB_INTERNAL, CROSSTAB_MANIFEST, QDPX, QDC, LEDGER,
     REPORT_HTML, REPORT_MANIFEST, RUN_MANIFEST,
 )

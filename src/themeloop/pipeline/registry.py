@@ -11,6 +11,7 @@ from __future__ import annotations
 from themeloop.adjudicate.stage import AdjudicateStage
 from themeloop.agreement.stage import AgreementStage
 from themeloop.audit.stage import LedgerStage
+from themeloop.autocode.stage import AutocodeStage
 from themeloop.errors import ConfigError, did_you_mean
 from themeloop.merge.stage import CrosstabStage, MergeStage
 from themeloop.pipeline.stage import Stage
@@ -28,6 +29,7 @@ STAGES: tuple[Stage, ...] = (
     AnnotationsStage(),
     AgreementStage(),
     AdjudicateStage(),
+    AutocodeStage(),
     MergeStage(),
     CrosstabStage(),
     QdpxStage(),
