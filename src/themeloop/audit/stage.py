@@ -39,7 +39,7 @@ def _model_events(ctx: RunContext, version: str | None, when: str) -> list[dict[
     from themeloop.coding import judged_rows
 
     path = ctx.path(MODEL_CODING)
-    if not getattr(ctx.project.config.autocode, "enabled", True) or not path.is_file():
+    if not ctx.project.config.autocode.enabled or not path.is_file():
         return []
     table = ctx.table(path)
     humans = set(judged_rows(ctx.coding, ("human", "adjudication"))["response_id"])

@@ -32,9 +32,6 @@ if TYPE_CHECKING:
     from themeloop.embed import Embedder
     from themeloop.pipeline.context import RunContext
 
-#: The band around a code's threshold in which a model code goes to review
-#: (the ``autocode`` stage's ``[autocode] review_band``, used where the config has none).
-REVIEW_BAND = 0.15
 COLD_START = "cold_start"
 NEXT_COLUMNS = ["rank", "response_id", "question", "why", "uncertainty", "codes", "scores"]
 REVIEW_COLUMNS = ["response_id", "question", "reason", "codes", "scores"]
@@ -90,12 +87,12 @@ def project_embedder(ctx: RunContext) -> Embedder:
 
 
 def review_band(ctx: RunContext) -> float:
-    """``[autocode] review_band`` (the stage's setting), else :data:`REVIEW_BAND`."""
-    return float(getattr(ctx.project.config.autocode, "review_band", REVIEW_BAND))
+    """``[autocode] review_band``, the band the autocode stage routes to review."""
+    return float(ctx.project.config.autocode.review_band)
 
 
 def _seed(ctx: RunContext) -> int:
-    return int(getattr(ctx.project.config.autocode, "seed", None) or ctx.project.config.seed)
+    return int(ctx.project.config.autocode.seed or ctx.project.config.seed)
 
 
 def questions_with_codes(ctx: RunContext, question: str | None = None) -> list[str]:

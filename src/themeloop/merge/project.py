@@ -87,7 +87,7 @@ def load_merged(
 
 def _companions(ctx: RunContext, codes: Path, model: bool) -> tuple[Path | None, Path | None]:
     """The run's model codes (unless ``model`` is off or autocode disabled) and the decisions."""
-    enabled = getattr(ctx.project.config.autocode, "enabled", True)
+    enabled = ctx.project.config.autocode.enabled
     model_path = ctx.path(MODEL_CODING)
     decisions = DECISIONS.path(codes.parent)
     return (model_path if model and enabled and model_path.is_file() else None,
