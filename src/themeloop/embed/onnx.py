@@ -1,4 +1,4 @@
-"""The same sentence-transformers model, run by ONNX Runtime in fp32.
+"""The same sentence-transformers model, run by ONNX Runtime in fp32 or int8.
 
 On a CPU without bf16 hardware (no AMX, no AVX512-BF16) the model runs in
 fp32 either way, and ONNX Runtime's fused BERT kernels ran it 1.45-1.6x
@@ -13,6 +13,9 @@ sha256 is checked on every load and a file that does not match is rebuilt.
 Only BERT models with mean pooling (``1_Pooling`` with
 ``pooling_mode_mean_tokens``, the sentence-transformers default) are exported;
 ``runtime = "auto"`` runs any other model on torch.
+
+``precision = "int8"`` runs an int8 copy of the export
+(:mod:`themeloop.embed.quantize`), built from it on first use.
 
     python -m themeloop.embed.onnx [MODEL_FOLDER]   # export now (``make setup`` does)
 """
@@ -34,12 +37,13 @@ from themeloop._io import write_text_atomic
 from themeloop.embed.base import model_checksum, model_folder, user_cache_dir
 from themeloop.errors import EmbedError
 
-__all__ = ["EXPORT_FORMAT", "RUNTIME", "OnnxModel", "export", "exportable",
+__all__ = ["EXPORT_FORMAT", "ONNX_PRECISIONS", "RUNTIME", "OnnxModel", "export", "exportable",
            "onnxruntime_available", "user_cache_dir"]
 
 # Bump when the exported graph changes, so old exports are not reused.
 EXPORT_FORMAT = 1
 RUNTIME = "onnxruntime"
+ONNX_PRECISIONS = ("fp32", "int8")
 
 
 def onnxruntime_available() -> bool:
@@ -164,23 +168,24 @@ def _locked(path: Path):
 
 
 class OnnxModel:
-    """A mean-pooling sentence-transformers model run by ONNX Runtime (fp32).
+    """A mean-pooling sentence-transformers model run by ONNX Runtime (fp32 or int8).
 
     Parameters
     ----------
     path : model folder; ``None`` means the packaged all-MiniLM-L6-v2.
+    precision : ``"fp32"`` (the export as it is) or ``"int8"`` (its quantised copy).
     batch_size : texts per forward pass (32 was fastest on 2 cores).
     model_id : the id recorded in caches and manifests (default: derived from the folder).
     cache_dir : where exported graphs live (default: :func:`user_cache_dir`).
     """
 
-    precision = "fp32"
     runtime = RUNTIME
 
     def __init__(
         self,
         path: str | os.PathLike[str] | None = None,
         *,
+        precision: str = "fp32",
         batch_size: int = 32,
         model_id: str | None = None,
         cache_dir: str | os.PathLike[str] | None = None,
@@ -191,6 +196,10 @@ class OnnxModel:
                 f"embedding model '{self.path}' cannot run on ONNX Runtime (only BERT models "
                 "with mean pooling can); set [themes] runtime = \"torch\""
             )
+        if precision not in ONNX_PRECISIONS:
+            raise EmbedError(f"ONNX Runtime runs the model in {' or '.join(ONNX_PRECISIONS)}, not "
+                             f"'{precision}'; set [themes] precision to one of them")
+        self.precision = precision
         self.batch_size = batch_size
         self.cache_dir = Path(cache_dir) if cache_dir is not None else user_cache_dir()
         self._session: Any = None  # onnxruntime.InferenceSession, made on first use
@@ -228,6 +237,31 @@ class OnnxModel:
             ) from None
         return target
 
+    def ensure_quantized(self) -> Path:
+        """The int8 copy of the export, built (or rebuilt when it fails its checksum) if need be."""
+        from themeloop.embed import quantize
+
+        source = self.ensure_exported()
+        record = json.loads(source.with_suffix(".json").read_text(encoding="utf-8"))
+        target = quantize.int8_path(source)
+        if quantize.valid(target, record["sha256"]):
+            return target
+        try:
+            with _locked(target.parent / ".lock"):
+                if not quantize.valid(target, record["sha256"]):
+                    quantize.quantize(source, target)
+        except OSError as exc:
+            raise EmbedError(
+                f"cannot write the int8 model to '{target.parent}': {exc.strerror or exc}; set "
+                "THEMELOOP_CACHE_DIR to a writable folder, or [themes] precision = \"fp32\""
+            ) from None
+        except Exception as exc:
+            raise EmbedError(
+                f"cannot quantise embedding model '{self.path}' to int8: "
+                f"{type(exc).__name__}: {exc}; set [themes] precision = \"fp32\""
+            ) from None
+        return target
+
     def _valid(self, target: Path) -> bool:
         try:
             record = json.loads(target.with_suffix(".json").read_text(encoding="utf-8"))
@@ -245,7 +279,7 @@ class OnnxModel:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
-        path = self.ensure_exported()
+        path = self.ensure_quantized() if self.precision == "int8" else self.ensure_exported()
         options = ort.SessionOptions()
         options.intra_op_num_threads = len(os.sched_getaffinity(0))
         options.inter_op_num_threads = 1
@@ -288,6 +322,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         model = OnnxModel(args[0] if args else None)
         print(model.ensure_exported())
+        print(model.ensure_quantized())
     except EmbedError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
