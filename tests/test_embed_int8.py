@@ -87,3 +87,12 @@ def test_int8_choices():
     assert ThemesSection(precision="int8").precision == "int8"
     with pytest.raises(EmbedError, match=r'int8 runs on ONNX Runtime only; set \[themes\] runtime = "onnx"'):
         resolve_runtime("torch", "int8", None)
+
+
+def test_int8_vectors_depend_on_their_batch_as_documented(int8, texts):
+    """Per-batch activation scales: why int8 is an option and not the default."""
+    whole = int8.encode(texts[:20])
+    alone = np.vstack([int8.encode([t]) for t in texts[:20]])
+    cosine = (whole * alone).sum(axis=1)
+    assert cosine.min() >= 0.95
+    assert not np.allclose(whole, alone, atol=1e-4)  # if this fails, int8 could be the default
