@@ -67,7 +67,7 @@ def test_auto_runtime_is_onnx_for_fp32_and_torch_for_bf16():
 def test_bad_runtime_choices_are_refused():
     with pytest.raises(EmbedError, match="must be one of auto, onnx, torch; got 'tf'"):
         resolve_runtime("tf", "fp32", None)
-    with pytest.raises(EmbedError, match="ONNX Runtime runs the model in fp32 only"):
+    with pytest.raises(EmbedError, match="ONNX Runtime runs the model in fp32 or int8"):
         resolve_runtime("onnx", "bf16", None)
 
 
@@ -129,9 +129,11 @@ def test_damaged_export_is_rebuilt_not_trusted(ort_model, tmp_path, monkeypatch,
     assert len(exports) == 2
 
 
-def test_export_module_prints_the_exported_path(capsys):
+def test_export_module_prints_the_exported_paths(capsys):
     assert onnx_mod.main([]) == 0
-    assert Path(capsys.readouterr().out.strip()) == OnnxModel().ensure_exported()
+    printed = [Path(line) for line in capsys.readouterr().out.split()]
+    model = OnnxModel()
+    assert printed == [model.ensure_exported(), model.ensure_quantized()]
 
 
 def test_export_module_names_a_bad_folder(tmp_path, capsys):

@@ -56,7 +56,7 @@ class ThemesSection(_Section):
     min_similarity: float = Field(0.3, ge=-1, le=1)  # cosine of an answer to its theme
     seed_threshold: float = Field(0.5, ge=-1, le=1)
     model_path: str | None = None
-    precision: Literal["auto", "bf16", "fp32"] = "auto"
+    precision: Literal["auto", "bf16", "fp32", "int8"] = "auto"
     runtime: Literal["auto", "onnx", "torch"] = "auto"
     seeds: str | None = None
 

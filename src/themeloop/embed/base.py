@@ -20,8 +20,8 @@ import numpy as np
 
 from themeloop.errors import EmbedError
 
-Precision = Literal["auto", "bf16", "fp32"]
-PRECISIONS = ("auto", "bf16", "fp32")
+Precision = Literal["auto", "bf16", "fp32", "int8"]
+PRECISIONS = ("auto", "bf16", "fp32", "int8")
 PACKAGED_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
 
 

@@ -28,7 +28,7 @@ class Embedder:
         a :class:`~themeloop.embed.factory.ModelSpec`, loaded only when
         something must actually be encoded (once per process that encodes).
     model_path : folder of a sentence-transformers model (ignored if ``model`` is given).
-    precision : "auto", "bf16" or "fp32" (ignored if ``model`` is given).
+    precision : "auto", "bf16", "fp32" or "int8" (ignored if ``model`` is given).
     runtime : "auto" (torch for bf16, else ONNX Runtime where the model can be
         exported), "onnx" or "torch" (ignored if ``model`` is given).
     cache_dir : folder of the on-disk cache (e.g. ``<project>/models/cache``);

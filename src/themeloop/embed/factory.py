@@ -32,7 +32,7 @@ def _build_onnx(path: str | None, precision: str) -> EmbeddingModel:
     # find the module already imported by the package.
     from themeloop.embed.onnx import OnnxModel
 
-    return OnnxModel(path)
+    return OnnxModel(path, precision=precision)
 
 
 _REGISTRY: dict[str, ModelBuilder] = {"onnx": _build_onnx, "torch": _build_torch}
@@ -58,13 +58,24 @@ def resolve_runtime(runtime: str, precision: str, path: str | os.PathLike[str] |
         raise EmbedError(
             f"The 'runtime' parameter must be one of {', '.join(RUNTIMES)}; got '{runtime}' instead"
         )
+    if precision == "int8" and runtime == "torch":
+        raise EmbedError(
+            "int8 runs on ONNX Runtime only; set [themes] runtime = \"onnx\" (or \"auto\"), "
+            "or precision = \"fp32\""
+        )
     if runtime == "onnx" and precision == "bf16":
         raise EmbedError(
-            "ONNX Runtime runs the model in fp32 only; set [themes] precision = \"fp32\" "
+            "ONNX Runtime runs the model in fp32 or int8; set [themes] precision = \"fp32\" "
             "or runtime = \"torch\""
         )
     if runtime != "auto":
         return runtime
+    if precision == "int8":
+        folder, _ = model_folder(path)
+        if not (onnxruntime_available() and exportable(folder)):
+            raise EmbedError(f"int8 needs ONNX Runtime and a BERT model with mean pooling; "
+                             f"'{folder}' cannot run in int8: set [themes] precision = \"fp32\"")
+        return "onnx"
     if precision == "bf16" or not onnxruntime_available():
         return "torch"
     folder, _ = model_folder(path)
