@@ -58,6 +58,10 @@ class PoolBackend:
                     batch_size: int) -> Iterator[Any]:
         yield from self.pool.map(fn, batches(items, batch_size))
 
+    def map_blocks(self, fn, columns, block=8192):
+        bounds = block_bounds(len(columns[0]), block)
+        yield from self.pool.map(fn, *([c[a:b] for a, b in bounds] for c in columns))
+
     def assign(self, embeddings, centroids, block=8192):
         n = len(embeddings)
         best, sims = np.full(n, -1, dtype=int), np.full(n, np.nan, dtype=np.float32)
