@@ -38,9 +38,18 @@ from themes_scale import base_texts, make_answers
 
 POOL = 200_000  # the generator's pool; --distinct takes its first N (as the cache was filled)
 PARTITION_ROWS = 100_000
+QUIET_RATE = 200.0  # sentences/s of one 2-core AVX2 worker, fp32 ONNX, quiet machine (README)
 
 
 def peak_rss_mb() -> float:
+    """This process's peak RSS: VmHWM, which (unlike ru_maxrss) does not carry a forking
+    parent's peak across exec."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
@@ -67,7 +76,8 @@ def build_dataset(folder: Path, distinct: list[str], n: int, seed: int) -> None:
     write_partitions(frames(), folder)
 
 
-def fit_models(folder: Path, cache: Path, seed: int, sample: int, n: int) -> dict:
+def fit_models(folder: Path, cache: Path, seed: int, sample: int, n: int,
+               cluster_sample: int) -> dict:
     """Themes (large strategy) and an autocoder fitted on a sample of answers, locally."""
     import numpy as np
     import pandas as pd
@@ -88,7 +98,8 @@ def fit_models(folder: Path, cache: Path, seed: int, sample: int, n: int) -> dic
     x = Embedder(cache_dir=cache).encode(texts)
     embed_s = time.perf_counter() - start
     start = time.perf_counter()
-    proposer = ThemeProposer(random_state=seed, keyword_docs=2000).fit(
+    proposer = ThemeProposer(random_state=seed, sample_size=cluster_sample,
+                             keyword_docs=1000).fit(
         texts, x, [str(i) for i in range(len(texts))])
     themes_s = time.perf_counter() - start
     k = len(proposer.themes_)
@@ -105,7 +116,7 @@ def fit_models(folder: Path, cache: Path, seed: int, sample: int, n: int) -> dic
     fit_s = time.perf_counter() - start
     del pd
     return {"proposer": proposer, "coder": coder, "info": {
-        "sample": len(texts), "strategy": proposer.strategy_, "n_themes": k,
+        "sample": len(texts), "cluster_sample": cluster_sample, "strategy": proposer.strategy_, "n_themes": k,
         "embed_seconds": round(embed_s, 1), "themes_fit_seconds": round(themes_s, 1),
         "autocode_fit_seconds": round(fit_s, 1), "peak_rss_mb": peak_rss_mb()}}
 
@@ -206,9 +217,10 @@ def run_backend(args: argparse.Namespace) -> dict:
     }
     if isinstance(backend, DaskBackend):
         def worker_peak() -> float:
-            import resource as r
-
-            return round(r.getrusage(r.RUSAGE_SELF).ru_maxrss / 1024, 1)
+            for line in open("/proc/self/status").read().splitlines():
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+            return 0.0
 
         result["worker_peak_rss_mb"] = sorted(backend.client.run(worker_peak).values())
         result["bytes_sent"] = backend.bytes_sent
@@ -245,7 +257,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--distinct", type=int, default=POOL)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--fresh", type=int, default=500)
-    parser.add_argument("--fit-sample", type=int, default=60_000)
+    parser.add_argument("--fit-sample", type=int, default=55_000)  # >= 50,000: large strategy
+    parser.add_argument("--cluster-sample", type=int, default=4000)  # what UMAP + HDBSCAN see
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--child", choices=["local", "dask"], help=argparse.SUPPRESS)
     parser.add_argument("--dataset", help=argparse.SUPPRESS)
@@ -265,7 +278,7 @@ def main(argv: list[str] | None = None) -> dict:
         del pool
         result["build_dataset_seconds"] = round(time.perf_counter() - clock, 1)
         fitted = fit_models(root / "answers", args.cache_dir, args.seed, args.fit_sample,
-                            args.answers)
+                            args.answers, args.cluster_sample)
         result["fit"] = fitted.pop("info")
         with open(root / "models.pkl", "wb") as fh:
             pickle.dump(fitted, fh)
@@ -298,6 +311,9 @@ def main(argv: list[str] | None = None) -> dict:
             "texts, from this run's per-worker encoding rate and blockwise rate on a shared, "
             "overloaded 2-core machine; client-side read/dedupe/write assumed constant")
         result["projection"] = projection(dask, args.workers, POOL, args.answers)
+        # The same, at the fp32 ONNX rate README quotes for one quiet 2-core AVX2 machine.
+        quiet = {**dask, "fresh_per_s": QUIET_RATE * args.workers}
+        result["projection_at_quiet_rate"] = projection(quiet, args.workers, POOL, args.answers)
     print(json.dumps(result))
     return result
 

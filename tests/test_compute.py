@@ -101,7 +101,7 @@ def test_bad_sizes_and_names_are_refused():
     with pytest.raises(ValueError, match="batch_size must be a positive integer; got 0"):
         list(batches([1], 0))
     with pytest.raises(ConfigError, match="unknown compute backend 'locl' \\(did you mean "
-                                          "'local'\\?\\); known backends are: local"):
+                                          "'local'\\?\\); known backends are: dask, local"):
         get_backend("locl")
 
 
