@@ -63,12 +63,14 @@ def keywords_from_counts(counts: KeywordCounts, *, top_n: int = 10) -> dict[int,
     if not topics:
         return out
     vocabulary = sorted(set().union(*(counts.words[t] for t in topics)))
-    rows = [dict(counts.words[t]) for t in topics]
+    rows: list[dict[str, int]] = [dict(counts.words[t]) for t in topics]
     if len(topics) == 1:
         vocabulary = sorted({*vocabulary, _PLACEHOLDER})
         rows.append({_PLACEHOLDER: 1})
     column = {w: j for j, w in enumerate(vocabulary)}
-    data, row_of, col_of = [], [], []
+    data: list[int] = []
+    row_of: list[int] = []
+    col_of: list[int] = []
     for i, row in enumerate(rows):
         for word, n in row.items():
             data.append(n)
@@ -77,8 +79,8 @@ def keywords_from_counts(counts: KeywordCounts, *, top_n: int = 10) -> dict[int,
     matrix = sparse.csr_matrix((np.array(data, dtype=np.int64), (row_of, col_of)),
                                shape=(len(rows), len(vocabulary)))
     weights = _class_tfidf()(reduce_frequent_words=True).fit(matrix).transform(matrix)
-    for row, topic in enumerate(topics):
-        scores = weights.getrow(row).toarray().ravel()
+    for index, topic in enumerate(topics):
+        scores = weights.getrow(index).toarray().ravel()
         best = np.argsort(-scores, kind="stable")[: 3 * top_n]
         ranked = [vocabulary[j] for j in best if scores[j] > 0 and vocabulary[j] != _PLACEHOLDER]
         n = counts.n_docs[topic]
