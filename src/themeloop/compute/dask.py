@@ -87,7 +87,8 @@ class DaskBackend:
     scheduler : ``"local:N"`` or a scheduler address (see the module docstring).
     security : a :class:`distributed.security.Security` for a ``tls://`` scheduler.
     connect_timeout : seconds to wait for the scheduler before giving up.
-    memory_limit : per worker of a ``local:N`` cluster (Dask's syntax, e.g. ``"3GB"``).
+    memory_limit : per worker of a ``local:N`` cluster (Dask's syntax, e.g. ``"3GB"``;
+        default: Dask's ``"auto"``, the machine's memory split between the workers).
 
     Attributes
     ----------
@@ -130,7 +131,7 @@ class DaskBackend:
             # Loopback only: a LocalCluster is for this machine and must not listen on a network.
             self._cluster = distributed.LocalCluster(
                 n_workers=int(self._target), threads_per_worker=1, processes=True,
-                host="127.0.0.1", dashboard_address=None, memory_limit=self.memory_limit,
+                host="127.0.0.1", dashboard_address=None, memory_limit=self.memory_limit or "auto",
                 silence_logs=50,
             )
             return distributed.Client(self._cluster, set_as_default=False)
