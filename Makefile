@@ -42,7 +42,7 @@ $(STAMP): pyproject.toml
 	# torch first, pinned: an unpinned torch pulls a multi-GB CUDA build.
 	$(VENV)/bin/pip install --quiet torch==2.13.0
 	@$(PY) -c "import sys, torch; sys.exit('torch has CUDA (%s): install the CPU build, torch==2.13.0' % torch.version.cuda) if torch.version.cuda else None"
-	$(VENV)/bin/pip install --quiet -e ".[dev]"
+	$(VENV)/bin/pip install --quiet -e ".[dev,dask]"
 	@$(PY) -c "import sys, torch; sys.exit('torch has CUDA (%s) after installing the package' % torch.version.cuda) if torch.version.cuda else None"
 	# Export the packaged model to ONNX once (into $$THEMELOOP_CACHE_DIR or ~/.cache/themeloop), so no run pays for it.
 	$(PY) -m themeloop.embed.onnx >/dev/null

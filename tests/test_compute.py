@@ -58,6 +58,10 @@ class PoolBackend:
                     batch_size: int) -> Iterator[Any]:
         yield from self.pool.map(fn, batches(items, batch_size))
 
+    def map_blocks(self, fn, columns, block=8192):
+        bounds = block_bounds(len(columns[0]), block)
+        yield from self.pool.map(fn, *([c[a:b] for a, b in bounds] for c in columns))
+
     def assign(self, embeddings, centroids, block=8192):
         n = len(embeddings)
         best, sims = np.full(n, -1, dtype=int), np.full(n, np.nan, dtype=np.float32)
@@ -97,7 +101,7 @@ def test_bad_sizes_and_names_are_refused():
     with pytest.raises(ValueError, match="batch_size must be a positive integer; got 0"):
         list(batches([1], 0))
     with pytest.raises(ConfigError, match="unknown compute backend 'locl' \\(did you mean "
-                                          "'local'\\?\\); known backends are: local"):
+                                          "'local'\\?\\); known backends are: dask, local"):
         get_backend("locl")
 
 

@@ -61,6 +61,19 @@ class ThemesSection(_Section):
     seeds: str | None = None
 
 
+class ComputeSection(_Section):
+    """Where embedding, theme assignment and autocoding run (see docs/scale-out.md)."""
+
+    backend: Literal["local", "dask"] = "local"
+    # "local:N" (a LocalCluster of N processes on 127.0.0.1) or "tcp://host:8786" / "tls://...";
+    # None with backend = "dask": one local worker per core.
+    scheduler: str | None = None
+    # TLS to a "tls://" scheduler: the CA, and this client's certificate and key (PEM files).
+    tls_ca_file: str | None = None
+    tls_cert: str | None = None
+    tls_key: str | None = None
+
+
 class StudioSection(_Section):
     """Label Studio: a local server (``port``) or a remote one (``url`` + token in ``token_env``).
 
@@ -165,6 +178,7 @@ class ProjectConfig(_Section):
     survey: SurveySection
     questions: list[QuestionSection]
     themes: ThemesSection = ThemesSection()
+    compute: ComputeSection = ComputeSection()
     studio: StudioSection = StudioSection()
     agreement: AgreementSection = AgreementSection()
     autocode: AutocodeSection = AutocodeSection()

@@ -39,6 +39,10 @@ class EmbedError(ThemeloopError):
     """The embedding model cannot be loaded or used."""
 
 
+class ComputeError(ThemeloopError):
+    """A compute backend cannot be set up or reached, or its workers failed."""
+
+
 class ThemesError(ThemeloopError):
     """Theme proposal cannot run on this input."""
 

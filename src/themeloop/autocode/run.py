@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from themeloop.codebook.model import Code
+    from themeloop.compute import Backend
     from themeloop.embed import Embedder
 
 PathLike = str | os.PathLike[str]
@@ -157,12 +158,13 @@ def load_inputs(answers: Answers, *, codebook: PathLike | None, coding: PathLike
     return Inputs(answers, codes, version, qid, rows, t, notes)
 
 
-def make_embedder(cache_dir: PathLike | None) -> Embedder:
-    """The packaged model with the ad hoc embedding cache."""
+def make_embedder(cache_dir: PathLike | None, backend: Backend | None = None) -> Embedder:
+    """The packaged model with the ad hoc embedding cache, encoding on ``backend``."""
     from themeloop.embed import Embedder
     from themeloop.themes.run import default_adhoc_cache
 
-    return Embedder(cache_dir=Path(cache_dir) if cache_dir else default_adhoc_cache())
+    return Embedder(cache_dir=Path(cache_dir) if cache_dir else default_adhoc_cache(),
+                    backend=backend)
 
 
 def _prototypes(inputs: Inputs, embedder: Embedder) -> Prototypes:
@@ -224,11 +226,16 @@ def fit_adhoc(answers: Answers, inputs: Inputs, *, model_dir: PathLike, seed: in
     return FitResult(model, manifest, inputs.notes)
 
 
-def predict_adhoc(answers: Answers, *, model_dir: PathLike, embedder: Embedder
+def predict_adhoc(answers: Answers, *, model_dir: PathLike, embedder: Embedder,
+                  backend: Backend | None = None,
                   ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
-    """PREDICTIONS (a coding table) and SCORES (wide) for every answer of the file."""
+    """PREDICTIONS (a coding table) and SCORES (wide) for every answer of the file.
+
+    The predictions run blockwise on ``backend`` (default: this process).
+    """
     import pandas as pd
 
+    from themeloop.autocode.blockwise import predict_blockwise
     from themeloop.autocode.evaluate import model_rows
     from themeloop.autocode.store import load_model
 
@@ -244,8 +251,7 @@ def predict_adhoc(answers: Answers, *, model_dir: PathLike, embedder: Embedder
     if len(keep):
         x = embedder.encode([answers.texts[i] for i in keep])
         texts = [answers.texts[i] for i in keep]
-        proba[keep] = model.predict_proba(x, texts)
-        given[keep] = model.decide(proba[keep], x)
+        proba[keep], given[keep] = predict_blockwise(model, x, texts, backend=backend)
     rows = model_rows(answers.ids, given, proba, model.codes_, question=manifest["question"],
                       coder=manifest["model_id"])
     rows.loc[rows["code"] == "", "score"] = np.nan

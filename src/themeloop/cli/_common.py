@@ -22,6 +22,16 @@ RAW_OPTION = typer.Option(
     "spreadsheet (default: [export] raw). See docs/exports.md."
 )
 
+# Where the heavy work runs (over [compute]); see docs/scale-out.md.
+BACKEND_OPTION = typer.Option(
+    None, "--backend", metavar="local|dask",
+    help="Where embedding and assignment run: 'local' (this process) or 'dask' (default: "
+    "[compute] backend).")
+SCHEDULER_OPTION = typer.Option(
+    None, "--scheduler", metavar="ADDRESS|local:N",
+    help="The Dask scheduler: 'local:N' starts N worker processes on 127.0.0.1, or an address "
+    "such as tcp://host:8786 (default: [compute] scheduler; implies --backend dask).")
+
 
 # Ad hoc mode (a FILE instead of a project): the options every such command shares.
 ID_COLUMN_OPTION = typer.Option(None, "--id-column", help="Ad hoc: the respondent id column.")

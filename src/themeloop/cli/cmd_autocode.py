@@ -6,7 +6,13 @@ from pathlib import Path
 
 import typer
 
-from themeloop.cli._common import ENCODING_OPTION, PROJECT_OPTION, SHEET_OPTION
+from themeloop.cli._common import (
+    BACKEND_OPTION,
+    ENCODING_OPTION,
+    PROJECT_OPTION,
+    SCHEDULER_OPTION,
+    SHEET_OPTION,
+)
 
 ORDER = 45
 
@@ -80,11 +86,13 @@ def predict(
     scores: Path | None = typer.Option(None, "--scores", help="SCORES.csv: response_id and "
                                        "one probability column per code."),
     cache_dir: Path | None = CACHE_OPTION, encoding: str | None = ENCODING_OPTION,
-    sheet: str | None = SHEET_OPTION,
+    sheet: str | None = SHEET_OPTION, backend: str | None = BACKEND_OPTION,
+    scheduler: str | None = SCHEDULER_OPTION,
 ) -> None:
     """Code every answer of FILE with a fitted model."""
     from themeloop._io import write_with
     from themeloop.autocode.run import load_answers, make_embedder, predict_adhoc
+    from themeloop.compute import backend_for, close_backend
     from themeloop.outputs import check_output_file
 
     check_output_file(out, "--out", "predictions.csv")
@@ -92,8 +100,13 @@ def predict(
         check_output_file(scores, "--scores", "scores.csv")
     answers = load_answers(file, id_column=id_column, text_column=text_column,
                            encoding=encoding, sheet=sheet)
-    rows, wide, manifest = predict_adhoc(answers, model_dir=model_dir,
-                                         embedder=make_embedder(cache_dir))
+    runner = backend_for(backend=backend, scheduler=scheduler)
+    try:
+        rows, wide, manifest = predict_adhoc(answers, model_dir=model_dir,
+                                             embedder=make_embedder(cache_dir, runner),
+                                             backend=runner)
+    finally:
+        close_backend(runner)
     write_with(out, lambda p: rows.to_csv(p, index=False, float_format="%.6f"))
     if scores is not None:
         write_with(scores, lambda p: wide.to_csv(p, index=False, float_format="%.6f"))

@@ -7,7 +7,9 @@ from pathlib import Path
 import typer
 
 from themeloop.cli._common import (
+    BACKEND_OPTION,
     PROJECT_OPTION,
+    SCHEDULER_OPTION,
     STRICT_OPTION,
     console,
     load_project,
@@ -27,6 +29,8 @@ def run(
     only: str = typer.Option(
         None, "--only", metavar="STAGE",
         help="Rerun only this stage, using what an earlier run wrote ('themeloop stages')."),
+    backend: str | None = BACKEND_OPTION,
+    scheduler: str | None = SCHEDULER_OPTION,
 ) -> None:
     """Run the whole loop: themes, annotations, agreement, adjudication, merge, crosstabs, report."""
     import sys
@@ -46,7 +50,8 @@ def run(
 
     with progress_bar() as progress:
         result = run_project(proj, out=out, progress=progress, on_stage=on_stage,
-                             from_stage=from_stage, only=only)
+                             from_stage=from_stage, only=only, backend=backend,
+                             scheduler=scheduler)
     for note in result.notes:
         typer.echo(f"note: {note}")
     typer.echo("stages: " + ", ".join(f"{k} {v:.1f}s" for k, v in result.seconds.items()))

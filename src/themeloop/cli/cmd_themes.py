@@ -7,10 +7,12 @@ from pathlib import Path
 import typer
 
 from themeloop.cli._common import (
+    BACKEND_OPTION,
     ENCODING_OPTION,
     ID_COLUMN_OPTION,
     PROJECT_OPTION,
     RAW_OPTION,
+    SCHEDULER_OPTION,
     SHEET_OPTION,
     STRICT_OPTION,
     console,
@@ -50,6 +52,8 @@ def themes(
     sheet: str | None = SHEET_OPTION,
     strict: bool = STRICT_OPTION,
     raw: bool = RAW_OPTION,
+    backend: str | None = BACKEND_OPTION,
+    scheduler: str | None = SCHEDULER_OPTION,
 ) -> None:
     """Propose themes: themes.json, assignments.csv and a draft codebook.yaml."""
     from themeloop.survey.adhoc import refuse_adhoc_options
@@ -64,7 +68,7 @@ def themes(
             project, survey_file=survey_file, id_column=id_column, text_column=text_column,
             out=out, seed=seed, questions=question or None, max_themes=max_themes,
             seeds_file=seeds_file, cache_dir=cache_dir, progress=progress, encoding=encoding,
-            sheet=sheet, raw=True if raw else None,
+            sheet=sheet, raw=True if raw else None, compute_backend=backend, scheduler=scheduler,
         )
     _print(run)
 

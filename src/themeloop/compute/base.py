@@ -4,6 +4,8 @@ A backend runs two kinds of work:
 
 * :meth:`Backend.map_batches`: a function over batches of items (the
   embedder's uncached texts), results in input order;
+* :meth:`Backend.map_blocks`: a function over blocks of rows of some
+  columns (an autocoder's predictions), results in input order;
 * :meth:`Backend.assign`: blockwise nearest-centroid assignment (themes).
 
 Everything handed to a backend is picklable: top-level functions or frozen
@@ -15,7 +17,7 @@ other processes, or on other machines, slot in behind the same Protocol.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from typing import Protocol, TypeVar, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 
@@ -36,6 +38,12 @@ class Backend(Protocol):
         self, fn: Callable[[list[T]], R], items: Sequence[T], batch_size: int
     ) -> Iterator[R]:
         """``fn`` over consecutive batches of ``batch_size`` items; results in input order."""
+        ...
+
+    def map_blocks(
+        self, fn: Callable[..., R], columns: Sequence[Any], block: int = ASSIGN_BLOCK
+    ) -> Iterator[R]:
+        """``fn(*rows)`` per block of ``block`` rows of every column; results in input order."""
         ...
 
     def assign(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import TypeVar
 
 import numpy as np
@@ -49,3 +50,13 @@ def block_bounds(n: int, block: int) -> list[tuple[int, int]]:
     if block < 1:
         raise ValueError(f"block must be a positive integer; got {block}")
     return [(start, min(start + block, n)) for start in range(0, n, block)]
+
+
+@dataclass(frozen=True, eq=False)
+class AssignWith:
+    """:func:`assign_block` against fixed ``centroids``: shipped to each worker once."""
+
+    centroids: np.ndarray
+
+    def __call__(self, embeddings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return assign_block(embeddings, self.centroids)

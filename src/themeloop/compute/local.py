@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -32,6 +32,20 @@ class LocalBackend:
         """``fn`` over consecutive batches, lazily, so a caller can report progress."""
         for batch in batches(items, batch_size):
             yield fn(batch)
+
+    def map_blocks(
+        self, fn: Callable[..., R], columns: Sequence[Any], block: int = ASSIGN_BLOCK
+    ) -> Iterator[R]:
+        """``fn(*rows)`` per block of ``block`` rows of every column, lazily.
+
+        Examples
+        --------
+        >>> list(LocalBackend().map_blocks(lambda a, b: sum(a) + len(b), [[1, 2, 3], "xyz"], 2))
+        [5, 4]
+        """
+        n = len(columns[0]) if columns else 0
+        for start, stop in block_bounds(n, block):
+            yield fn(*(column[start:stop] for column in columns))
 
     def assign(
         self, embeddings: np.ndarray, centroids: np.ndarray, block: int = ASSIGN_BLOCK

@@ -38,6 +38,10 @@ class EncodeBatch:
     def __call__(self, texts: list[str]) -> np.ndarray:
         return encode_checked(model_for(self.spec), texts)
 
+    def warm_up(self) -> None:
+        """Load the model in this process now (a cluster backend calls it once per worker)."""
+        model_for(self.spec).encode(["warm up"])  # loads the weights and the runtime
+
 
 @dataclass(frozen=True)
 class EncodeWith:

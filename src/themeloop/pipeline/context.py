@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
     from themeloop.adjudicate.rules import AdjudicationResult
     from themeloop.codebook.model import Codebook
+    from themeloop.compute import Backend
     from themeloop.merge.core import MergedDataset
     from themeloop.privacy.project import PrivacyRun
     from themeloop.survey.model import Survey
@@ -52,6 +53,7 @@ class RunContext:
     model_info : the embedding model's id and checksum, for the run manifest.
     privacy : what pseudonymisation found and did, once the survey is loaded
         with ``[privacy] enabled``.
+    compute_backend, scheduler : ``--backend`` / ``--scheduler``, over ``[compute]``.
     """
 
     project: Project
@@ -63,6 +65,9 @@ class RunContext:
     adjudication: AdjudicationResult | None = None
     model_info: dict[str, object] | None = None
     privacy: PrivacyRun | None = None
+    compute_backend: str | None = None
+    scheduler: str | None = None
+    _backend: Backend | None = field(default=None, init=False, repr=False)
     _survey: Survey | None = field(default=None, init=False, repr=False)
     _responses: pd.DataFrame | None = field(default=None, init=False, repr=False)
     _codebook: Codebook | None = field(default=None, init=False, repr=False)
@@ -76,6 +81,23 @@ class RunContext:
                     progress: Progress = no_progress) -> RunContext:
         """A context writing into ``out`` (default: the project's ``out/``)."""
         return cls(project, Path(out) if out is not None else project.out_dir, progress)
+
+    @property
+    def backend(self) -> Backend:
+        """Where the heavy work runs: ``[compute]`` with the CLI's overrides, made once."""
+        if self._backend is None:
+            from themeloop.compute import backend_for
+
+            self._backend = backend_for(self.project.config.compute, backend=self.compute_backend,
+                                        scheduler=self.scheduler, root=self.project.root)
+        return self._backend
+
+    def close(self) -> None:
+        """Release what the run holds outside this process (a Dask cluster or connection)."""
+        from themeloop.compute import close_backend
+
+        close_backend(self._backend)
+        self._backend = None
 
     # ------------------------------------------------------------------ where things are
     def path(self, artifact: Artifact, part: str | None = None) -> Path:

@@ -37,6 +37,8 @@ def run_project(
     on_stage: Callable[[str, int, int], None] | None = None,
     from_stage: str | None = None,
     only: str | None = None,
+    backend: str | None = None,
+    scheduler: str | None = None,
 ) -> RunResult:
     """Run the loop on ``project`` and write ``<out>/manifest.json``.
 
@@ -48,6 +50,8 @@ def run_project(
     on_stage : called as ``on_stage(name, index, total)`` before each stage.
     from_stage : run this stage and those after it, on what an earlier run wrote.
     only : run this one stage, on what an earlier run wrote.
+    backend, scheduler : where the heavy work runs, over ``[compute]`` (``"local"`` or
+        ``"dask"``; ``"local:N"`` or a scheduler address).
 
     Raises
     ------
@@ -59,19 +63,23 @@ def run_project(
     """
     stages = select(from_stage, only)
     ctx = RunContext.for_project(project, out, progress)
+    ctx.compute_backend, ctx.scheduler = backend, scheduler
     remove_stale_outputs(project, ctx.out_dir)  # what a killed run left half-written
     if any(stage.name == "ledger" for stage in stages):
         check_project_ledger(project)  # a tampered ledger stops the run before any work
     seconds: dict[str, float] = {}
-    for index, stage in enumerate(stages):
-        check_requirements(stage, ctx)
-        if on_stage is not None:
-            on_stage(stage.name, index, len(stages))
-        start = time.perf_counter()
-        result = stage.run(ctx)
-        ctx.outputs.update(result.outputs)
-        ctx.notes.extend(result.notes)
-        seconds[stage.name] = round(time.perf_counter() - start, 3)
+    try:
+        for index, stage in enumerate(stages):
+            check_requirements(stage, ctx)
+            if on_stage is not None:
+                on_stage(stage.name, index, len(stages))
+            start = time.perf_counter()
+            result = stage.run(ctx)
+            ctx.outputs.update(result.outputs)
+            ctx.notes.extend(result.notes)
+            seconds[stage.name] = round(time.perf_counter() - start, 3)
+    finally:
+        ctx.close()  # a LocalCluster the run started stops with it
     command = "run"
     if from_stage is not None:
         command = f"run --from {from_stage}"

@@ -51,6 +51,8 @@ def run_themes(
     sheet: str | None = None,
     raw: bool | None = None,
     backend: Backend | None = None,
+    compute_backend: str | None = None,
+    scheduler: str | None = None,
 ) -> ThemesRun:
     """Propose themes and write themes.json, assignments.csv, a draft codebook and a manifest.
 
@@ -60,7 +62,8 @@ def run_themes(
     ``project`` supplies the survey, questions, seed and ``[themes]`` settings,
     and explicit arguments override them. ``raw`` (default: ``[export] raw``)
     writes assignments.csv without formula neutralisation. ``backend`` runs the embedding
-    batches and the nearest-centroid assignment (default: this process).
+    batches and the nearest-centroid assignment (default: the one ``[compute]``,
+    ``compute_backend`` and ``scheduler`` name; ad hoc: this process unless they name one).
 
     Raises
     ------
@@ -75,10 +78,15 @@ def run_themes(
 
         ctx = RunContext.for_project(find_project(Path(project) if project is not None else None),
                                      Path(out) if out is not None else None, progress)
+        ctx.compute_backend, ctx.scheduler = compute_backend, scheduler
         check_output_dir(ctx.out_dir, "--out" if out else "paths.out")
-        return themes_project(ctx, seed=seed, questions=questions, max_themes=max_themes,
-                              seeds_file=seeds_file, cache_dir=cache_dir, raw=raw,
-                              backend=backend)
+        try:
+            return themes_project(ctx, seed=seed, questions=questions, max_themes=max_themes,
+                                  seeds_file=seeds_file, cache_dir=cache_dir, raw=raw,
+                                  backend=backend)
+        finally:
+            ctx.close()
+    from themeloop.compute import backend_for, close_backend
     from themeloop.survey.adhoc import load_adhoc_survey
 
     survey = load_adhoc_survey(survey_file, id_column=id_column,
@@ -86,14 +94,21 @@ def run_themes(
                                encoding=encoding, sheet=sheet)
     out_dir = Path(out) if out else Path(".")
     check_output_dir(out_dir, "--out" if out else "paths.out")
-    return _propose(
-        survey.responses(), settings=ThemesSection(), adhoc=True,
-        base_seed=ProjectConfig.model_fields["seed"].default,
-        root=out_dir, out_dir=out_dir, relative_to=out_dir,
-        cache=Path(cache_dir) if cache_dir else default_adhoc_cache(),
-        inputs={"survey": survey.path}, seed=seed, questions=questions, max_themes=max_themes,
-        seeds_file=seeds_file, progress=progress, raw=bool(raw), backend=backend,
-    )
+    owned = None
+    if backend is None:
+        backend = owned = backend_for(backend=compute_backend, scheduler=scheduler)
+    try:
+        return _propose(
+            survey.responses(), settings=ThemesSection(), adhoc=True,
+            base_seed=ProjectConfig.model_fields["seed"].default,
+            root=out_dir, out_dir=out_dir, relative_to=out_dir,
+            cache=Path(cache_dir) if cache_dir else default_adhoc_cache(),
+            inputs={"survey": survey.path}, seed=seed, questions=questions,
+            max_themes=max_themes, seeds_file=seeds_file, progress=progress, raw=bool(raw),
+            backend=backend,
+        )
+    finally:
+        close_backend(owned)
 
 
 def themes_project(
@@ -111,7 +126,7 @@ def themes_project(
 
     The project supplies the survey, questions, seed and ``[themes]`` settings
     (``seeds``: a codebook whose codes seed deductive themes); arguments
-    override them. The result is kept in ``ctx.themes`` and its files in
+    override them. The work runs on ``backend`` (default: ``ctx.backend``). The result is kept in ``ctx.themes`` and its files in
     ``ctx.outputs``.
     """
     from themeloop.safe_csv import resolve_raw
@@ -126,7 +141,7 @@ def themes_project(
         cache=Path(cache_dir) if cache_dir else proj.models_dir / "cache",
         inputs={"survey": proj.survey_path}, seed=seed, questions=questions,
         max_themes=max_themes, seeds_file=seeds_file, progress=ctx.progress,
-        raw=resolve_raw(raw, proj), backend=backend,
+        raw=resolve_raw(raw, proj), backend=backend if backend is not None else ctx.backend,
     )
     for key, path in run.paths.items():
         ctx.record(by_key(key), path)
