@@ -55,6 +55,7 @@ _LINK = re.compile(
     re.IGNORECASE,
 )
 _SENTENCE_END = re.compile(r"[.!?…]+[\"'\u2019\u201d)\]]*(?=\s+[\"'\u2018\u201c(\[]?[A-Z0-9])")
+_ENDS = (".", "!", "?", "\u2026", ":", ";", '"', "'", ")", "\u201d", "\u2019")
 _ABBREVIATIONS = frozenset(
     "e.g i.e etc vs dr mr mrs ms prof st no approx incl esp fig al cf jr sr inc ltd co dept"
     " govt min max nb ps mt".split()
@@ -119,8 +120,8 @@ def split_many(
         for done, ((i, p), doc) in enumerate(zip(flat, docs), 1):
             if done % 1000 == 0 or done == len(flat):
                 progress("segmenting answers", done, len(flat))
-            sentences[(i, p.start)] = [(p.start + s.start_char, p.start + s.end_char)
-                                       for s in doc.sents]
+            sentences[(i, p.start)] = _real_sentences(
+                texts[i], [(p.start + s.start_char, p.start + s.end_char) for s in doc.sents])
     out = []
     for i, ps in enumerate(blocks):
         pieces: list[_Piece] = []
@@ -182,6 +183,22 @@ def _inline_items(text: str, start: int, end: int) -> list[_Piece]:
     for m, nxt in zip(run, [*run[1:], None]):
         pieces.append(_Piece(m.end(), nxt.start() if nxt is not None else end, True))
     return pieces
+
+
+def _real_sentences(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """spaCy's sentences, joined where a break does not follow an end of sentence.
+
+    The sentence recogniser sometimes breaks inside a pseudonym
+    ("hub in [" / "PLACE_1] worked up") or before a closing bracket.
+    """
+    out: list[list[int]] = []
+    for start, end in spans:
+        before = text[out[-1][0]:start].rstrip() if out else ""
+        if out and not before.endswith(_ENDS):
+            out[-1][1] = end
+        else:
+            out.append([start, end])
+    return [(s, e) for s, e in out]
 
 
 def _rule_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
