@@ -5,7 +5,7 @@ People code a multi-point answer ("1) no money 2) no time") with several
 codes. The proposer clusters the answers' segments (:mod:`themeloop.segments`);
 an answer then carries each theme one of its segments was assigned to, scored
 by the best cosine of those segments to the theme's centroid. Its primary theme
-is the one with the highest score.
+is the one that most of its text is about.
 """
 
 from __future__ import annotations
@@ -50,29 +50,39 @@ def segment_answers(texts: Sequence[str], segments: Sequence[Sequence[str]]) -> 
 
 def answer_themes(
     owner: np.ndarray, labels: np.ndarray, scores: np.ndarray, n_answers: int,
-    min_secondary: float = -1.0,
+    min_secondary: float = -1.0, lengths: np.ndarray | None = None,
 ) -> list[list[tuple[int, float]]]:
-    """Per answer, (theme index, score) best first; score = best segment cosine.
+    """Per answer, (theme index, score): its primary theme first, then the others best first.
 
     ``labels`` and ``scores`` are the proposer's per segment (``labels_``,
-    ``scores_``); unassigned segments (-1) add nothing. Ties keep the lower
-    theme index (the larger theme) first. Themes after the first need a score
-    of at least ``min_secondary``.
+    ``scores_``); unassigned segments (-1) add nothing. A theme's score is its
+    best segment's cosine to the theme's centroid. The primary theme is the
+    one whose segments make up most of the answer (``lengths``: characters per
+    segment; default 1 each), then the best score, then the lower index (the
+    larger theme). The other themes need a score of at least ``min_secondary``.
 
     Examples
     --------
     >>> answer_themes(np.array([0, 0, 1, 2]), np.array([1, 0, -1, 1]),
-    ...               np.array([0.5, 0.7, 0.2, 0.6]), 3)
-    [[(0, 0.7), (1, 0.5)], [], [(1, 0.6)]]
+    ...               np.array([0.5, 0.7, 0.2, 0.6]), 3, lengths=np.array([30, 10, 5, 8]))
+    [[(1, 0.5), (0, 0.7)], [], [(1, 0.6)]]
     """
+    lengths = np.ones(len(owner)) if lengths is None else lengths
     best: list[dict[int, float]] = [{} for _ in range(n_answers)]
-    for a, v, s in zip(owner.tolist(), labels.tolist(), scores.tolist()):
-        if v >= 0 and s > best[a].get(v, -np.inf):
-            best[a][v] = s
+    share: list[dict[int, float]] = [{} for _ in range(n_answers)]
+    for a, v, s, n in zip(owner.tolist(), labels.tolist(), scores.tolist(), lengths.tolist()):
+        if v >= 0:
+            best[a][v] = max(s, best[a].get(v, -np.inf))
+            share[a][v] = share[a].get(v, 0.0) + n
     out = []
-    for b in best:
-        pairs = sorted(((v, round(s, 6)) for v, s in b.items()), key=lambda p: (-p[1], p[0]))
-        out.append(pairs[:1] + [p for p in pairs[1:] if p[1] >= min_secondary])
+    for b, w in zip(best, share):
+        if not b:
+            out.append([])
+            continue
+        main = min(b, key=lambda v: (-w[v], -b[v], v))
+        rest = sorted((v for v in b if v != main), key=lambda v: (-b[v], v))
+        out.append([(main, round(b[main], 6))]
+                   + [(v, round(b[v], 6)) for v in rest if b[v] >= min_secondary])
     return out
 
 

@@ -26,6 +26,7 @@ from themeloop.themes.stability import theme_stability
 
 SECONDARY_SIMILARITY = 0.5  # on the sample, 0.4-0.6 all raise MASI alpha; 0.5 is between
 STABILITY_RUNS = 10
+ONE_THREAD_MAX = 5_000
 STABILITY_MAX_ANSWERS = 2_000
 
 REQUIRED_COLUMNS = ("response_id", "question", "text", "substantive")
@@ -166,16 +167,23 @@ class _Fit:
         self, seed: int, progress: Progress = no_progress, answers: np.ndarray | None = None
     ) -> tuple[ThemeProposer, list[list[tuple[int, float]]]]:
         """Fit on every answer (or on ``answers``); per answer, its themes best first."""
+        from threadpoolctl import threadpool_limits
+
         idx = np.arange(len(self.units.texts)) if answers is None else self.units.of(answers)
         owner = self.units.owner[idx]
-        proposer = ThemeProposer(random_state=seed, **self.params).fit(
-            [self.units.texts[i] for i in idx], self.embeddings[idx],
-            [self.response_ids[a] for a in owner], seed_codes=self.codes,
-            seed_embeddings=self.seed_vecs, progress=progress,
-            n_answers=len(np.unique(owner)),
-        )
+        # On a few thousand points BLAS/OpenMP threads cost more than they save: on the
+        # sample (75 segments) a fit took 9x as long with them on a busy 2-core machine,
+        # with the same result.
+        with threadpool_limits(1 if len(idx) <= ONE_THREAD_MAX else None):
+            proposer = ThemeProposer(random_state=seed, **self.params).fit(
+                [self.units.texts[i] for i in idx], self.embeddings[idx],
+                [self.response_ids[a] for a in owner], seed_codes=self.codes,
+                seed_embeddings=self.seed_vecs, progress=progress,
+                n_answers=len(np.unique(owner)),
+            )
+        lengths = np.array([len(self.units.texts[i]) for i in idx], dtype=float)
         carried = answer_themes(owner, proposer.labels_, proposer.scores_, self.n_answers,
-                                self.min_secondary)
+                                self.min_secondary, lengths)
         self.best_scores_ = _best_scores(owner, np.asarray(proposer.scores_), self.n_answers)
         return proposer, carried
 
