@@ -74,10 +74,12 @@ def masi(model, humans) -> dict[str, float]:
 
 
 def human_human(humans) -> dict[str, float]:
+    """The two coders' own MASI alpha per question (model_vs_human needs a model row)."""
+    import pandas as pd
+
     from themeloop.agreement.model import model_vs_human
 
-    fake = humans.head(1).assign(coder="x", source="model")
-    import pandas as pd
+    fake = humans.groupby("question").head(1).assign(coder="x", source="model")
 
     report = model_vs_human(pd.concat([fake, humans], ignore_index=True), bootstrap=0, seed=42)
     return {q: round(float(v["summary"]["human_human"]["krippendorff_alpha_masi"]), 4)

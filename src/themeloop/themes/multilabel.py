@@ -74,7 +74,7 @@ def answer_themes(
         if v >= 0:
             best[a][v] = max(s, best[a].get(v, -np.inf))
             share[a][v] = share[a].get(v, 0.0) + n
-    out = []
+    out: list[list[tuple[int, float]]] = []
     for b, w in zip(best, share):
         if not b:
             out.append([])

@@ -13,7 +13,7 @@ import pandas as pd
 from themeloop.compute import Backend
 from themeloop.errors import ThemesError
 from themeloop.progress import Progress, no_progress
-from themeloop.themes.model import UNASSIGNED, QuestionThemes, SeedCode, ThemesResult
+from themeloop.themes.model import UNASSIGNED, QuestionThemes, Quote, SeedCode, ThemesResult
 from themeloop.themes.multilabel import (
     Segmented,
     answer_themes,
@@ -21,7 +21,7 @@ from themeloop.themes.multilabel import (
     resize_themes,
     segment_answers,
 )
-from themeloop.themes.proposer import ThemeProposer
+from themeloop.themes.proposer import N_QUOTES, ThemeProposer
 from themeloop.themes.stability import theme_stability
 
 SECONDARY_SIMILARITY = 0.5  # on the sample, 0.4-0.6 all raise MASI alpha; 0.5 is between
@@ -125,7 +125,8 @@ def propose_themes(
         stability, note = _stability(fit, proposer, carried, seed, stability_runs,
                                      stability_max_answers)
         result.questions[q] = _question_result(
-            responses, q, in_q, rows, proposer, carried, best_scores, stability, note, params,
+            responses, q, in_q, rows, proposer, carried, best_scores, fit.best_segment_,
+            stability, note, params,
             n_segments=len(local.texts) if multi_label else None,
             runs=stability_runs if stability and stability[0] is not None else 0,
         )
@@ -158,6 +159,7 @@ class _Fit:
     params: dict
     min_secondary: float = -1.0
     best_scores_: list[float | None] = field(default_factory=list, init=False)
+    best_segment_: dict[tuple[int, int], str] = field(default_factory=dict, init=False)
 
     @property
     def n_answers(self) -> int:
@@ -185,6 +187,8 @@ class _Fit:
         carried = answer_themes(owner, proposer.labels_, proposer.scores_, self.n_answers,
                                 self.min_secondary, lengths)
         self.best_scores_ = _best_scores(owner, np.asarray(proposer.scores_), self.n_answers)
+        self.best_segment_ = _best_segments(owner, proposer.labels_, proposer.scores_,
+                                            [self.units.texts[i] for i in idx])
         return proposer, carried
 
 
@@ -213,12 +217,15 @@ def _stability(
 def _question_result(
     responses: pd.DataFrame, q: str, in_q: np.ndarray, rows: np.ndarray,
     proposer: ThemeProposer, carried: list[list[tuple[int, float]]], best_scores: list[float | None],
-    stability: list[float | None], note: str, params: dict, *, n_segments: int | None, runs: int,
+    best_segment: dict[tuple[int, int], str], stability: list[float | None], note: str, params: dict, *, n_segments: int | None, runs: int,
 ) -> QuestionThemes:
     all_rows = np.flatnonzero(in_q)
     ids = responses["response_id"].astype(str).to_numpy()
     n_sub = len(rows)
-    themes = [replace(t, stability=s) for t, s in zip(proposer.themes_, stability)]
+    ids_q = responses["response_id"].iloc[rows].astype(str).tolist()
+    quotes = _quotes(carried, best_segment, ids_q, len(proposer.themes_))
+    themes = [replace(t, stability=s, quotes=qs)
+              for t, s, qs in zip(proposer.themes_, stability, quotes)]
     themes, _ = resize_themes(themes, carried, n_sub)
     tid = [t.id for t in proposer.themes_]
     nearest = best_scores
@@ -245,6 +252,40 @@ def _question_result(
         note=notes, params=params, secondary=secondary, n_segments=n_segments,
         stability_runs=runs,
     )
+
+
+def _best_segments(owner: np.ndarray, labels: np.ndarray, scores: np.ndarray,
+                   texts: list[str]) -> dict[tuple[int, int], str]:
+    """(answer, theme index) -> the text of the answer's segment closest to the theme."""
+    best: dict[tuple[int, int], tuple[float, str]] = {}
+    for a, v, s, text in zip(owner.tolist(), labels.tolist(), scores.tolist(), texts):
+        if v >= 0 and ((a, v) not in best or s > best[(a, v)][0]):
+            best[(a, v)] = (s, text)
+    return {key: text for key, (_, text) in best.items()}
+
+
+def _quotes(carried: list[list[tuple[int, float]]], best_segment: dict[tuple[int, int], str],
+            response_ids: list[str], n_themes: int) -> list[list[Quote]]:
+    """Per theme, up to N_QUOTES answers that carry it, best score first, each by the
+    segment that fits the theme (distinct texts only)."""
+    ranked: list[list[tuple[float, int]]] = [[] for _ in range(n_themes)]
+    for a, pairs in enumerate(carried):
+        for v, score in pairs:
+            ranked[v].append((-score, a))
+    out = []
+    for v, entries in enumerate(ranked):
+        quotes: list[Quote] = []
+        seen: set[str] = set()
+        for _, a in sorted(entries):
+            text = best_segment[(a, v)]
+            if text.lower() in seen:
+                continue
+            seen.add(text.lower())
+            quotes.append(Quote(response_ids[a], text))
+            if len(quotes) == N_QUOTES:
+                break
+        out.append(quotes)
+    return out
 
 
 def _best_scores(owner: np.ndarray, scores: np.ndarray, n_answers: int) -> list[float | None]:

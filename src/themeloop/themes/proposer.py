@@ -113,7 +113,8 @@ class ThemeProposer:
         """Cluster the answers and describe each theme.
 
         ``n_answers``: when the texts are segments of fewer answers, how many
-        answers they come from; the default smallest theme scales with it.
+        answers they come from; the strategy and the default smallest theme
+        follow it.
         """
         self._check_params()
         texts = [str(t).strip() for t in texts]
@@ -126,13 +127,14 @@ class ThemeProposer:
         seed_codes = list(seed_codes)
         labels, n_seeds = self._seeded_labels(embeddings, seed_codes, seed_embeddings)
         rest = np.flatnonzero(labels < 0)
+        answers = n if n_answers is None else min(n, n_answers)  # segments: count answers
         self.strategy_ = cluster.choose_strategy(
-            len(rest), small_max=self.small_max, large_min=self.large_min
+            min(len(rest), answers), small_max=self.small_max, large_min=self.large_min
         )
         self.note_ = ""
         if self.strategy_ == "none" and n_seeds == 0:
             self.note_ = (
-                f"only {n} substantive answers (fewer than {cluster.MIN_ANSWERS}): "
+                f"only {answers} substantive answers (fewer than {cluster.MIN_ANSWERS}): "
                 "no themes proposed, every answer is unassigned"
             )
         if self.strategy_ != "none":
@@ -142,8 +144,7 @@ class ThemeProposer:
                 embeddings[rest], inductive, threshold=self.merge_similarity, max_themes=cap
             )
             labels[rest[inductive >= 0]] = inductive[inductive >= 0] + len(seed_codes)
-        min_size = self.min_theme_size or self._default_min_size(n if n_answers is None
-                                                                  else min(n, n_answers))
+        min_size = self.min_theme_size or self._default_min_size(answers)
         labels = quality.drop_small(labels, min_size)
         floor, backend = self.min_similarity, self._backend()
         labels, scores = quality.reassign(embeddings, labels, min_similarity=floor, backend=backend)
