@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -120,12 +121,11 @@ def propose_themes(
             seed_vecs=embedder.encode([c.text for c in codes]) if codes else None,
             params={**params, "backend": backend}, min_secondary=secondary_similarity,
         )
-        proposer, carried = fit(seed, progress)
-        best_scores = fit.best_scores_
+        proposer, carried, best_scores, best_segment = fit(seed, progress)
         stability, note = _stability(fit, proposer, carried, seed, stability_runs,
                                      stability_max_answers)
         result.questions[q] = _question_result(
-            responses, q, in_q, rows, proposer, carried, best_scores, fit.best_segment_,
+            responses, q, in_q, rows, proposer, carried, best_scores, best_segment,
             stability, note, params,
             n_segments=len(local.texts) if multi_label else None,
             runs=stability_runs if stability and stability[0] is not None else 0,
@@ -147,6 +147,13 @@ def _units(texts: list[str], multi_label: bool, progress: Progress) -> Segmented
     return segment_answers(texts, [[p.text for p in ps] for ps in parts])
 
 
+class _Fitted(NamedTuple):
+    proposer: ThemeProposer
+    carried: list[list[tuple[int, float]]]  # per answer: (theme index, score), primary first
+    best_scores: list[float | None]  # per answer: best segment cosine to its nearest centroid
+    best_segment: dict[tuple[int, int], str]  # (answer, theme index) -> its closest segment
+
+
 @dataclass
 class _Fit:
     """One question's units, ready to be proposed themes for (again, on a sample)."""
@@ -158,8 +165,6 @@ class _Fit:
     seed_vecs: np.ndarray | None
     params: dict
     min_secondary: float = -1.0
-    best_scores_: list[float | None] = field(default_factory=list, init=False)
-    best_segment_: dict[tuple[int, int], str] = field(default_factory=dict, init=False)
 
     @property
     def n_answers(self) -> int:
@@ -167,7 +172,7 @@ class _Fit:
 
     def __call__(
         self, seed: int, progress: Progress = no_progress, answers: np.ndarray | None = None
-    ) -> tuple[ThemeProposer, list[list[tuple[int, float]]]]:
+    ) -> _Fitted:
         """Fit on every answer (or on ``answers``); per answer, its themes best first."""
         from threadpoolctl import threadpool_limits
 
@@ -186,10 +191,11 @@ class _Fit:
         lengths = np.array([len(self.units.texts[i]) for i in idx], dtype=float)
         carried = answer_themes(owner, proposer.labels_, proposer.scores_, self.n_answers,
                                 self.min_secondary, lengths)
-        self.best_scores_ = _best_scores(owner, np.asarray(proposer.scores_), self.n_answers)
-        self.best_segment_ = _best_segments(owner, proposer.labels_, proposer.scores_,
-                                            [self.units.texts[i] for i in idx])
-        return proposer, carried
+        return _Fitted(
+            proposer, carried, _best_scores(owner, np.asarray(proposer.scores_), self.n_answers),
+            _best_segments(owner, proposer.labels_, proposer.scores_,
+                           [self.units.texts[i] for i in idx]),
+        )
 
 
 def _stability(
@@ -207,8 +213,8 @@ def _stability(
         )
 
     def refit(sample: np.ndarray, s: int) -> list[set[int]]:
-        again, found = fit(s, answers=sample)
-        return members_of(found, len(again.themes_))
+        again = fit(s, answers=sample)
+        return members_of(again.carried, len(again.proposer.themes_))
 
     return theme_stability(members_of(carried, n_themes), fit.n_answers, refit, runs=runs,
                            random_state=seed), ""
