@@ -229,7 +229,8 @@ def _question_result(
     ids = responses["response_id"].astype(str).to_numpy()
     n_sub = len(rows)
     ids_q = responses["response_id"].iloc[rows].astype(str).tolist()
-    quotes = _quotes(carried, best_segment, ids_q, len(proposer.themes_))
+    texts_q = responses["text"].fillna("").astype(str).iloc[rows].tolist()
+    quotes = _quotes(carried, best_segment, ids_q, texts_q, len(proposer.themes_))
     themes = [replace(t, stability=s, quotes=qs)
               for t, s, qs in zip(proposer.themes_, stability, quotes)]
     themes, _ = resize_themes(themes, carried, n_sub)
@@ -271,9 +272,10 @@ def _best_segments(owner: np.ndarray, labels: np.ndarray, scores: np.ndarray,
 
 
 def _quotes(carried: list[list[tuple[int, float]]], best_segment: dict[tuple[int, int], str],
-            response_ids: list[str], n_themes: int) -> list[list[Quote]]:
+            response_ids: list[str], texts: list[str], n_themes: int) -> list[list[Quote]]:
     """Per theme, up to N_QUOTES answers that carry it, best score first, each by the
-    segment that fits the theme (distinct texts only)."""
+    segment that fits the theme, or by the whole answer when another answer was
+    already quoted with the same segment (distinct texts only)."""
     ranked: list[list[tuple[float, int]]] = [[] for _ in range(n_themes)]
     for a, pairs in enumerate(carried):
         for v, score in pairs:
@@ -283,8 +285,9 @@ def _quotes(carried: list[list[tuple[int, float]]], best_segment: dict[tuple[int
         quotes: list[Quote] = []
         seen: set[str] = set()
         for _, a in sorted(entries):
-            text = best_segment[(a, v)]
-            if text.lower() in seen:
+            text = next((t for t in (best_segment[(a, v)], texts[a].strip())
+                         if t.lower() not in seen), None)
+            if text is None:
                 continue
             seen.add(text.lower())
             quotes.append(Quote(response_ids[a], text))
