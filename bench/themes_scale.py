@@ -67,12 +67,20 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_one(data_dir: Path, n: int, seed: int) -> dict:
-    """Embed and theme ``n`` answers in this process (called in a child)."""
+def run_one(data_dir: Path, n: int, seed: int, multi_label: bool = True) -> dict:
+    """Embed and theme ``n`` answers in this process (called in a child).
+
+    Multi-label themes cluster the answers' segments, so the embed step splits
+    the answers (the rule splitter from 10,000 answers on) and embeds the
+    segments; ``propose_themes`` then splits them again (counted twice, so
+    the total is conservative) and finds every vector in the cache.
+    """
     import pandas as pd
 
     from themeloop.embed import Embedder
+    from themeloop.segments import split_many
     from themeloop.themes import propose_themes
+    from themeloop.themes.multilabel import segment_answers
 
     answers = make_answers(base_texts(data_dir), n, seed)
     responses = pd.DataFrame({
@@ -82,14 +90,20 @@ def run_one(data_dir: Path, n: int, seed: int) -> dict:
     with tempfile.TemporaryDirectory() as cache:
         embedder = Embedder(cache_dir=cache)
         start = time.perf_counter()
-        embedder.encode(answers)
+        units = answers
+        if multi_label:
+            parts = split_many(answers)
+            units = segment_answers(answers, [[p.text for p in ps] for ps in parts]).texts
+        embedder.encode(units)
         embed_s = time.perf_counter() - start
         start = time.perf_counter()
-        result = propose_themes(responses, embedder, seed=seed)
+        result = propose_themes(responses, embedder, seed=seed, multi_label=multi_label)
         themes_s = time.perf_counter() - start
     q = result.questions["q"]
     return {
-        "n": n, "strategy": q.strategy, "n_themes": len(q.themes), "n_unassigned": q.n_unassigned,
+        "n": n, "multi_label": multi_label, "n_segments": len(units),
+        "n_multi_theme": sum(1 for extra in q.secondary if extra), "note": q.note,
+        "strategy": q.strategy, "n_themes": len(q.themes), "n_unassigned": q.n_unassigned,
         "precision": embedder.model_info["precision"], "runtime": embedder.model_info["runtime"],
         "embed_seconds": round(embed_s, 1),
         "embed_per_s": round(n / embed_s, 1), "themes_seconds": round(themes_s, 1),
@@ -130,15 +144,17 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--speed-n", type=int, default=2000)
+    parser.add_argument("--single-label", action="store_true",
+                        help="one theme per answer (the behaviour before multi-label themes)")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # child mode
     args = parser.parse_args(argv)
     if args.one:
-        print(json.dumps(run_one(args.data_dir, args.one, args.seed)))
+        print(json.dumps(run_one(args.data_dir, args.one, args.seed, not args.single_label)))
         return {}
     result: dict = {"bench": "themes_scale", "cpus": os.cpu_count(), "runs": []}
     for n in (int(s) for s in args.sizes.split(",") if s):
         cmd = [sys.executable, __file__, "--data-dir", str(args.data_dir), "--one", str(n),
-               "--seed", str(args.seed)]
+               "--seed", str(args.seed), *(["--single-label"] if args.single_label else [])]
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if proc.returncode != 0:
             result["runs"].append({"n": n, "error": proc.stderr.strip().splitlines()[-1:]})

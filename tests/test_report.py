@@ -272,3 +272,36 @@ def test_decided_events_read_as_sentences():
                                "votes: a@x.org, b@x.org")
     event["actor"] = "adjudicator:c@x.org"
     assert sentence(event).startswith("Decided by adjudicator c@x.org, codebook 1.0.")
+
+
+def _multi_label_themes() -> dict:
+    data = themes()
+    entry = data["questions"]["barriers"]
+    entry.update(multi_label=True, n_segments=19, n_multi_theme=4, stability_runs=10,
+                 note="theme stability <not> computed")
+    entry["themes"][0].update(size=7, n_primary=5, stability=0.912)
+    entry["themes"][1].update(size=6, n_primary=4, stability=0.41)
+    return data
+
+
+def test_themes_show_primary_and_secondary_counts_and_stability(project):
+    summary = _question(_data(project, themes=_multi_label_themes()), "barriers").themes
+    assert summary.multi_label and summary.n_segments == 19 and summary.n_multi_theme == 4
+    assert [(t.size, t.n_primary, t.stability, t.stability_reading) for t in summary.themes] == [
+        (7, 5, 0.912, "stable"), (6, 4, 0.41, "unstable")]
+    html = render_report(_data(project, themes=_multi_label_themes()))
+    section = html[html.index("<h3>Machine-proposed themes</h3>"):html.index("<h3>Agreed codes</h3>")]
+    assert "(19 segments: sentences, list items and linked clauses)" in section
+    assert "4 answers carry two themes or more" in section
+    assert "proposed again 10 times, each time on a random 80% of the answers" in section
+    assert "theme stability &lt;not&gt; computed" in section
+    cells = [c.strip() for c in re.findall(r'<td class="num">(.*?)</td>', section, re.S)]
+    assert cells[:4] == ["7", "5", "2", "50%"]
+    assert '0.91<br><span class="note">stable</span>' in section
+    assert '0.41<br><span class="note">unstable</span>' in section
+
+
+def test_single_label_themes_show_no_multi_label_columns(project):
+    html = render_report(_data(project))
+    section = html[html.index("<h3>Machine-proposed themes</h3>"):html.index("<h3>Agreed codes</h3>")]
+    assert "Primary" not in section and "Stability" not in section

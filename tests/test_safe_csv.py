@@ -317,6 +317,6 @@ def test_assignments_csv_bytes_match_the_csv_module_for_plain_ids():
     buffer = io.StringIO()
     writer = csv_module.writer(buffer, lineterminator="\n")
     writer.writerow(ASSIGNMENT_COLUMNS)
-    writer.writerows([["R1:q", "q", "t1", "0.500000"], ["R2:q", "q", "-1", ""],
-                      ['R "3", x:q', "q", "t2", "0.250000"]])
+    writer.writerows([["R1:q", "q", "t1", "1", "0.500000"], ["R2:q", "q", "-1", "1", ""],
+                      ['R "3", x:q', "q", "t2", "1", "0.250000"]])
     assert assignments_csv(result) == buffer.getvalue()

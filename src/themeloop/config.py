@@ -55,6 +55,9 @@ class ThemesSection(_Section):
     merge_similarity: float = Field(0.9, ge=0, le=1)  # cosine of two themes' centroids
     min_similarity: float = Field(0.3, ge=-1, le=1)  # cosine of an answer to its theme
     seed_threshold: float = Field(0.5, ge=-1, le=1)
+    multi_label: bool = True  # cluster answers' segments; an answer may carry several themes
+    stability_runs: int = Field(10, ge=0)  # resampled refits per question; 0: off
+    stability_max_answers: int = Field(2000, ge=1)
     model_path: str | None = None
     precision: Literal["auto", "bf16", "fp32", "int8"] = "auto"
     runtime: Literal["auto", "onnx", "torch"] = "auto"

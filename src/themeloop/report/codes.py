@@ -32,6 +32,8 @@ def theme_summary(entry: Mapping[str, Any] | None) -> ThemeSummary | None:
     """One question's entry of ``themes.json`` as report rows."""
     if not entry:
         return None
+    from themeloop.themes.stability import reading
+
     themes = [
         ThemeRow(
             id=str(t.get("id", "")), label=str(t.get("label", "")),
@@ -41,6 +43,9 @@ def theme_summary(entry: Mapping[str, Any] | None) -> ThemeSummary | None:
             quotes=[Quote(str(q.get("response_id", "")), clip(q.get("text", "")))
                     for q in (t.get("quotes") or [])[:MAX_EXEMPLARS]],
             description=clip(str(t.get("description") or ""), 160),
+            n_primary=_int_or_none(t.get("n_primary")),
+            stability=_float_or_none(t.get("stability")),
+            stability_reading=reading(_float_or_none(t.get("stability"))),
         )
         for t in entry.get("themes") or []
     ]
@@ -49,7 +54,19 @@ def theme_summary(entry: Mapping[str, Any] | None) -> ThemeSummary | None:
         n_substantive=int(entry.get("n_substantive") or 0),
         n_non_substantive=len(entry.get("non_substantive") or []),
         n_unassigned=int(entry.get("n_unassigned") or 0), themes=themes,
+        multi_label=bool(entry.get("multi_label")),
+        n_segments=_int_or_none(entry.get("n_segments")),
+        n_multi_theme=int(entry.get("n_multi_theme") or 0),
+        stability_runs=int(entry.get("stability_runs") or 0), note=str(entry.get("note") or ""),
     )
+
+
+def _int_or_none(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _float_or_none(value: Any) -> float | None:
+    return None if value is None else float(value)
 
 
 def code_rows(

@@ -115,6 +115,9 @@ class ThemeRow:
     seeded: bool
     quotes: list[Quote]
     description: str = ""
+    n_primary: int | None = None  # answers whose main theme this is (multi-label)
+    stability: float | None = None
+    stability_reading: str = ""
 
 
 @dataclass(frozen=True)
@@ -127,6 +130,11 @@ class ThemeSummary:
     n_non_substantive: int
     n_unassigned: int
     themes: list[ThemeRow]
+    multi_label: bool = False
+    n_segments: int | None = None
+    n_multi_theme: int = 0  # answers carrying two themes or more
+    stability_runs: int = 0
+    note: str = ""
 
 
 @dataclass(frozen=True)

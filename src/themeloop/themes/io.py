@@ -15,7 +15,7 @@ from themeloop.pipeline.artifacts import ASSIGNMENTS, DRAFT_CODEBOOK, THEMES_JSO
 from themeloop.safe_csv import csv_text
 from themeloop.themes.model import SeedCode, ThemesResult
 
-ASSIGNMENT_COLUMNS = ["response_id", "question", "theme_id", "score"]
+ASSIGNMENT_COLUMNS = ["response_id", "question", "theme_id", "primary", "score"]
 DRAFT_VERSION = "0.1-draft"
 
 
@@ -25,15 +25,24 @@ def themes_json(result: ThemesResult) -> str:
 
 
 def assignments_csv(result: ThemesResult, *, raw: bool = False) -> str:
-    """assignments.csv's text: one row per answer, ``score`` empty when there is none.
+    """assignments.csv's text: one row per (answer, theme), ``score`` empty when there is none.
 
-    Neutralised against formula injection unless ``raw`` (see :mod:`themeloop.safe_csv`).
+    An answer's primary theme comes first with ``primary`` 1, then its other
+    themes (multi-label), best first, with ``primary`` 0. An answer with no
+    theme has one row, ``unassigned``. Neutralised against formula injection
+    unless ``raw`` (see :mod:`themeloop.safe_csv`).
     """
     import pandas as pd
 
-    rows = [[rid, qid, tid, "" if score is None else f"{score:.6f}"]
-            for qid, q in result.questions.items()
-            for rid, tid, score in zip(q.response_ids, q.theme_ids, q.scores)]
+    def score_text(score: float | None) -> str:
+        return "" if score is None else f"{score:.6f}"
+
+    rows = []
+    for qid, q in result.questions.items():
+        secondary = getattr(q, "secondary", None) or [[] for _ in q.response_ids]
+        for rid, tid, score, extra in zip(q.response_ids, q.theme_ids, q.scores, secondary):
+            rows.append([rid, qid, tid, "1", score_text(score)])
+            rows += [[rid, qid, other, "0", score_text(s)] for other, s in extra]
     return csv_text(pd.DataFrame(rows, columns=ASSIGNMENT_COLUMNS, dtype=object), raw=raw)
 
 

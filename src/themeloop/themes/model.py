@@ -39,6 +39,10 @@ class Theme:
     seeded: bool
     quotes: list[Quote]
     description: str = ""
+    # Multi-label: ``size`` answers carry the theme, ``n_primary`` of them as their main one.
+    n_primary: int | None = None
+    # Mean best-match Jaccard of the theme's answers over resampled refits (None: not computed).
+    stability: float | None = None
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -59,6 +63,11 @@ class QuestionThemes:
     scores: list[float | None]
     note: str = ""
     params: dict = field(default_factory=dict)
+    # Per answer (parallel to ``response_ids``): its other themes, best first, as
+    # (theme id, score); ``theme_ids``/``scores`` hold its primary theme.
+    secondary: list[list[tuple[str, float]]] = field(default_factory=list)
+    n_segments: int | None = None
+    stability_runs: int = 0
 
     @property
     def n_unassigned(self) -> int:
@@ -76,6 +85,11 @@ class QuestionThemes:
             "n_substantive": self.n_substantive,
             "non_substantive": list(self.non_substantive),
             "n_unassigned": self.n_unassigned,
+            "multi_label": self.n_segments is not None,
+            "n_segments": self.n_segments,
+            "n_multi_theme": sum(1 for extra in self.secondary if extra),
+            "stability_runs": self.stability_runs,
+            "note": self.note,
             "themes": [t.to_json() for t in self.themes],
         }
 

@@ -108,9 +108,14 @@ class ThemeProposer:
     def fit(
         self, texts: Sequence[str], embeddings: np.ndarray, response_ids: Sequence[str],
         *, seed_codes: Sequence[SeedCode] = (), seed_embeddings: np.ndarray | None = None,
-        progress: Progress = no_progress,
+        progress: Progress = no_progress, n_answers: int | None = None,
     ) -> ThemeProposer:
-        """Cluster the answers and describe each theme."""
+        """Cluster the answers and describe each theme.
+
+        ``n_answers``: when the texts are segments of fewer answers, how many
+        answers they come from; the strategy and the default smallest theme
+        follow it.
+        """
         self._check_params()
         texts = [str(t).strip() for t in texts]
         n = len(texts)
@@ -122,13 +127,14 @@ class ThemeProposer:
         seed_codes = list(seed_codes)
         labels, n_seeds = self._seeded_labels(embeddings, seed_codes, seed_embeddings)
         rest = np.flatnonzero(labels < 0)
+        answers = n if n_answers is None else min(n, n_answers)  # segments: count answers
         self.strategy_ = cluster.choose_strategy(
-            len(rest), small_max=self.small_max, large_min=self.large_min
+            min(len(rest), answers), small_max=self.small_max, large_min=self.large_min
         )
         self.note_ = ""
         if self.strategy_ == "none" and n_seeds == 0:
             self.note_ = (
-                f"only {n} substantive answers (fewer than {cluster.MIN_ANSWERS}): "
+                f"only {answers} substantive answers (fewer than {cluster.MIN_ANSWERS}): "
                 "no themes proposed, every answer is unassigned"
             )
         if self.strategy_ != "none":
@@ -138,7 +144,7 @@ class ThemeProposer:
                 embeddings[rest], inductive, threshold=self.merge_similarity, max_themes=cap
             )
             labels[rest[inductive >= 0]] = inductive[inductive >= 0] + len(seed_codes)
-        min_size = self.min_theme_size or self._default_min_size(n)
+        min_size = self.min_theme_size or self._default_min_size(answers)
         labels = quality.drop_small(labels, min_size)
         floor, backend = self.min_similarity, self._backend()
         labels, scores = quality.reassign(embeddings, labels, min_similarity=floor, backend=backend)
@@ -274,11 +280,13 @@ def _quotes(
     order = members[np.lexsort((members, -sims))]
     quotes: list[Quote] = []
     seen: set[str] = set()
+    quoted: set[str] = set()  # fitted on segments, an answer may have several members
     for i in order:
         key = texts[i].lower()
-        if key in seen:
+        if key in seen or response_ids[i] in quoted:
             continue
         seen.add(key)
+        quoted.add(response_ids[i])
         quotes.append(Quote(response_ids[i], texts[i]))
         if len(quotes) == N_QUOTES:
             break

@@ -191,6 +191,8 @@ def _propose(
 def _params(settings: ThemesSection | None, max_themes: int | None) -> dict[str, Any]:
     params: dict[str, Any] = {}
     if settings is not None:
+        params.update(multi_label=settings.multi_label, stability_runs=settings.stability_runs,
+                      stability_max_answers=settings.stability_max_answers)
         params.update(
             max_themes=settings.max_themes, min_theme_size=settings.min_theme_size,
             merge_similarity=settings.merge_similarity, min_similarity=settings.min_similarity,
