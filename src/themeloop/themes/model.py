@@ -39,6 +39,7 @@ class Theme:
     seeded: bool
     quotes: list[Quote]
     description: str = ""
+    parent: str | None = None  # a parent theme's id (themes.hierarchy), above ~20 themes
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -59,6 +60,11 @@ class QuestionThemes:
     scores: list[float | None]
     note: str = ""
     params: dict = field(default_factory=dict)
+    # Theme-set checks (themes.checks): the rules that fired, and the two reserved themes.
+    checks: list = field(default_factory=list)
+    other: Theme | None = None
+    no_answer: Theme | None = None
+    parents: list = field(default_factory=list)  # themes.hierarchy.Parent, above ~20 themes
 
     @property
     def n_unassigned(self) -> int:
@@ -77,6 +83,10 @@ class QuestionThemes:
             "non_substantive": list(self.non_substantive),
             "n_unassigned": self.n_unassigned,
             "themes": [t.to_json() for t in self.themes],
+            "other": self.other.to_json() if self.other else None,
+            "no_answer": self.no_answer.to_json() if self.no_answer else None,
+            "parents": [p.to_json() for p in self.parents],
+            "checks": [c.to_json() for c in self.checks],
         }
 
 

@@ -12,7 +12,8 @@ import pandas as pd
 from themeloop.compute import Backend
 from themeloop.errors import ThemesError
 from themeloop.progress import Progress, no_progress
-from themeloop.themes.model import UNASSIGNED, QuestionThemes, SeedCode, ThemesResult
+from themeloop.themes import checks
+from themeloop.themes.model import UNASSIGNED, QuestionThemes, Quote, SeedCode, Theme, ThemesResult
 from themeloop.themes.proposer import ThemeProposer
 
 REQUIRED_COLUMNS = ("response_id", "question", "text", "substantive")
@@ -84,7 +85,9 @@ def propose_themes(
         seed_vecs = embedder.encode([c.text for c in codes]) if codes else None
         dim = vectors.shape[1] if vectors.size else 1
         emb = np.stack([row_vectors[i] for i in rows]) if len(rows) else np.zeros((0, dim))
-        proposer = ThemeProposer(random_state=seed, backend=backend, **params).fit(
+        proposer = ThemeProposer(
+            random_state=seed, backend=backend, label_encoder=embedder.encode, **params
+        ).fit(
             texts.iloc[rows].tolist(), emb, responses["response_id"].iloc[rows].astype(str).tolist(),
             seed_codes=codes, seed_embeddings=seed_vecs, progress=progress,
         )
@@ -108,12 +111,30 @@ def _question_result(
         theme_ids.append(tid)
         scores.append(None if score is None or np.isnan(score) else round(score, 6))
     non_sub = [ids[r] for r in all_rows if int(r) not in by_row]
+    texts = responses["text"].fillna("").astype(str).to_numpy()
+    no_answer = _no_answer_theme([(ids[r], texts[r]) for r in all_rows if int(r) not in by_row],
+                                 len(all_rows))
+    found = list(proposer.checks_) + checks.reserved_checks(0, len(non_sub), len(rows))
     return QuestionThemes(
         question=q, strategy=proposer.strategy_, n_responses=len(all_rows),
         n_substantive=len(rows), non_substantive=non_sub, themes=proposer.themes_,
         response_ids=[ids[r] for r in all_rows], theme_ids=theme_ids, scores=scores,
-        note=proposer.note_, params=params,
+        note=proposer.note_, params=params, checks=found, other=proposer.other_,
+        no_answer=no_answer, parents=proposer.parents_,
     )
+
+
+def _no_answer_theme(answers: list[tuple[str, str]], n: int) -> Theme | None:
+    """"No answer given": the non-substantive answers, kept out of the clustering."""
+    if not answers:
+        return None
+    seen: dict[str, Quote] = {}
+    for rid, text in answers:
+        seen.setdefault(text.strip().lower(), Quote(rid, text))
+    return Theme(id=checks.NO_ANSWER_ID, label=checks.NO_ANSWER_LABEL, keywords=[],
+                 size=len(answers), share=round(len(answers) / n, 4) if n else 0.0,
+                 seeded=False, quotes=list(seen.values())[:5],
+                 description="Empty or non-substantive answers (\"n/a\", \"don't know\").")
 
 
 def _run_id(
