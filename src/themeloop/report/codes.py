@@ -8,7 +8,15 @@ from typing import Any
 import pandas as pd
 
 from themeloop.report.charts import Cell, bar_chart
-from themeloop.report.model import BarChart, CodeRow, Quote, ThemeRow, ThemeSummary
+from themeloop.report.model import (
+    BarChart,
+    CodeRow,
+    ParentTheme,
+    Quote,
+    ThemeCheck,
+    ThemeRow,
+    ThemeSummary,
+)
 
 MAX_EXEMPLARS = 3
 MAX_KEYWORDS = 6
@@ -41,6 +49,7 @@ def theme_summary(entry: Mapping[str, Any] | None) -> ThemeSummary | None:
             quotes=[Quote(str(q.get("response_id", "")), clip(q.get("text", "")))
                     for q in (t.get("quotes") or [])[:MAX_EXEMPLARS]],
             description=clip(str(t.get("description") or ""), 160),
+            parent=str(t["parent"]) if t.get("parent") else None,
         )
         for t in entry.get("themes") or []
     ]
@@ -49,7 +58,20 @@ def theme_summary(entry: Mapping[str, Any] | None) -> ThemeSummary | None:
         n_substantive=int(entry.get("n_substantive") or 0),
         n_non_substantive=len(entry.get("non_substantive") or []),
         n_unassigned=int(entry.get("n_unassigned") or 0), themes=themes,
+        checks=[ThemeCheck(str(c.get("rule", "")), [str(x) for x in c.get("themes") or []],
+                           str(c.get("detail", ""))) for c in entry.get("checks") or []],
+        parents=_parents(entry.get("parents") or [], themes),
     )
+
+
+def _parents(parents: list[Mapping[str, Any]], themes: list[ThemeRow]) -> list[ParentTheme]:
+    """The hierarchy as a tree: each parent with its child rows (themes.json ``parents``)."""
+    by_id = {t.id: t for t in themes}
+    return [ParentTheme(id=str(p.get("id", "")), label=str(p.get("label", "")),
+                        description=clip(str(p.get("description") or ""), 160),
+                        size=int(p.get("size") or 0),
+                        children=[by_id[c] for c in p.get("children") or [] if c in by_id])
+            for p in parents]
 
 
 def code_rows(

@@ -115,6 +115,27 @@ class ThemeRow:
     seeded: bool
     quotes: list[Quote]
     description: str = ""
+    parent: str | None = None
+
+
+@dataclass(frozen=True)
+class ThemeCheck:
+    """A theme-set rule that fired (themes.json ``checks``)."""
+
+    rule: str
+    themes: list[str]
+    detail: str
+
+
+@dataclass(frozen=True)
+class ParentTheme:
+    """A parent theme and its children, for the report's tree."""
+
+    id: str
+    label: str
+    description: str
+    size: int
+    children: list[ThemeRow]
 
 
 @dataclass(frozen=True)
@@ -127,6 +148,8 @@ class ThemeSummary:
     n_non_substantive: int
     n_unassigned: int
     themes: list[ThemeRow]
+    checks: list[ThemeCheck] = field(default_factory=list)
+    parents: list[ParentTheme] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

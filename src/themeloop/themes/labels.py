@@ -354,9 +354,9 @@ def describe(keyphrases: Sequence[str], quotes: Sequence[str], limit: int = 160)
     'Answers about seed funding and pilots, such as "We need seed funding to test ideas."'
     """
     parts = list(keyphrases)
-    about = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
     if not parts:
         return f'Answers such as "{_clip(quotes[0], limit)}"' if quotes else ""
+    about = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
     if not quotes:
         return f"Answers about {about}."
     # The quote that uses one of the phrases grounds them best; else the most central.
