@@ -285,3 +285,34 @@ def test_report_shows_the_tree_and_the_checks():
     assert [c.id for c in summary.parents[0].children] == parents[0].children
     assert summary.checks[0].rule == "hierarchy"
     assert "25 themes (more than 20): 25 of them grouped under 5 parent" in summary.checks[0].detail
+
+
+def test_report_html_shows_checks_and_tree_with_text_escaped(tmp_path_factory):
+    from test_report_fixtures import agreed_table, coding_table, make_project, themes
+
+    from themeloop.codebook import load_codebook
+    from themeloop.config import find_project
+    from themeloop.merge import build_merged
+    from themeloop.report import build_report_data, render_report
+    from themeloop.survey import load_project_survey
+
+    project = find_project(make_project(tmp_path_factory.mktemp("report") / "proj"))
+    data = themes()
+    entry = data["questions"]["barriers"]
+    entry["themes"][0]["parent"] = "money_matters"
+    entry["themes"].append({"id": "grants", "label": "Grant <b>funding</b>", "keywords": [],
+                            "size": 2, "share": 0.1, "seeded": False, "quotes": [],
+                            "parent": "money_matters"})
+    entry["parents"] = [{"id": "money_matters", "label": "Money <matters>", "description": "",
+                         "children": ["budget", "grants"], "size": 8}]
+    entry["checks"] = [{"rule": "similar_labels", "themes": ["budget", "cash"],
+                        "detail": "'Cash <i>' merged into 'Budget <and> money'"}]
+    survey, codebook = load_project_survey(project), load_codebook(project.codebook_path)
+    html = render_report(build_report_data(
+        survey, codebook=codebook, agreed=agreed_table(), coding=coding_table(),
+        merged=build_merged(survey, agreed_table(), codebook), themes=data, by="org_type"))
+    assert "<h4>Theme hierarchy</h4>" in html and "<h4>Theme-set checks</h4>" in html
+    tree = html[html.index("<h4>Theme hierarchy</h4>"):html.index("<h4>Theme-set checks</h4>")]
+    assert tree.index("Money &lt;matters&gt;") < tree.index("Budget &lt;and&gt; money") < \
+        tree.index("Grant &lt;b&gt;funding&lt;/b&gt;") < tree.index("People")
+    assert "<code>similar_labels</code>: &#39;Cash &lt;i&gt;&#39; merged into" in html
