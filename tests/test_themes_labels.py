@@ -9,8 +9,7 @@ import pandas as pd
 import pytest
 
 from themeloop.embed import Embedder, SentenceTransformerModel
-from themeloop.themes import ThemeProposer, propose_themes
-from themeloop.themes import checks, hierarchy
+from themeloop.themes import ThemeProposer, checks, hierarchy, propose_themes
 from themeloop.themes import labels as theme_labels
 from themeloop.themes.keywords import _stop_words
 from themeloop.themes.model import Quote, Theme
