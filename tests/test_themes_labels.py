@@ -315,3 +315,12 @@ def test_report_html_shows_checks_and_tree_with_text_escaped(tmp_path_factory):
     assert tree.index("Money &lt;matters&gt;") < tree.index("Budget &lt;and&gt; money") < \
         tree.index("Grant &lt;b&gt;funding&lt;/b&gt;") < tree.index("People")
     assert "<code>similar_labels</code>: &#39;Cash &lt;i&gt;&#39; merged into" in html
+
+
+def test_two_themes_with_the_same_words_still_get_different_labels():
+    texts = ["transfer, cheers", "transfer cheers", "cheers transfer"] * 2
+    labels = np.array([0, 0, 0, 1, 1, 1])
+    got = theme_labels.label_themes(texts, labels, {}, {})
+    assert got[0].label.lower() != got[1].label.lower()
+    for label in (got[0].label, got[1].label):
+        assert set(_words(label)) - {"and"} <= {"transfer", "cheers"}

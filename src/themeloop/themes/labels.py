@@ -267,9 +267,11 @@ def _phrase_ctfidf(stats: dict[int, _Stats], values: list[int]) -> dict[int, dic
 def _shortlist(stats: _Stats, ctfidf: dict[str, float], n_docs: int) -> list[str]:
     """The candidates worth embedding: used by enough members, best by c-TF-IDF and coverage."""
     need = max(2, math.ceil(0.03 * n_docs)) if n_docs >= 10 else 1
-    keys = [k for k, c in stats.df.items() if c >= need] or list(stats.df)
-    keys.sort(key=lambda k: (-_prior(k, stats, ctfidf, n_docs), k))
-    return keys[:CANDIDATES]
+    ranked = sorted(stats.df, key=lambda k: (-_prior(k, stats, ctfidf, n_docs), k))
+    common = [k for k in ranked if stats.df[k] >= need]
+    # A broad theme may have few phrases that many answers share: rarer ones fill up to 5.
+    return (common + [k for k in ranked if stats.df[k] < need][: max(0, 5 - len(common))])[
+        :CANDIDATES]
 
 
 def _prior(key: str, stats: _Stats, ctfidf: dict[str, float], n_docs: int) -> float:
@@ -330,13 +332,14 @@ def _pick_label(ranked: list[str], texts: list[str], taken: set[str]) -> str:
     """The first 2-5-word phrase among the best few; else the two best words joined."""
     free = [(k, t) for k, t in zip(ranked, texts) if k not in taken and t.lower() not in taken]
     multi = [(k, t) for k, t in free[:4] if 2 <= len(k.split()) <= MAX_WORDS]
+    pairs = [(f"{k1} and {k2}", f"{t1} and {t2}")
+             for i, (k1, t1) in enumerate(free[:6]) for k2, t2 in free[i + 1:6]
+             if not set(k1.split()) & set(k2.split())]
+    pairs = [(k, t) for k, t in pairs if k not in taken and t.lower() not in taken]
     if multi:
         key, text = multi[0]
-    elif len(free) >= 2:
-        (k1, t1), (k2, t2) = free[0], next(
-            ((k, t) for k, t in free[1:] if not set(k.split()) & set(free[0][0].split())),
-            free[1])
-        key, text = f"{k1} and {k2}", f"{t1} and {t2}"
+    elif pairs:
+        key, text = pairs[0]
     elif free:
         key, text = free[0]
     else:
