@@ -330,7 +330,7 @@ def mmr(embeddings: np.ndarray, relevance: np.ndarray, *, diversity: float) -> l
 
 def _pick_label(ranked: list[str], texts: list[str], taken: set[str]) -> str:
     """The first 2-5-word phrase among the best few; else the two best words joined."""
-    free = [(k, t) for k, t in zip(ranked, texts) if k not in taken and t.lower() not in taken]
+    free = [(k, t) for k, t in zip(ranked, texts) if not _near(k, t, taken)]
     multi = [(k, t) for k, t in free[:4] if 2 <= len(k.split()) <= MAX_WORDS]
     pairs = [(f"{k1} and {k2}", f"{t1} and {t2}")
              for i, (k1, t1) in enumerate(free[:6]) for k2, t2 in free[i + 1:6]
@@ -346,6 +346,22 @@ def _pick_label(ranked: list[str], texts: list[str], taken: set[str]) -> str:
         return "Unlabelled theme"
     taken.update({key, text.lower()})
     return text[0].upper() + text[1:]
+
+
+def _near(key: str, text: str, taken: set[str]) -> bool:
+    """Whether a candidate is, or is a misspelling of, a label already given.
+
+    Examples
+    --------
+    >>> _near("seed fundng", "seed fundng", {"seed funding"}), _near("pot", "pot", {"seed funding"})
+    (True, False)
+    """
+    from difflib import SequenceMatcher
+
+    low = text.lower()
+    return key in taken or low in taken or any(
+        abs(len(low) - len(t)) <= 2 and low[:2] == t[:2]  # cheap guard first
+        and SequenceMatcher(None, low, t).ratio() >= 0.9 for t in taken)
 
 
 def describe(keyphrases: Sequence[str], quotes: Sequence[str], limit: int = 160) -> str:
