@@ -1,8 +1,8 @@
 """Parent themes: above ~20 themes, a second level that groups related ones.
 
-Theme centroids are clustered agglomeratively (average linkage on cosine
-distance, as BERTopic's ``hierarchical_topics`` does on topic embeddings) into
-about ``sqrt(k)`` groups; a group of two or more themes becomes a parent,
+Theme centroids (unit vectors, so Euclidean distance follows cosine) are
+clustered agglomeratively with Ward linkage, BERTopic's default in
+``hierarchical_topics``, into about ``sqrt(k)`` groups; a group of two or more themes becomes a parent,
 labelled from its children's answers like any theme
 (:mod:`~themeloop.themes.labels`). A theme alone in its group stays at the top.
 """
@@ -60,7 +60,9 @@ def group_themes(centroids: np.ndarray, n_groups: int) -> np.ndarray:
     """
     from sklearn.cluster import AgglomerativeClustering
 
-    model = AgglomerativeClustering(n_clusters=n_groups, metric="cosine", linkage="average")
+    # Ward keeps groups of similar size; average linkage put 35 of banking77's 90 themes
+    # under one parent.
+    model = AgglomerativeClustering(n_clusters=n_groups, linkage="ward")
     return model.fit_predict(np.asarray(centroids, dtype=np.float64)).astype(int)
 
 
