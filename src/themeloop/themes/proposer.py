@@ -55,6 +55,9 @@ class ThemeProposer:
     centroids_ : L2-normalised mean embedding of each theme's answers, one row
         per theme in the order of ``themes_`` (float32, ``(len(themes_), dim)``).
     note_ : a sentence for the user when something notable happened.
+    checks_ : the theme-set rules that fired (:class:`~themeloop.themes.checks.Check`).
+    other_ : the "Other" theme of the answers no theme took, or None.
+    parents_ : parent themes above ~20 themes (:mod:`~themeloop.themes.hierarchy`), else [].
 
     Examples
     --------
@@ -169,7 +172,7 @@ class ThemeProposer:
             labels, scores = quality.reassign(embeddings, labels, min_similarity=floor,
                                               backend=backend)
         self._describe(texts, embeddings, response_ids, labels, scores, seeds, progress)
-        merges = self._duplicates(len(seeds))
+        merges = self._duplicates()
         if merges:
             found += checks.merge_checks(merges, [t.id for t in self.themes_],
                                          [t.label for t in self.themes_])
@@ -192,7 +195,7 @@ class ThemeProposer:
             found.append(hierarchy.parent_check(self.parents_, len(self.themes_)))
         self.checks_ = found
 
-    def _duplicates(self, n_seeds: int) -> list[tuple[int, int, str, float]]:
+    def _duplicates(self) -> list[tuple[int, int, str, float]]:
         """Pairs of proposed (not seeded) themes that the checks merge."""
         free = [i for i, t in enumerate(self.themes_) if not t.seeded]
         if len(free) < 2:
@@ -289,7 +292,7 @@ class ThemeProposer:
         named = theme_labels.label_themes(
             texts, labels, cents, {v: [q.text for q in quotes[v]] for v in values},
             encoder=self.label_encoder, random_state=self.random_state,
-            order=[v for v in values if v >= len(seeds)],
+            order=[v for v in values if v >= len(seeds)], avoid={s.label for s in seeds},
         )
         themes: list[Theme] = []
         for v in values:
