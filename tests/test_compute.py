@@ -172,7 +172,10 @@ def test_propose_themes_takes_a_backend_and_gives_the_same_result():
         model_id, precision = "lookup", "fp32"
 
         def encode(self, texts):
-            return np.stack([vectors[t] for t in texts])
+            # Label phrases ("money budget") are embedded too: they get the first
+            # answer's vector that contains them, the weather's otherwise.
+            return np.stack([vectors.get(t, next((v for a, v in vectors.items() if t in a),
+                                                 vectors["weather answer 60"])) for t in texts])
 
     responses = pd.DataFrame({"response_id": [f"r{i}" for i in range(61)], "question": "q",
                               "text": list(vectors), "substantive": True})

@@ -198,8 +198,9 @@ def test_cli_project_mode_writes_all_outputs(cli, sample_dir, tmp_path, theme_ca
 
     draft = load_codebook(out / "codebook.yaml")
     assert draft.version == "0.1-draft"
+    # One code per theme, then the reserved themes that hold answers (one "n/a" here).
     assert [c.id for c in draft.questions["barriers"].codes] == [
-        t["id"] for t in themes["questions"]["barriers"]["themes"]]
+        t["id"] for t in themes["questions"]["barriers"]["themes"]] + ["no_answer"]
     assert all(c.examples for c in draft.questions["barriers"].codes)
     manifest = json.loads((out / "themes.manifest.json").read_text(encoding="utf-8"))
     assert manifest["seeds"] == {"seed": 42} and len(manifest["model"]["checksum"]) == 64

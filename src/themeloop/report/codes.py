@@ -8,7 +8,15 @@ from typing import Any
 import pandas as pd
 
 from themeloop.report.charts import Cell, bar_chart
-from themeloop.report.model import BarChart, CodeRow, Quote, ThemeRow, ThemeSummary
+from themeloop.report.model import (
+    BarChart,
+    CodeRow,
+    ParentTheme,
+    Quote,
+    ThemeCheck,
+    ThemeRow,
+    ThemeSummary,
+)
 
 MAX_EXEMPLARS = 3
 MAX_KEYWORDS = 6
@@ -46,6 +54,7 @@ def theme_summary(entry: Mapping[str, Any] | None) -> ThemeSummary | None:
             n_primary=_int_or_none(t.get("n_primary")),
             stability=_float_or_none(t.get("stability")),
             stability_reading=reading(_float_or_none(t.get("stability"))),
+            parent=str(t["parent"]) if t.get("parent") else None,
         )
         for t in entry.get("themes") or []
     ]
@@ -58,6 +67,9 @@ def theme_summary(entry: Mapping[str, Any] | None) -> ThemeSummary | None:
         n_segments=_int_or_none(entry.get("n_segments")),
         n_multi_theme=int(entry.get("n_multi_theme") or 0),
         stability_runs=int(entry.get("stability_runs") or 0), note=str(entry.get("note") or ""),
+        checks=[ThemeCheck(str(c.get("rule", "")), [str(x) for x in c.get("themes") or []],
+                           str(c.get("detail", ""))) for c in entry.get("checks") or []],
+        parents=_parents(entry.get("parents") or [], themes),
     )
 
 
@@ -67,6 +79,16 @@ def _int_or_none(value: Any) -> int | None:
 
 def _float_or_none(value: Any) -> float | None:
     return None if value is None else float(value)
+
+
+def _parents(parents: list[Mapping[str, Any]], themes: list[ThemeRow]) -> list[ParentTheme]:
+    """The hierarchy as a tree: each parent with its child rows (themes.json ``parents``)."""
+    by_id = {t.id: t for t in themes}
+    return [ParentTheme(id=str(p.get("id", "")), label=str(p.get("label", "")),
+                        description=clip(str(p.get("description") or ""), 160),
+                        size=int(p.get("size") or 0),
+                        children=[by_id[c] for c in p.get("children") or [] if c in by_id])
+            for p in parents]
 
 
 def code_rows(

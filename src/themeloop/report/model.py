@@ -118,6 +118,27 @@ class ThemeRow:
     n_primary: int | None = None  # answers whose main theme this is (multi-label)
     stability: float | None = None
     stability_reading: str = ""
+    parent: str | None = None
+
+
+@dataclass(frozen=True)
+class ThemeCheck:
+    """A theme-set rule that fired (themes.json ``checks``)."""
+
+    rule: str
+    themes: list[str]
+    detail: str
+
+
+@dataclass(frozen=True)
+class ParentTheme:
+    """A parent theme and its children, for the report's tree."""
+
+    id: str
+    label: str
+    description: str
+    size: int
+    children: list[ThemeRow]
 
 
 @dataclass(frozen=True)
@@ -135,6 +156,8 @@ class ThemeSummary:
     n_multi_theme: int = 0  # answers carrying two themes or more
     stability_runs: int = 0
     note: str = ""
+    checks: list[ThemeCheck] = field(default_factory=list)
+    parents: list[ParentTheme] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -47,16 +47,27 @@ def assignments_csv(result: ThemesResult, *, raw: bool = False) -> str:
 
 
 def draft_codebook(result: ThemesResult) -> dict[str, Any]:
-    """A draft codebook (codebook.yaml's structure): one code per proposed theme."""
+    """A draft codebook (codebook.yaml's structure): one code per proposed theme.
+
+    Parent themes (above ~20 themes) come first and their children name them
+    as ``parent``; "Other" and "No answer given" come last when they hold answers.
+    """
     questions = {}
     for qid, q in result.questions.items():
-        codes = []
-        for theme in q.themes:
+        codes: list[dict[str, Any]] = []
+        firsts = {t.id: t.quotes[0].response_id for t in q.themes if t.quotes}
+        for parent in q.parents:
+            codes.append({"id": parent.id, "label": parent.label,
+                          "description": parent.description,
+                          "examples": [firsts[c] for c in parent.children if c in firsts][:5]})
+        for theme in [*q.themes, *(t for t in (q.other, q.no_answer) if t is not None)]:
             code: dict[str, Any] = {"id": theme.id, "label": theme.label,
                                     "description": theme.description}
             examples = [quote.response_id for quote in theme.quotes]
             if examples:
                 code["examples"] = examples
+            if theme.parent:
+                code["parent"] = theme.parent
             codes.append(code)
         questions[qid] = {"codes": codes}
     return {"version": DRAFT_VERSION, "questions": questions}

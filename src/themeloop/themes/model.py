@@ -43,6 +43,7 @@ class Theme:
     n_primary: int | None = None
     # Mean best-match Jaccard of the theme's answers over resampled refits (None: not computed).
     stability: float | None = None
+    parent: str | None = None  # a parent theme's id (themes.hierarchy), above ~20 themes
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -68,6 +69,11 @@ class QuestionThemes:
     secondary: list[list[tuple[str, float]]] = field(default_factory=list)
     n_segments: int | None = None
     stability_runs: int = 0
+    # Theme-set checks (themes.checks): the rules that fired, and the two reserved themes.
+    checks: list = field(default_factory=list)
+    other: Theme | None = None
+    no_answer: Theme | None = None
+    parents: list = field(default_factory=list)  # themes.hierarchy.Parent, above ~20 themes
 
     @property
     def n_unassigned(self) -> int:
@@ -91,6 +97,10 @@ class QuestionThemes:
             "stability_runs": self.stability_runs,
             "note": self.note,
             "themes": [t.to_json() for t in self.themes],
+            "other": self.other.to_json() if self.other else None,
+            "no_answer": self.no_answer.to_json() if self.no_answer else None,
+            "parents": [p.to_json() for p in self.parents],
+            "checks": [c.to_json() for c in self.checks],
         }
 
 

@@ -14,7 +14,15 @@ import pandas as pd
 from themeloop.compute import Backend
 from themeloop.errors import ThemesError
 from themeloop.progress import Progress, no_progress
-from themeloop.themes.model import UNASSIGNED, QuestionThemes, Quote, SeedCode, ThemesResult
+from themeloop.themes import checks
+from themeloop.themes.model import (
+    UNASSIGNED,
+    QuestionThemes,
+    Quote,
+    SeedCode,
+    Theme,
+    ThemesResult,
+)
 from themeloop.themes.multilabel import (
     Segmented,
     answer_themes,
@@ -119,7 +127,7 @@ def propose_themes(
             units=local, embeddings=vectors[unit_idx] if len(unit_idx) else np.zeros((0, dim)),
             response_ids=responses["response_id"].iloc[rows].astype(str).tolist(), codes=codes,
             seed_vecs=embedder.encode([c.text for c in codes]) if codes else None,
-            params={**params, "backend": backend}, min_secondary=secondary_similarity,
+            params={**params, "backend": backend, "label_encoder": embedder.encode}, min_secondary=secondary_similarity,
         )
         proposer, carried, best_scores, best_segment = fit(seed, progress)
         stability, note = _stability(fit, proposer, carried, seed, stability_runs,
@@ -252,12 +260,17 @@ def _question_result(
         secondary.append([(tid[v], score) for v, score in pairs[1:]])
     non_sub = [ids[r] for r in all_rows if int(r) not in answer_of]
     notes = "; ".join(n for n in (proposer.note_, note) if n)
+    texts_all = responses["text"].fillna("").astype(str).to_numpy()
+    no_answer = _no_answer_theme(
+        [(ids[r], texts_all[r]) for r in all_rows if int(r) not in answer_of], len(all_rows))
+    found = list(proposer.checks_) + checks.reserved_checks(0, len(non_sub), n_sub)
     return QuestionThemes(
         question=q, strategy=proposer.strategy_, n_responses=len(all_rows),
         n_substantive=n_sub, non_substantive=non_sub, themes=themes,
         response_ids=[ids[r] for r in all_rows], theme_ids=theme_ids, scores=scores,
         note=notes, params=params, secondary=secondary, n_segments=n_segments,
-        stability_runs=runs,
+        stability_runs=runs, checks=found, other=proposer.other_, no_answer=no_answer,
+        parents=proposer.parents_,
     )
 
 
@@ -303,6 +316,19 @@ def _best_scores(owner: np.ndarray, scores: np.ndarray, n_answers: int) -> list[
     ok = ~np.isnan(scores)
     np.maximum.at(best, owner[ok], scores[ok].astype(np.float64))
     return [None if not np.isfinite(b) else round(float(b), 6) for b in best]
+
+
+def _no_answer_theme(answers: list[tuple[str, str]], n: int) -> Theme | None:
+    """"No answer given": the non-substantive answers, kept out of the clustering."""
+    if not answers:
+        return None
+    seen: dict[str, Quote] = {}
+    for rid, text in answers:
+        seen.setdefault(text.strip().lower(), Quote(rid, text))
+    return Theme(id=checks.NO_ANSWER_ID, label=checks.NO_ANSWER_LABEL, keywords=[],
+                 size=len(answers), share=round(len(answers) / n, 4) if n else 0.0,
+                 seeded=False, quotes=list(seen.values())[:5],
+                 description="Empty or non-substantive answers (\"n/a\", \"don't know\").")
 
 
 def _run_id(

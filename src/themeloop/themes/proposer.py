@@ -9,7 +9,8 @@ import numpy as np
 from themeloop.compute import Backend, LocalBackend
 from themeloop.errors import ThemesError
 from themeloop.progress import Progress, no_progress
-from themeloop.themes import cluster, keywords, quality
+from themeloop.themes import checks, cluster, hierarchy, keywords, quality
+from themeloop.themes import labels as theme_labels
 from themeloop.themes.model import UNASSIGNED, Quote, SeedCode, Theme
 
 N_QUOTES = 5
@@ -39,6 +40,9 @@ class ThemeProposer:
     keyword_docs : at most this many answers are lemmatised for keywords.
     backend : where nearest-centroid assignment runs (default: a
         :class:`~themeloop.compute.LocalBackend`); it does not change the result.
+    label_encoder : embeds candidate label phrases (e.g. ``Embedder.encode``);
+        without one, labels are ranked by c-TF-IDF and coverage only
+        (:mod:`themeloop.themes.labels`).
 
     Attributes
     ----------
@@ -51,6 +55,9 @@ class ThemeProposer:
     centroids_ : L2-normalised mean embedding of each theme's answers, one row
         per theme in the order of ``themes_`` (float32, ``(len(themes_), dim)``).
     note_ : a sentence for the user when something notable happened.
+    checks_ : the theme-set rules that fired (:class:`~themeloop.themes.checks.Check`).
+    other_ : the "Other" theme of the answers no theme took, or None.
+    parents_ : parent themes above ~20 themes (:mod:`~themeloop.themes.hierarchy`), else [].
 
     Examples
     --------
@@ -71,12 +78,17 @@ class ThemeProposer:
     [-1]
     """
 
+    themes_: list[Theme]
+    labels_: np.ndarray
+    scores_: np.ndarray
+
     def __init__(
         self, *, random_state: int = 42, max_themes: int | None = 12,
         min_theme_size: int | None = None, merge_similarity: float = 0.9,
         min_similarity: float = 0.3, seed_threshold: float = 0.5,
         small_max: int = cluster.SMALL_MAX, large_min: int = cluster.LARGE_MIN,
         sample_size: int = 10_000, keyword_docs: int = 10_000, backend: Backend | None = None,
+        label_encoder: theme_labels.PhraseEncoder | None = None,
     ) -> None:
         self.random_state = random_state
         self.max_themes = max_themes
@@ -89,6 +101,7 @@ class ThemeProposer:
         self.sample_size = sample_size
         self.keyword_docs = keyword_docs
         self.backend = backend
+        self.label_encoder = label_encoder
 
     def _check_params(self) -> None:
         for name, (kind, low, high) in _CONSTRAINTS.items():
@@ -150,8 +163,57 @@ class ThemeProposer:
         labels, scores = quality.reassign(embeddings, labels, min_similarity=floor, backend=backend)
         labels = quality.drop_small(labels, min_size)
         labels, scores = quality.reassign(embeddings, labels, min_similarity=floor, backend=backend)
-        self._describe(texts, embeddings, list(response_ids), labels, scores, seed_codes, progress)
+        self._finish(texts, embeddings, list(response_ids), labels, scores, seed_codes, progress)
         return self
+
+    def _finish(
+        self, texts: list[str], embeddings: np.ndarray, response_ids: list[str],
+        labels: np.ndarray, scores: np.ndarray, seeds: list[SeedCode], progress: Progress,
+    ) -> None:
+        """The theme-set checks (:mod:`~themeloop.themes.checks`), labels and the hierarchy."""
+        floor, backend, found = self.min_similarity, self._backend(), []
+        labels, check = checks.enforce_min_size(labels, len(texts))
+        if check is not None:
+            found.append(check)
+            labels, scores = quality.reassign(embeddings, labels, min_similarity=floor,
+                                              backend=backend)
+        self._describe(texts, embeddings, response_ids, labels, scores, seeds, progress)
+        merges = self._duplicates()
+        if merges:
+            found += checks.merge_checks(merges, [t.id for t in self.themes_],
+                                         [t.label for t in self.themes_])
+            labels = checks.apply_merges(self.labels_, list(range(len(self.themes_))), merges)
+            labels, scores = quality.reassign(embeddings, labels, min_similarity=floor,
+                                              backend=backend)
+            # Back to _describe's values: a seed's index, else len(seeds) + position.
+            seed_index = {s.id: j for j, s in enumerate(seeds)}
+            value_of = [seed_index[t.id] if t.seeded else len(seeds) + i
+                        for i, t in enumerate(self.themes_)]
+            labels = np.array([value_of[v] if v >= 0 else -1 for v in labels], dtype=int)
+            self._describe(texts, embeddings, response_ids, labels, scores, seeds, progress)
+        self.other_ = _other_theme(texts, response_ids, self.labels_, self.scores_)
+        found += checks.reserved_checks(self.other_.size if self.other_ else 0, 0, len(texts))
+        self.parents_ = hierarchy.propose_parents(
+            self.centroids_, self.themes_, texts, self.labels_,
+            encoder=self.label_encoder, random_state=self.random_state)
+        if self.parents_:
+            self.themes_ = hierarchy.with_parents(self.themes_, self.parents_)
+            found.append(hierarchy.parent_check(self.parents_, len(self.themes_)))
+        self.checks_ = found
+
+    def _duplicates(self) -> list[tuple[int, int, str, float]]:
+        """Pairs of proposed (not seeded) themes that the checks merge."""
+        free = [i for i, t in enumerate(self.themes_) if not t.seeded]
+        if len(free) < 2:
+            return []
+        members = [set(np.flatnonzero(self.labels_ == i).tolist()) for i in free]
+        vectors = None
+        if self.label_encoder is not None:
+            vectors = checks.label_vectors([self.themes_[i].label for i in free],
+                                           [self.themes_[i].description for i in free],
+                                           self.label_encoder)
+        return [(free[k], free[g], rule, value)
+                for k, g, rule, value in checks.merge_pairs(vectors, members)]
 
     def _backend(self) -> Backend:
         return self.backend if self.backend is not None else LocalBackend()
@@ -227,26 +289,33 @@ class ThemeProposer:
         values = [int(v) for v in np.unique(labels[labels >= 0])]
         sizes = {v: int((labels == v).sum()) for v in values}
         values.sort(key=lambda v: (-sizes[v], v))
-        words, nouns = self._keywords(texts, labels, progress)
+        words, _ = self._keywords(texts, labels, progress)
         cents = dict(zip(*cluster.centroids_of(embeddings, labels)))
         n = len(texts)
-        taken: set[str] = {s.id for s in seeds}
+        taken: set[str] = {s.id for s in seeds} | set(checks.RESERVED_IDS)
+        quotes = {v: _quotes(texts, response_ids, embeddings, np.flatnonzero(labels == v), cents[v])
+                  for v in values}
+        named = theme_labels.label_themes(
+            texts, labels, cents, {v: [q.text for q in quotes[v]] for v in values},
+            encoder=self.label_encoder, random_state=self.random_state,
+            order=[v for v in values if v >= len(seeds)], avoid={s.label for s in seeds},
+        )
         themes: list[Theme] = []
         for v in values:
-            members = np.flatnonzero(labels == v)
-            quotes = _quotes(texts, response_ids, embeddings, members, cents[v])
             kw = keywords.tidy_keywords(words.get(v, []))
             if v < len(seeds):
                 code = seeds[v]
                 tid, label, seeded = code.id, code.label, True
+                description = _description(kw, quotes[v], code)
             else:
-                label = keywords.make_label(kw, nouns=nouns)
+                label, description = named[v].label, named[v].description
+                kw = _merge_keywords(named[v].keyphrases, kw)
                 tid = keywords.slugify(label, taken, f"theme_{len(themes) + 1}")
                 seeded = False
             themes.append(Theme(
                 id=tid, label=label, keywords=kw, size=sizes[v],
-                share=round(sizes[v] / n, 4) if n else 0.0, seeded=seeded, quotes=quotes,
-                description=_description(kw, quotes, seeds[v] if seeded else None),
+                share=round(sizes[v] / n, 4) if n else 0.0, seeded=seeded, quotes=quotes[v],
+                description=description,
             ))
         position = {v: i for i, v in enumerate(values)}
         self.labels_ = np.array([position.get(int(v), -1) for v in labels], dtype=int)
@@ -291,6 +360,28 @@ def _quotes(
         if len(quotes) == N_QUOTES:
             break
     return quotes
+
+
+def _other_theme(
+    texts: list[str], response_ids: list[str], labels: np.ndarray, scores: np.ndarray,
+) -> Theme | None:
+    """"Other": the answers no theme took, those nearest a theme first."""
+    rest = np.flatnonzero(labels < 0)
+    if len(rest) == 0:
+        return None
+    near = np.nan_to_num(np.asarray(scores, dtype=np.float64)[rest], nan=-2.0)
+    order = rest[np.lexsort((rest, -near))]
+    quotes = [Quote(response_ids[i], texts[i]) for i in order[:N_QUOTES]]
+    return Theme(id=checks.OTHER_ID, label=checks.OTHER_LABEL, keywords=[], size=len(rest),
+                 share=round(len(rest) / len(texts), 4), seeded=False, quotes=quotes,
+                 description="Answers that fit none of the proposed themes.")
+
+
+def _merge_keywords(phrases: list[str], words: list[str], limit: int = 8) -> list[str]:
+    """Keyphrases first, then c-TF-IDF keywords that none of them already holds."""
+    held = {w for p in phrases for w in p.lower().split()}
+    out = list(phrases) + [w for w in words if not set(w.split()) <= held]
+    return list(dict.fromkeys(out))[:limit]
 
 
 def _description(kw: list[str], quotes: list[Quote], seed: SeedCode | None) -> str:
