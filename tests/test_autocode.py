@@ -239,3 +239,35 @@ def test_select_next_is_diverse_at_cold_start_and_uncertain_later():
     assert sorted(picked.tolist()) == [7, 77, 150]
     with pytest.raises(AutocodeError, match="--n must be 1 or more; got 0"):
         select_next(x, 0)
+
+
+def test_cross_fit_leaves_out_examples_that_quote_held_out_answers():
+    from themeloop.autocode.prototypes import build_prototypes
+
+    # Code "a" is described only by two quoted answers; each is the other's only
+    # evidence once it is held out, so its own text must not score it.
+    x, y, _, _ = _world(40)
+    ids = [f"r{i}" for i in range(40)]
+    table = dict(zip(ids, [f"t{i}" for i in range(40)]))
+    vec = {f"t{i}": x[i] for i in range(40)}
+    vec.update({"A": _unit(np.eye(16)[5]), "B": _unit(np.eye(16)[1]), "C": _unit(np.eye(16)[2])})
+    codes = [Code(id="a", label="A", examples=["r0", "r5"]), Code(id="b", label="B"),
+             Code(id="c", label="C")]
+    protos = build_prototypes(codes, lambda texts: np.stack([vec[t] for t in texts]), table)
+    assert protos.positive_id == ("", "r0", "r5", "", "")
+    fewer = protos.without(["r5", "r9"])
+    assert fewer.positive_id == ("", "r0", "", "") and len(fewer.positive) == 4
+    np.testing.assert_array_equal(fewer.positive_code, [0, 0, 1, 2])
+    assert protos.without(["r9"]) is protos
+    seen = []
+
+    class Spy(AutoCoder):
+        def fit(self, x, y=None, *, codes, prototypes, texts=None):
+            seen.append(prototypes.positive_id)
+            return super().fit(x, y, codes=codes, prototypes=prototypes, texts=texts)
+
+    cross_fit(lambda: Spy(min_positives=100), x, y.astype(float), codes=list("abc"),
+              prototypes=protos, folds=40, ids=ids)
+    # One answer per fold: the fold holding r0 out lacks it, likewise r5, the rest keep both.
+    assert sorted(seen) == sorted([("", "r0", "", ""), ("", "r5", "", "")]
+                                  + [protos.positive_id] * 38)

@@ -20,7 +20,8 @@ _CONSTRAINTS: dict[str, tuple[type, float, float | None]] = {
     "c": (float, 1e-6, None), "word_weight": (float, 0.0, None),
     "min_positives": (int, 1, None), "zero_shot_floor": (float, -2.0, 2.0),
     "zero_shot_margin": (float, 0.0, None), "min_cosine": (float, -1.0, 1.0),
-    "max_iter": (int, 10, None),
+    "max_iter": (int, 10, None), "prior_weight": (float, 0.0, None),
+    "none_rate": (float, 0.0, 1.0),
 }
 
 
@@ -68,6 +69,7 @@ class AutoCoder:
         self, *, random_state: int = 42, cv: int | None = 5, c: float = 1.0, word_weight: float = 1.0,
         min_positives: int = 8, zero_shot_floor: float = 0.15, zero_shot_margin: float = 0.05,
         min_cosine: float = 0.15, human_only: Sequence[str] = (), max_iter: int = 300,
+        prior_weight: float = 0.0, none_rate: float = 0.0,
     ) -> None:
         self.random_state = random_state
         self.cv = cv
@@ -79,12 +81,15 @@ class AutoCoder:
         self.min_cosine = min_cosine
         self.human_only = human_only
         self.max_iter = max_iter
+        self.prior_weight = prior_weight
+        self.none_rate = none_rate
 
     def get_params(self) -> dict[str, Any]:
         """The constructor's parameters (for manifests and clones)."""
         return {name: getattr(self, name) for name in (
             "random_state", "cv", "c", "word_weight", "min_positives", "zero_shot_floor",
-            "zero_shot_margin", "min_cosine", "human_only", "max_iter")}
+            "zero_shot_margin", "min_cosine", "human_only", "max_iter", "prior_weight",
+            "none_rate")}
 
     def _check_params(self) -> None:
         if self.cv is not None and not (isinstance(self.cv, int) and self.cv >= 2):
@@ -139,12 +144,15 @@ class AutoCoder:
         self.idf_: np.ndarray | None = None
         self.scale_mean_ = x.mean(axis=0)
         self.scale_std_ = np.maximum(x.std(axis=0), 1e-6)
+        self.force_one_ = False
         if y is None:
             return self
         y = np.asarray(y, dtype=np.float64)
         if y.shape != (len(x), k):
             raise AutocodeError(f"labels have shape {y.shape}; expected {(len(x), k)}")
         self.n_positive_ = y.sum(axis=0)
+        # "None fits" (almost) never happens in training: do not let it happen in use.
+        self.force_one_ = bool(np.mean(y.max(axis=1) < 0.5) < self.none_rate)
         learn = np.flatnonzero((self.n_positive_ >= self.min_positives)
                                & (len(x) - self.n_positive_ >= 1))
         if len(learn) == 0:
@@ -153,9 +161,11 @@ class AutoCoder:
             self._fit_words(list(texts))
         features = self._features(x, texts)
         target = y[:, learn]
-        self.linear_ = fit_linear(features, target, c=self.c, max_iter=self.max_iter)
-        self.thresholds_[learn], self.cv_f1_[learn] = self._cv_thresholds(features, target)
         self.learned_ = learn
+        offset = self._offset(raw - self.zs_base_)
+        self.linear_ = fit_linear(features, target, c=self.c, max_iter=self.max_iter,
+                                  offset=offset)
+        self.thresholds_[learn], self.cv_f1_[learn] = self._cv_thresholds(features, target, offset)
         for j in learn:
             self.modes_[j] = SUPERVISED
         return self
@@ -189,7 +199,20 @@ class AutoCoder:
         words = self._vectorizer().transform(list(texts)) * self.word_weight
         return sparse.hstack([sparse.csr_matrix(dense.astype(np.float64)), words]).tocsr()
 
-    def _cv_thresholds(self, features: Any, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _offset(self, z: np.ndarray) -> np.ndarray | None:
+        """The zero-shot logits of the learned codes, scaled by ``prior_weight`` (None at 0)."""
+        if self.prior_weight <= 0:
+            return None
+        return self.prior_weight * (z[:, self.learned_] - self.zero_shot_floor) / 0.05
+
+    def _supervised_proba(self, features: Any, z: np.ndarray) -> np.ndarray:
+        assert self.linear_ is not None
+        logits = self.linear_.decision(features)
+        offset = self._offset(z)
+        return 1.0 / (1.0 + np.exp(-(logits if offset is None else logits + offset)))
+
+    def _cv_thresholds(self, features: Any, target: np.ndarray, offset: np.ndarray | None
+                       ) -> tuple[np.ndarray, np.ndarray]:
         n = target.shape[0]
         folds = min(self.cv or 0, n)
         if folds < 2 or n < 10:
@@ -201,8 +224,10 @@ class AutoCoder:
             test = fold_of == f
             # Warm start from the full fit: same convex optimum, a fraction of the steps.
             model = fit_linear(features[~test], target[~test], c=self.c, max_iter=self.max_iter,
-                               init=self.linear_)
-            oof[test] = model.proba(features[test])
+                               init=self.linear_,
+                               offset=None if offset is None else offset[~test])
+            logits = model.decision(features[test])
+            oof[test] = 1.0 / (1.0 + np.exp(-(logits if offset is None else logits + offset[test])))
         return f1_thresholds(oof, target >= 0.5)
 
     def calibrate(self, x: np.ndarray, y: np.ndarray, texts: Sequence[str] | None = None
@@ -211,7 +236,8 @@ class AutoCoder:
         self._check_fitted()
         if self.linear_ is None:
             return self
-        proba = self.linear_.proba(self._features(np.asarray(x, np.float32), texts))
+        x = np.asarray(x, np.float32)
+        proba = self._supervised_proba(self._features(x, texts), self.zero_shot_z(x)[1])
         truth = np.asarray(y)[:, self.learned_] >= 0.5
         self.thresholds_[self.learned_], self.cv_f1_[self.learned_] = f1_thresholds(proba, truth)
         return self
@@ -234,7 +260,7 @@ class AutoCoder:
         _, z = self.zero_shot_z(x)
         proba = 1.0 / (1.0 + np.exp(-(z - self.zero_shot_floor) / 0.05))
         if self.linear_ is not None and len(x):
-            proba[:, self.learned_] = self.linear_.proba(self._features(x, texts))
+            proba[:, self.learned_] = self._supervised_proba(self._features(x, texts), z)
         return proba
 
     def predict(self, x: np.ndarray, texts: Sequence[str] | None = None) -> np.ndarray:
@@ -251,6 +277,17 @@ class AutoCoder:
             best = np.where(zs, z, -np.inf).max(axis=1, keepdims=True)
             rule = (z >= best - self.zero_shot_margin) & (raw >= self.min_cosine)
             given[:, zs] &= rule[:, zs]
+        allowed = np.ones(len(self.codes_), dtype=bool)
         for code in self.human_only:
-            given[:, self.codes_.index(code)] = False
+            allowed[self.codes_.index(code)] = False
+        given &= allowed
+        if getattr(self, "force_one_", False) and allowed.any() and len(proba):
+            # The code furthest above (or least below) its threshold, on the logit scale.
+            eps = 1e-9
+            p = np.clip(proba, eps, 1 - eps)
+            t = np.clip(self.thresholds_, eps, 1 - eps)
+            margin = np.log(p / (1 - p)) - np.log(t / (1 - t))
+            margin[:, ~allowed] = -np.inf
+            empty = np.flatnonzero(~given.any(axis=1))
+            given[empty, margin[empty].argmax(axis=1)] = True
         return given
