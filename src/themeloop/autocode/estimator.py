@@ -21,8 +21,13 @@ _CONSTRAINTS: dict[str, tuple[type, float, float | None]] = {
     "min_positives": (int, 1, None), "zero_shot_floor": (float, -2.0, 2.0),
     "zero_shot_margin": (float, 0.0, None), "min_cosine": (float, -1.0, 1.0),
     "max_iter": (int, 10, None), "prior_weight": (float, 0.0, None),
-    "none_rate": (float, 0.0, 1.0),
+    "none_rate": (float, 0.0, 1.0), "threshold_positives": (int, 1, None),
 }
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-9, 1 - 1e-9)
+    return np.log(p / (1 - p))
 
 
 class AutoCoder:
@@ -40,9 +45,17 @@ class AutoCoder:
 
     With labels, each code gets a logistic regression (balanced class
     weights) on the standardised embeddings, plus TF-IDF word features when
-    ``word_weight > 0`` and texts are given; its threshold maximises F1 on
-    ``cv``-fold out-of-fold probabilities. A code with fewer than
-    ``min_positives`` positive answers keeps the zero-shot rule.
+    ``word_weight > 0`` and texts are given. The regression corrects the
+    zero-shot score rather than replacing it: ``prior_weight`` times the
+    zero-shot logit is a fixed offset of its logit, so with a handful of
+    positives the codebook still carries the decision and with many the
+    data take over (0 gives a plain regression). Its threshold maximises F1
+    on ``cv``-fold out-of-fold probabilities where the code has at least
+    ``threshold_positives`` positives, else it is 0.5. A code with fewer
+    than ``min_positives`` positive answers keeps the zero-shot rule.
+    When fewer than ``none_rate`` of the training answers have no code, an
+    answer is never left without one: it gets its best code (the one
+    furthest above, or least below, its threshold), unless that is human-only.
 
     Parameters
     ----------
@@ -51,6 +64,9 @@ class AutoCoder:
     c : inverse L2 strength of the logistic regressions.
     word_weight : scale of the TF-IDF block beside the embeddings; 0 turns it off.
     min_positives : fewest positive answers for a supervised code.
+    prior_weight : weight of the zero-shot logit in a supervised code's logit.
+    threshold_positives : fewest positives for a cross-validated threshold.
+    none_rate : below this share of code-less training answers, every answer gets a code.
     zero_shot_floor, zero_shot_margin, min_cosine : the zero-shot rule above.
     human_only : codes never applied by :meth:`predict` (their scores are still given).
     max_iter : L-BFGS iterations.
@@ -63,13 +79,14 @@ class AutoCoder:
     cv_f1_ : per code, the out-of-fold F1 at its threshold (NaN for zero-shot codes).
     n_positive_ : per code, the (soft) count of positive training answers.
     n_train_ : number of training answers.
+    force_one_ : whether every answer gets at least one code (see ``none_rate``).
     """
 
     def __init__(
         self, *, random_state: int = 42, cv: int | None = 5, c: float = 1.0, word_weight: float = 1.0,
-        min_positives: int = 8, zero_shot_floor: float = 0.15, zero_shot_margin: float = 0.05,
+        min_positives: int = 2, zero_shot_floor: float = 0.15, zero_shot_margin: float = 0.05,
         min_cosine: float = 0.15, human_only: Sequence[str] = (), max_iter: int = 300,
-        prior_weight: float = 0.0, none_rate: float = 0.0,
+        prior_weight: float = 1.0, none_rate: float = 0.05, threshold_positives: int = 8,
     ) -> None:
         self.random_state = random_state
         self.cv = cv
@@ -83,13 +100,14 @@ class AutoCoder:
         self.max_iter = max_iter
         self.prior_weight = prior_weight
         self.none_rate = none_rate
+        self.threshold_positives = threshold_positives
 
     def get_params(self) -> dict[str, Any]:
         """The constructor's parameters (for manifests and clones)."""
         return {name: getattr(self, name) for name in (
             "random_state", "cv", "c", "word_weight", "min_positives", "zero_shot_floor",
             "zero_shot_margin", "min_cosine", "human_only", "max_iter", "prior_weight",
-            "none_rate")}
+            "none_rate", "threshold_positives")}
 
     def _check_params(self) -> None:
         if self.cv is not None and not (isinstance(self.cv, int) and self.cv >= 2):
@@ -165,7 +183,11 @@ class AutoCoder:
         offset = self._offset(raw - self.zs_base_)
         self.linear_ = fit_linear(features, target, c=self.c, max_iter=self.max_iter,
                                   offset=offset)
-        self.thresholds_[learn], self.cv_f1_[learn] = self._cv_thresholds(features, target, offset)
+        thresholds, cv_f1 = self._cv_thresholds(features, target, offset)
+        # Too few positives to choose a cut by cross-validation: keep 0.5 (the prior's own).
+        few = self.n_positive_[learn] < self.threshold_positives
+        thresholds[few] = 0.5
+        self.thresholds_[learn], self.cv_f1_[learn] = thresholds, cv_f1
         for j in learn:
             self.modes_[j] = SUPERVISED
         return self
@@ -277,17 +299,13 @@ class AutoCoder:
             best = np.where(zs, z, -np.inf).max(axis=1, keepdims=True)
             rule = (z >= best - self.zero_shot_margin) & (raw >= self.min_cosine)
             given[:, zs] &= rule[:, zs]
-        allowed = np.ones(len(self.codes_), dtype=bool)
-        for code in self.human_only:
-            allowed[self.codes_.index(code)] = False
-        given &= allowed
-        if getattr(self, "force_one_", False) and allowed.any() and len(proba):
-            # The code furthest above (or least below) its threshold, on the logit scale.
-            eps = 1e-9
-            p = np.clip(proba, eps, 1 - eps)
-            t = np.clip(self.thresholds_, eps, 1 - eps)
-            margin = np.log(p / (1 - p)) - np.log(t / (1 - t))
-            margin[:, ~allowed] = -np.inf
+        if self.force_one_ and len(proba):
+            # "None fits" (almost) never happened in training: an answer given no code gets
+            # the one furthest above (or least below) its threshold, on the logit scale.
+            # Decided before human-only codes are removed, so an answer whose best code is
+            # human-only is left for people rather than given its second-best code.
             empty = np.flatnonzero(~given.any(axis=1))
-            given[empty, margin[empty].argmax(axis=1)] = True
+            given[empty, (_logit(proba[empty]) - _logit(self.thresholds_)).argmax(axis=1)] = True
+        for code in self.human_only:
+            given[:, self.codes_.index(code)] = False
         return given
