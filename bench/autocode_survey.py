@@ -33,7 +33,7 @@ TARGET = {"barriers": 0.22, "practice": 0.60, "radical": 0.70}
 
 
 def _masi(human, q: str, ids: list[str], given: np.ndarray, proba: np.ndarray, codes: list[str]
-          ) -> float:
+          ) -> dict:
     import pandas as pd
 
     from themeloop.agreement import model_vs_human
@@ -42,8 +42,7 @@ def _masi(human, q: str, ids: list[str], given: np.ndarray, proba: np.ndarray, c
     rows = model_rows(ids, given, proba, codes, question=q, coder="model")
     table = pd.concat([human, rows.drop(columns="score")], ignore_index=True)
     table["source"] = table["source"].replace("", "human")
-    summary = model_vs_human(table, bootstrap=0)["questions"][q]["summary"]
-    return summary["model_human"]["krippendorff_alpha_masi"]
+    return model_vs_human(table, bootstrap=0)["questions"][q]["summary"]
 
 
 def _cross_fit(make, x_all, x, y, texts, ids, codes, protos, encode, folds: int, seed: int,
@@ -73,7 +72,6 @@ def main(folds: int = 5, seed: int = 42) -> dict:
     from _autocode_bench import FIRST_VERSION
     from _autocode_data import cache_dir
 
-    from themeloop.agreement import model_vs_human
     from themeloop.autocode import AutoCoder, build_prototypes
     from themeloop.autocode.labels import targets
     from themeloop.codebook.io import load_codebook
@@ -106,16 +104,16 @@ def main(folds: int = 5, seed: int = 42) -> dict:
         t = targets(human, ids, code_ids)
         coded = t.index
         cids, ctexts = [ids[i] for i in coded], [texts[i] for i in coded]
-        hh = model_vs_human(human.assign(source=human["source"].replace("", "human")),
-                            bootstrap=0)["questions"][qid]["summary"]["human_human"]
         row: dict = {"n_coded": len(coded), "n_codes": len(code_ids),
-                     "human_human_masi_alpha": hh["krippendorff_alpha_masi"],
+                     "human_human_masi_alpha": None,
                      "today_model_human_masi_alpha": TODAY.get(qid),
                      "target_masi_alpha": TARGET.get(qid)}
         for name, (make, zero_shot, segments) in variants.items():
             proba, given = _cross_fit(make, x, x[coded], t.y, ctexts, cids, code_ids, protos,
                                       embedder.encode, folds, seed, segments, zero_shot)
-            row[f"{name}_masi_alpha"] = round(_masi(human, qid, cids, given, proba, code_ids), 4)
+            summary = _masi(human, qid, cids, given, proba, code_ids)
+            row["human_human_masi_alpha"] = summary["human_human"]["krippendorff_alpha_masi"]
+            row[f"{name}_masi_alpha"] = round(summary["model_human"]["krippendorff_alpha_masi"], 4)
         row["human_codes_per_answer"] = round(float((t.y >= 0.5).sum(1).mean()), 2)
         full = AutoCoder().fit(x[coded], t.y, codes=code_ids, prototypes=protos, texts=ctexts)
         row["supervised_codes"] = int(sum(m == "supervised" for m in full.modes_))

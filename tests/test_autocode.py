@@ -319,3 +319,16 @@ def test_every_answer_gets_a_code_when_none_is_rare_in_training(tmp_path):
     # With "none" common in training (every fifth answer) nothing is forced.
     free = AutoCoder().fit(x, y.astype(float), codes=list("abc"), prototypes=protos, texts=texts)
     assert not free.force_one_ and not free.predict(probe[:1], ["w1"]).any()
+
+
+def test_rarity_weights_steer_uncertainty_to_rare_codes():
+    from themeloop.autocode.active import rarity_weights, select_next, uncertainty
+
+    w = rarity_weights(np.array([99.0, 3.0, 0.0]))
+    np.testing.assert_allclose(w, [0.1, 0.5, 1.0])
+    proba = np.array([[0.5, 0.9, 0.1], [0.9, 0.55, 0.1]])   # answer 0 at common code's cut
+    t = np.full(3, 0.5)
+    assert uncertainty(proba, t).argmax() == 0
+    assert uncertainty(proba, t, w).argmax() == 1            # weighted: the rare code's answer
+    x = _unit(np.random.default_rng(0).normal(size=(2, 8)))
+    assert select_next(x, 1, proba=proba, thresholds=t, weights=w, pool_factor=1).tolist() == [1]
