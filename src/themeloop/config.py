@@ -104,7 +104,7 @@ class AgreementSection(_Section):
 
 class AutocodeSection(_Section):
     human_only_alpha: float = Field(0.667, ge=-1, le=1)  # model-vs-human alpha below: human-only
-    min_positives: int = Field(8, ge=1)  # fewer positive answers: the code stays zero-shot
+    min_positives: int = Field(2, ge=1)  # fewer positive answers: the code stays zero-shot
 
 
 class AdjudicationSection(_Section):
