@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-from themeloop.autocode.linear import LinearModel, fit_linear
+from themeloop.autocode.linear import LinearModel, _sigmoid, fit_linear
 from themeloop.autocode.prototypes import Prototypes, similarity
 from themeloop.autocode.thresholds import f1_thresholds
 from themeloop.errors import AutocodeError
@@ -231,7 +231,7 @@ class AutoCoder:
         assert self.linear_ is not None
         logits = self.linear_.decision(features)
         offset = self._offset(z)
-        return 1.0 / (1.0 + np.exp(-(logits if offset is None else logits + offset)))
+        return _sigmoid(logits if offset is None else logits + offset)
 
     def _cv_thresholds(self, features: Any, target: np.ndarray, offset: np.ndarray | None
                        ) -> tuple[np.ndarray, np.ndarray]:
@@ -249,7 +249,7 @@ class AutoCoder:
                                init=self.linear_,
                                offset=None if offset is None else offset[~test])
             logits = model.decision(features[test])
-            oof[test] = 1.0 / (1.0 + np.exp(-(logits if offset is None else logits + offset[test])))
+            oof[test] = _sigmoid(logits if offset is None else logits + offset[test])
         return f1_thresholds(oof, target >= 0.5)
 
     def calibrate(self, x: np.ndarray, y: np.ndarray, texts: Sequence[str] | None = None
