@@ -332,3 +332,18 @@ def test_rarity_weights_steer_uncertainty_to_rare_codes():
     assert uncertainty(proba, t, w).argmax() == 1            # weighted: the rare code's answer
     x = _unit(np.random.default_rng(0).normal(size=(2, 8)))
     assert select_next(x, 1, proba=proba, thresholds=t, weights=w, pool_factor=1).tolist() == [1]
+
+
+def test_a_model_saved_before_the_prior_loads_without_it(tmp_path):
+    x, y, protos, texts = _world(120)
+    old = AutoCoder(prior_weight=0.0, none_rate=0.0, threshold_positives=1).fit(
+        x, y.astype(float), codes=list("abc"), prototypes=protos, texts=texts)
+    save_model(old, tmp_path, info={"embedding": {"id": "fake"}})
+    path = tmp_path / "manifest.json"
+    manifest = json.loads(path.read_text())
+    for name in ("prior_weight", "none_rate", "threshold_positives"):
+        del manifest["params"][name]
+    path.write_text(json.dumps(manifest))
+    loaded, _ = load_model(tmp_path)
+    assert loaded.prior_weight == 0.0
+    np.testing.assert_array_equal(loaded.predict_proba(x, texts), old.predict_proba(x, texts))

@@ -136,6 +136,9 @@ def load_model(folder: str | os.PathLike[str]) -> tuple[AutoCoder, dict[str, Any
             raise AutocodeError(f"{folder / ARRAYS}: array '{name}' does not match the "
                                 "manifest (changed or truncated); refit the model")
     params = dict(manifest["params"])
+    # A model saved before these parameters existed was fitted without them.
+    for name, before in (("prior_weight", 0.0), ("none_rate", 0.0), ("threshold_positives", 1)):
+        params.setdefault(name, before)
     params["human_only"] = tuple(params.get("human_only") or ())
     model = AutoCoder(**params)
     model.codes_ = [c["code"] for c in manifest["codes"]]
