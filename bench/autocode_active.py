@@ -2,8 +2,8 @@
 
 Each run starts from a cold-start batch (diverse for active, random for
 random), then adds batches of ``--batch`` answers chosen by
-:func:`themeloop.autocode.active.select_next` (uncertainty + diversity) or at
-random, refitting the AutoCoder after each batch, and scores sample-F1 and
+:func:`themeloop.autocode.active.select_next` (uncertainty + diversity;
+``active_rare`` weighs each code's uncertainty by its rarity) or at random, refitting the AutoCoder after each batch, and scores sample-F1 and
 macro-F1 on a fixed test set at every budget; 3 seeds. The pools are the
 NLU++ folds 0-9 (~1540) and a 10,000-answer sample of GoEmotions' train
 (test: NLU++ folds 10-19, GoEmotions' test). "Full" is the model fitted on
@@ -46,12 +46,12 @@ def _data(name: str):
 
 def _run(data, strategy: str, seed: int, budget: int, batch: int) -> list[dict]:
     from themeloop.autocode import AutoCoder
-    from themeloop.autocode.active import select_next
+    from themeloop.autocode.active import rarity_weights, select_next
 
     px, py, pt, tx, ty, tt, codes, protos = data
     rng = np.random.default_rng(seed)
     coded = np.zeros(len(px), dtype=bool)
-    if strategy == "active":
+    if strategy.startswith("active"):
         start = rng.choice(len(px), min(len(px), 20 * batch), replace=False)  # a seed-varied pool
         first = start[select_next(px[start], batch)]
     else:
@@ -66,26 +66,28 @@ def _run(data, strategy: str, seed: int, budget: int, batch: int) -> list[dict]:
         if coded.sum() >= budget:
             return curve
         rest = np.flatnonzero(~coded)
-        if strategy == "active":
+        if strategy.startswith("active"):
+            weights = rarity_weights(model.n_positive_) if strategy == "active_rare" else None
             sub = rest if len(rest) <= 20 * batch else rng.choice(rest, 20 * batch, replace=False)
             proba = model.predict_proba(px[sub], [pt[i] for i in sub])
-            coded[sub[select_next(px[sub], batch, proba=proba, thresholds=model.thresholds_)]] = True
+            coded[sub[select_next(px[sub], batch, proba=proba, thresholds=model.thresholds_,
+                                  weights=weights)]] = True
         else:
             coded[rng.choice(rest, batch, replace=False)] = True
 
 
-def main(budget: int, batch: int, seeds: int) -> dict:
+def main(budget: int, batch: int, seeds: int, datasets: list[str], strategies: list[str]) -> dict:
     from themeloop.autocode import AutoCoder
 
     t0 = time.time()
     out: dict = {"budget": budget, "batch": batch, "seeds": seeds, "datasets": {}}
-    for name in ("nlupp", "goemotions"):
+    for name in datasets:
         data = _data(name)
         px, py, pt, tx, ty, tt, codes, protos = data
         full = AutoCoder().fit(px, py.astype(float), codes=codes, prototypes=protos, texts=pt)
         full_scores = scores(full.predict(tx, tt), ty)
         block: dict = {"n_pool": len(px), "full": full_scores}
-        for strategy in ("active", "random"):
+        for strategy in strategies:
             runs = [_run(data, strategy, s, budget, batch) for s in range(seeds)]
             mean = [{"n": pts[0]["n"], **{m: round(float(np.mean([p[m] for p in pts])), 4)
                                           for m in ("sample_f1", "micro_f1", "macro_f1")}}
@@ -94,9 +96,10 @@ def main(budget: int, batch: int, seeds: int) -> dict:
             reach = [p["n"] for p in mean if p["sample_f1"] >= target]
             block[strategy] = {"curve": mean, "budget_to_90pct_full": reach[0] if reach else None}
             print(json.dumps({name: {strategy: block[strategy]}}), file=sys.stderr, flush=True)
-        block["active_beats_random_at_every_budget"] = all(
-            a["sample_f1"] > r["sample_f1"]
-            for a, r in zip(block["active"]["curve"], block["random"]["curve"]))
+        for strategy in (s for s in strategies if s.startswith("active") and "random" in strategies):
+            block[f"{strategy}_beats_random_at_every_budget"] = all(
+                a["sample_f1"] > r["sample_f1"]
+                for a, r in zip(block[strategy]["curve"], block["random"]["curve"]))
         out["datasets"][name] = block
     out["seconds"] = round(time.time() - t0, 1)
     return out
@@ -107,5 +110,9 @@ if __name__ == "__main__":
     parser.add_argument("--budget", type=int, default=500)
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--datasets", default="nlupp,goemotions")
+    parser.add_argument("--strategies", default="active,random",
+                        help="comma-separated: active, active_rare (rarity-weighted), random")
     args = parser.parse_args()
-    print(json.dumps(main(args.budget, args.batch, args.seeds)))
+    print(json.dumps(main(args.budget, args.batch, args.seeds, args.datasets.split(","),
+                          args.strategies.split(","))))

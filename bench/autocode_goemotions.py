@@ -19,7 +19,7 @@ import sys
 import time
 
 import numpy as np
-from _autocode_bench import baselines, scores, supervised
+from _autocode_bench import FIRST_VERSION, baselines, scores, supervised
 from _autocode_data import embed, load_goemotions
 
 
@@ -52,8 +52,19 @@ def main(max_train: int | None) -> dict:
         model.calibrate(dv_x, dv_y, dv_texts)
         row = {"autocoder": scores(model.predict(te_x, te_texts), te_y),
                "fit_s": round(time.time() - start, 1)}
+        first = AutoCoder(cv=None, **FIRST_VERSION).fit(x, y, codes=labels, prototypes=protos,
+                                                         texts=t)
+        first.calibrate(dv_x, dv_y, dv_texts)
+        row["autocoder_first_version"] = scores(first.predict(te_x, te_texts), te_y)
+        if budget == n_all:
+            from themeloop.autocode.segments import segment_proba
+
+            proba = segment_proba(model, te_x, te_texts, embed)
+            segmented = scores(model.decide(proba, te_x), te_y)
         row.update(baselines(x, y >= 0.5, t, te_x, te_texts, te_y))
         curve.append({"n_train": budget, **supervised([row])})
+        if budget == n_all:
+            curve[-1]["autocoder_segments"] = segmented
         print(json.dumps(curve[-1]), file=sys.stderr, flush=True)
     out["supervised"] = curve
     out["beats_both_baselines_everywhere"] = all(

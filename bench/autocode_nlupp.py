@@ -20,7 +20,7 @@ import sys
 import time
 
 import numpy as np
-from _autocode_bench import baselines, scores, supervised
+from _autocode_bench import FIRST_VERSION, baselines, scores, supervised
 from _autocode_data import embed, load_nlupp
 
 
@@ -61,9 +61,21 @@ def main() -> dict:
                                                      texts=trt)
             fit_s = time.time() - t
             row = {"autocoder": scores(model.predict(tx, tt), ty), "fit_s": round(fit_s, 1)}
+            first = AutoCoder(random_state=seed, **FIRST_VERSION).fit(
+                trx, try_, codes=intents, prototypes=protos, texts=trt)
+            row["autocoder_first_version"] = scores(first.predict(tx, tt), ty)
+            if budget in (250, len(pool)):
+                from themeloop.autocode.segments import segment_proba
+
+                proba = segment_proba(model, tx, tt, embed)
+                row["autocoder_segments"] = scores(model.decide(proba, tx), ty)
             row.update(baselines(trx, try_ >= 0.5, trt, tx, tt, ty))
             rows.append(row)
         curve.append({"n_train": budget, **supervised(rows)})
+        if "autocoder_segments" in rows[0]:
+            curve[-1]["autocoder_segments"] = {
+                m: round(float(np.mean([r["autocoder_segments"][m] for r in rows])), 4)
+                for m in ("sample_f1", "micro_f1", "macro_f1")}
         print(json.dumps(curve[-1]), file=sys.stderr, flush=True)
     out["supervised"] = curve
     out["beats_both_baselines_everywhere"] = all(

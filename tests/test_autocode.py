@@ -100,8 +100,8 @@ def test_supervised_learns_and_falls_back_for_rare_codes():
     labels = y.astype(float)
     labels[:, 2] = 0.0
     labels[[2, 7, 12], 2] = 1.0  # 3 positives < min_positives: zero-shot for "c"
-    model = AutoCoder(random_state=1).fit(x, labels, codes=["a", "b", "c"], prototypes=protos,
-                                          texts=texts)
+    model = AutoCoder(random_state=1, min_positives=8).fit(
+        x, labels, codes=["a", "b", "c"], prototypes=protos, texts=texts)
     assert model.modes_ == ["supervised", "supervised", "zero_shot"]
     pred = model.predict(x, texts)
     assert f1_scores(pred[:, :2], y[:, :2])["micro_f1"] > 0.95
@@ -239,3 +239,111 @@ def test_select_next_is_diverse_at_cold_start_and_uncertain_later():
     assert sorted(picked.tolist()) == [7, 77, 150]
     with pytest.raises(AutocodeError, match="--n must be 1 or more; got 0"):
         select_next(x, 0)
+
+
+def test_cross_fit_leaves_out_examples_that_quote_held_out_answers():
+    from themeloop.autocode.prototypes import build_prototypes
+
+    # Code "a" is described only by two quoted answers; each is the other's only
+    # evidence once it is held out, so its own text must not score it.
+    x, y, _, _ = _world(40)
+    ids = [f"r{i}" for i in range(40)]
+    table = dict(zip(ids, [f"t{i}" for i in range(40)]))
+    vec = {f"t{i}": x[i] for i in range(40)}
+    vec.update({"A": _unit(np.eye(16)[5]), "B": _unit(np.eye(16)[1]), "C": _unit(np.eye(16)[2])})
+    codes = [Code(id="a", label="A", examples=["r0", "r5"]), Code(id="b", label="B"),
+             Code(id="c", label="C")]
+    protos = build_prototypes(codes, lambda texts: np.stack([vec[t] for t in texts]), table)
+    assert protos.positive_id == ("", "r0", "r5", "", "")
+    fewer = protos.without(["r5", "r9"])
+    assert fewer.positive_id == ("", "r0", "", "") and len(fewer.positive) == 4
+    np.testing.assert_array_equal(fewer.positive_code, [0, 0, 1, 2])
+    assert protos.without(["r9"]) is protos
+    seen = []
+
+    class Spy(AutoCoder):
+        def fit(self, x, y=None, *, codes, prototypes, texts=None):
+            seen.append(prototypes.positive_id)
+            return super().fit(x, y, codes=codes, prototypes=prototypes, texts=texts)
+
+    cross_fit(lambda: Spy(min_positives=100), x, y.astype(float), codes=list("abc"),
+              prototypes=protos, folds=40, ids=ids)
+    # One answer per fold: the fold holding r0 out lacks it, likewise r5, the rest keep both.
+    assert sorted(seen) == sorted([("", "r0", "", ""), ("", "r5", "", "")]
+                                  + [protos.positive_id] * 38)
+
+
+def test_offset_is_a_fixed_prior_the_fit_corrects():
+    x, y, _, _ = _world(150)
+    plain = fit_linear(x, y.astype(float), c=2.0, tol=1e-9, max_iter=3000)
+    # A constant offset per code is absorbed by the unpenalised intercept, nothing else moves.
+    shifted = fit_linear(x, y.astype(float), c=2.0, tol=1e-9, max_iter=3000,
+                         offset=np.tile([1.5, -2.0, 0.5], (150, 1)))
+    np.testing.assert_allclose(shifted.coef, plain.coef, atol=1e-3)
+    np.testing.assert_allclose(shifted.intercept, plain.intercept - [1.5, -2.0, 0.5], atol=1e-3)
+
+
+def test_few_positives_learn_on_the_zero_shot_prior_with_threshold_one_half():
+    x, y, protos, texts = _world(300)
+    keep = np.flatnonzero(~y[:, 2] | np.isin(np.arange(300), [2, 7, 12]))
+    labels = y[keep].astype(float)  # code c: 3 positives, supervised on the prior, no CV cut
+    kept = [texts[i] for i in keep]
+    model = AutoCoder(random_state=1).fit(x[keep], labels, codes=["a", "b", "c"],
+                                          prototypes=protos, texts=kept)
+    assert model.modes_ == ["supervised"] * 3 and model.n_positive_[2] == 3
+    assert model.thresholds_[2] == 0.5 and model.thresholds_[0] != 0.5
+    # Code c is found on all 300 answers (60 of them c) from 3 positives and its prior.
+    assert f1_scores(model.predict(x, texts)[:, 2:], y[:, 2:])["micro_f1"] > 0.9
+    plain = AutoCoder(random_state=1, prior_weight=0.0).fit(
+        x[keep], labels, codes=["a", "b", "c"], prototypes=protos, texts=kept)
+    assert not np.allclose(plain.predict_proba(x, texts), model.predict_proba(x, texts))
+
+
+def test_every_answer_gets_a_code_when_none_is_rare_in_training(tmp_path):
+    x, y, protos, texts = _world(300)
+    coded = y.any(axis=1)                      # the "none" answers are left out of training
+    model = AutoCoder().fit(x[coded], y[coded].astype(float), codes=list("abc"),
+                            prototypes=protos, texts=[t for t, c in zip(texts, coded) if c])
+    assert model.force_one_
+    e = np.eye(16)
+    probe = _unit(np.stack([e[5] + e[9], e[6] + 0.3 * e[1]]))
+    got = model.predict(probe, ["w1", "w2"])
+    assert got.sum(axis=1).tolist() == [1, 1] and got[1, 1]
+    # The best code human-only: left for people, not replaced by the second best.
+    hidden = AutoCoder(human_only=("b",)).fit(x[coded], y[coded].astype(float), codes=list("abc"),
+                                             prototypes=protos,
+                                             texts=[t for t, c in zip(texts, coded) if c])
+    assert not hidden.predict(probe, ["w1", "w2"])[1].any()
+    save_model(model, tmp_path, info={"embedding": {"id": "fake"}})
+    assert load_model(tmp_path)[0].predict(probe, ["w1", "w2"]).tolist() == got.tolist()
+    # With "none" common in training (every fifth answer) nothing is forced.
+    free = AutoCoder().fit(x, y.astype(float), codes=list("abc"), prototypes=protos, texts=texts)
+    assert not free.force_one_ and not free.predict(probe[:1], ["w1"]).any()
+
+
+def test_rarity_weights_steer_uncertainty_to_rare_codes():
+    from themeloop.autocode.active import rarity_weights, select_next, uncertainty
+
+    w = rarity_weights(np.array([99.0, 3.0, 0.0]))
+    np.testing.assert_allclose(w, [0.1, 0.5, 1.0])
+    proba = np.array([[0.5, 0.9, 0.1], [0.9, 0.55, 0.1]])   # answer 0 at common code's cut
+    t = np.full(3, 0.5)
+    assert uncertainty(proba, t).argmax() == 0
+    assert uncertainty(proba, t, w).argmax() == 1            # weighted: the rare code's answer
+    x = _unit(np.random.default_rng(0).normal(size=(2, 8)))
+    assert select_next(x, 1, proba=proba, thresholds=t, weights=w, pool_factor=1).tolist() == [1]
+
+
+def test_a_model_saved_before_the_prior_loads_without_it(tmp_path):
+    x, y, protos, texts = _world(120)
+    old = AutoCoder(prior_weight=0.0, none_rate=0.0, threshold_positives=1).fit(
+        x, y.astype(float), codes=list("abc"), prototypes=protos, texts=texts)
+    save_model(old, tmp_path, info={"embedding": {"id": "fake"}})
+    path = tmp_path / "manifest.json"
+    manifest = json.loads(path.read_text())
+    for name in ("prior_weight", "none_rate", "threshold_positives"):
+        del manifest["params"][name]
+    path.write_text(json.dumps(manifest))
+    loaded, _ = load_model(tmp_path)
+    assert loaded.prior_weight == 0.0
+    np.testing.assert_array_equal(loaded.predict_proba(x, texts), old.predict_proba(x, texts))

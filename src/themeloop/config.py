@@ -126,7 +126,7 @@ class AutocodeSection(_Section):
     review_band: float = Field(0.15, ge=0, le=1)  # a score this close to its threshold: review
     seed: int | None = Field(None, ge=0, le=SEED_MAX)  # unset: the project's seed
     folds: int = Field(5, ge=2)  # cross-fitting folds
-    min_positives: int = Field(8, ge=1)  # fewer positive answers: the code stays zero-shot
+    min_positives: int = Field(2, ge=1)  # fewer positive answers: the code stays zero-shot
 
 
 class AdjudicationSection(_Section):

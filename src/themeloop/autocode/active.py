@@ -15,12 +15,27 @@ import numpy as np
 from themeloop.errors import AutocodeError
 
 
-def uncertainty(proba: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
-    """Per answer in [0, 1]: 1 where some code's score is exactly at its threshold."""
+def uncertainty(proba: np.ndarray, thresholds: np.ndarray, weights: np.ndarray | None = None
+                ) -> np.ndarray:
+    """Per answer in [0, 1]: 1 where some code's score is exactly at its threshold.
+
+    With ``weights`` (per code, in [0, 1]) a code's closeness counts that much.
+    """
     if proba.size == 0:
         return np.zeros(len(proba))
     span = np.maximum(thresholds, 1.0 - thresholds)
-    return (1.0 - np.abs(proba - thresholds) / span).max(axis=1)
+    close = 1.0 - np.abs(proba - thresholds) / span
+    return (close if weights is None else close * weights).max(axis=1)
+
+
+def rarity_weights(n_positive: np.ndarray) -> np.ndarray:
+    """Per code ``1 / sqrt(1 + positives)``, scaled to a maximum of 1: rare codes count more.
+
+    A macro-F1 is won on the rare codes, and an answer near a rare code's
+    threshold teaches that code more than one near a common code's.
+    """
+    w = 1.0 / np.sqrt(1.0 + np.maximum(np.asarray(n_positive, dtype=float), 0.0))
+    return w / w.max() if len(w) else w
 
 
 def needs_review(proba: np.ndarray, given: np.ndarray, thresholds: np.ndarray,
@@ -51,14 +66,15 @@ def _representatives(x: np.ndarray, n: int, priority: np.ndarray, seed: int) -> 
 
 def select_next(x: np.ndarray, n: int, *, proba: np.ndarray | None = None,
                 thresholds: np.ndarray | None = None, pool_factor: int = 5,
-                seed: int = 42) -> np.ndarray:
+                seed: int = 42, weights: np.ndarray | None = None) -> np.ndarray:
     """Indices (into ``x``, the uncoded answers) of the ``n`` to code next, most useful first.
 
     With ``proba`` and ``thresholds`` (a fitted model's scores for ``x``):
     the ``pool_factor * n`` most uncertain answers are clustered into ``n``
     groups and each group gives its most uncertain answer. Without (cold
     start): ``n`` clusters of all answers, each giving the answer nearest
-    its centre, so the first batch spans the kinds of answers.
+    its centre, so the first batch spans the kinds of answers. ``weights``
+    (e.g. :func:`rarity_weights`) weigh each code's uncertainty.
     """
     if n < 1:
         raise AutocodeError(f"--n must be 1 or more; got {n}")
@@ -74,7 +90,7 @@ def select_next(x: np.ndarray, n: int, *, proba: np.ndarray | None = None,
         centre = km.cluster_centers_[km.labels_]
         closeness = -np.linalg.norm(x - centre, axis=1)
         return _representatives_from(km.labels_, closeness, n)
-    u = uncertainty(proba, thresholds)
+    u = uncertainty(proba, thresholds, weights)
     pool = np.argsort(-u, kind="stable")[:max(n, pool_factor * n)]
     return pool[_representatives(x[pool], n, u[pool], seed)]
 

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-from themeloop.autocode.linear import LinearModel, fit_linear
+from themeloop.autocode.linear import LinearModel, _sigmoid, fit_linear
 from themeloop.autocode.prototypes import Prototypes, similarity
 from themeloop.autocode.thresholds import f1_thresholds
 from themeloop.errors import AutocodeError
@@ -20,8 +20,14 @@ _CONSTRAINTS: dict[str, tuple[type, float, float | None]] = {
     "c": (float, 1e-6, None), "word_weight": (float, 0.0, None),
     "min_positives": (int, 1, None), "zero_shot_floor": (float, -2.0, 2.0),
     "zero_shot_margin": (float, 0.0, None), "min_cosine": (float, -1.0, 1.0),
-    "max_iter": (int, 10, None),
+    "max_iter": (int, 10, None), "prior_weight": (float, 0.0, None),
+    "none_rate": (float, 0.0, 1.0), "threshold_positives": (int, 1, None),
 }
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-9, 1 - 1e-9)
+    return np.log(p / (1 - p))
 
 
 class AutoCoder:
@@ -39,9 +45,17 @@ class AutoCoder:
 
     With labels, each code gets a logistic regression (balanced class
     weights) on the standardised embeddings, plus TF-IDF word features when
-    ``word_weight > 0`` and texts are given; its threshold maximises F1 on
-    ``cv``-fold out-of-fold probabilities. A code with fewer than
-    ``min_positives`` positive answers keeps the zero-shot rule.
+    ``word_weight > 0`` and texts are given. The regression corrects the
+    zero-shot score rather than replacing it: ``prior_weight`` times the
+    zero-shot logit is a fixed offset of its logit, so with a handful of
+    positives the codebook still carries the decision and with many the
+    data take over (0 gives a plain regression). Its threshold maximises F1
+    on ``cv``-fold out-of-fold probabilities where the code has at least
+    ``threshold_positives`` positives, else it is 0.5. A code with fewer
+    than ``min_positives`` positive answers keeps the zero-shot rule.
+    When fewer than ``none_rate`` of the training answers have no code, an
+    answer is never left without one: it gets its best code (the one
+    furthest above, or least below, its threshold), unless that is human-only.
 
     Parameters
     ----------
@@ -50,6 +64,9 @@ class AutoCoder:
     c : inverse L2 strength of the logistic regressions.
     word_weight : scale of the TF-IDF block beside the embeddings; 0 turns it off.
     min_positives : fewest positive answers for a supervised code.
+    prior_weight : weight of the zero-shot logit in a supervised code's logit.
+    threshold_positives : fewest positives for a cross-validated threshold.
+    none_rate : below this share of code-less training answers, every answer gets a code.
     zero_shot_floor, zero_shot_margin, min_cosine : the zero-shot rule above.
     human_only : codes never applied by :meth:`predict` (their scores are still given).
     max_iter : L-BFGS iterations.
@@ -62,12 +79,14 @@ class AutoCoder:
     cv_f1_ : per code, the out-of-fold F1 at its threshold (NaN for zero-shot codes).
     n_positive_ : per code, the (soft) count of positive training answers.
     n_train_ : number of training answers.
+    force_one_ : whether every answer gets at least one code (see ``none_rate``).
     """
 
     def __init__(
         self, *, random_state: int = 42, cv: int | None = 5, c: float = 1.0, word_weight: float = 1.0,
-        min_positives: int = 8, zero_shot_floor: float = 0.15, zero_shot_margin: float = 0.05,
+        min_positives: int = 2, zero_shot_floor: float = 0.15, zero_shot_margin: float = 0.05,
         min_cosine: float = 0.15, human_only: Sequence[str] = (), max_iter: int = 300,
+        prior_weight: float = 1.0, none_rate: float = 0.05, threshold_positives: int = 8,
     ) -> None:
         self.random_state = random_state
         self.cv = cv
@@ -79,12 +98,16 @@ class AutoCoder:
         self.min_cosine = min_cosine
         self.human_only = human_only
         self.max_iter = max_iter
+        self.prior_weight = prior_weight
+        self.none_rate = none_rate
+        self.threshold_positives = threshold_positives
 
     def get_params(self) -> dict[str, Any]:
         """The constructor's parameters (for manifests and clones)."""
         return {name: getattr(self, name) for name in (
             "random_state", "cv", "c", "word_weight", "min_positives", "zero_shot_floor",
-            "zero_shot_margin", "min_cosine", "human_only", "max_iter")}
+            "zero_shot_margin", "min_cosine", "human_only", "max_iter", "prior_weight",
+            "none_rate", "threshold_positives")}
 
     def _check_params(self) -> None:
         if self.cv is not None and not (isinstance(self.cv, int) and self.cv >= 2):
@@ -139,12 +162,15 @@ class AutoCoder:
         self.idf_: np.ndarray | None = None
         self.scale_mean_ = x.mean(axis=0)
         self.scale_std_ = np.maximum(x.std(axis=0), 1e-6)
+        self.force_one_ = False
         if y is None:
             return self
         y = np.asarray(y, dtype=np.float64)
         if y.shape != (len(x), k):
             raise AutocodeError(f"labels have shape {y.shape}; expected {(len(x), k)}")
         self.n_positive_ = y.sum(axis=0)
+        # "None fits" (almost) never happens in training: do not let it happen in use.
+        self.force_one_ = bool(np.mean(y.max(axis=1) < 0.5) < self.none_rate)
         learn = np.flatnonzero((self.n_positive_ >= self.min_positives)
                                & (len(x) - self.n_positive_ >= 1))
         if len(learn) == 0:
@@ -153,9 +179,15 @@ class AutoCoder:
             self._fit_words(list(texts))
         features = self._features(x, texts)
         target = y[:, learn]
-        self.linear_ = fit_linear(features, target, c=self.c, max_iter=self.max_iter)
-        self.thresholds_[learn], self.cv_f1_[learn] = self._cv_thresholds(features, target)
         self.learned_ = learn
+        offset = self._offset(raw - self.zs_base_)
+        self.linear_ = fit_linear(features, target, c=self.c, max_iter=self.max_iter,
+                                  offset=offset)
+        thresholds, cv_f1 = self._cv_thresholds(features, target, offset)
+        # Too few positives to choose a cut by cross-validation: keep 0.5 (the prior's own).
+        few = self.n_positive_[learn] < self.threshold_positives
+        thresholds[few] = 0.5
+        self.thresholds_[learn], self.cv_f1_[learn] = thresholds, cv_f1
         for j in learn:
             self.modes_[j] = SUPERVISED
         return self
@@ -189,7 +221,20 @@ class AutoCoder:
         words = self._vectorizer().transform(list(texts)) * self.word_weight
         return sparse.hstack([sparse.csr_matrix(dense.astype(np.float64)), words]).tocsr()
 
-    def _cv_thresholds(self, features: Any, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _offset(self, z: np.ndarray) -> np.ndarray | None:
+        """The zero-shot logits of the learned codes, scaled by ``prior_weight`` (None at 0)."""
+        if self.prior_weight <= 0:
+            return None
+        return self.prior_weight * (z[:, self.learned_] - self.zero_shot_floor) / 0.05
+
+    def _supervised_proba(self, features: Any, z: np.ndarray) -> np.ndarray:
+        assert self.linear_ is not None
+        logits = self.linear_.decision(features)
+        offset = self._offset(z)
+        return _sigmoid(logits if offset is None else logits + offset)
+
+    def _cv_thresholds(self, features: Any, target: np.ndarray, offset: np.ndarray | None
+                       ) -> tuple[np.ndarray, np.ndarray]:
         n = target.shape[0]
         folds = min(self.cv or 0, n)
         if folds < 2 or n < 10:
@@ -201,8 +246,10 @@ class AutoCoder:
             test = fold_of == f
             # Warm start from the full fit: same convex optimum, a fraction of the steps.
             model = fit_linear(features[~test], target[~test], c=self.c, max_iter=self.max_iter,
-                               init=self.linear_)
-            oof[test] = model.proba(features[test])
+                               init=self.linear_,
+                               offset=None if offset is None else offset[~test])
+            logits = model.decision(features[test])
+            oof[test] = _sigmoid(logits if offset is None else logits + offset[test])
         return f1_thresholds(oof, target >= 0.5)
 
     def calibrate(self, x: np.ndarray, y: np.ndarray, texts: Sequence[str] | None = None
@@ -211,7 +258,8 @@ class AutoCoder:
         self._check_fitted()
         if self.linear_ is None:
             return self
-        proba = self.linear_.proba(self._features(np.asarray(x, np.float32), texts))
+        x = np.asarray(x, np.float32)
+        proba = self._supervised_proba(self._features(x, texts), self.zero_shot_z(x)[1])
         truth = np.asarray(y)[:, self.learned_] >= 0.5
         self.thresholds_[self.learned_], self.cv_f1_[self.learned_] = f1_thresholds(proba, truth)
         return self
@@ -234,7 +282,7 @@ class AutoCoder:
         _, z = self.zero_shot_z(x)
         proba = 1.0 / (1.0 + np.exp(-(z - self.zero_shot_floor) / 0.05))
         if self.linear_ is not None and len(x):
-            proba[:, self.learned_] = self.linear_.proba(self._features(x, texts))
+            proba[:, self.learned_] = self._supervised_proba(self._features(x, texts), z)
         return proba
 
     def predict(self, x: np.ndarray, texts: Sequence[str] | None = None) -> np.ndarray:
@@ -251,6 +299,13 @@ class AutoCoder:
             best = np.where(zs, z, -np.inf).max(axis=1, keepdims=True)
             rule = (z >= best - self.zero_shot_margin) & (raw >= self.min_cosine)
             given[:, zs] &= rule[:, zs]
+        if self.force_one_ and len(proba):
+            # "None fits" (almost) never happened in training: an answer given no code gets
+            # the one furthest above (or least below) its threshold, on the logit scale.
+            # Decided before human-only codes are removed, so an answer whose best code is
+            # human-only is left for people rather than given its second-best code.
+            empty = np.flatnonzero(~given.any(axis=1))
+            given[empty, (_logit(proba[empty]) - _logit(self.thresholds_)).argmax(axis=1)] = True
         for code in self.human_only:
             given[:, self.codes_.index(code)] = False
         return given

@@ -29,8 +29,14 @@ DEFAULT_ALPHA_FLOOR = 0.667
 def cross_fit(
     make: Callable[[], AutoCoder], x: np.ndarray, y: np.ndarray, *, codes: Sequence[str],
     prototypes: Prototypes, texts: Sequence[str] | None = None, folds: int = 5, seed: int = 42,
+    ids: Sequence[str] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Out-of-fold scores and codes for every labelled row: (proba, given), each (n, k)."""
+    """Out-of-fold scores and codes for every labelled row: (proba, given), each (n, k).
+
+    With ``ids`` (the rows' response ids), a codebook example quoting a
+    held-out answer is left out of that fold's prototypes: otherwise the
+    answer is scored against its own text and the agreement flatters.
+    """
     n = len(x)
     folds = max(2, min(folds, n))
     fold_of = np.random.default_rng(seed).permutation(np.arange(n) % folds)
@@ -39,7 +45,9 @@ def cross_fit(
     for f in range(folds):
         test = fold_of == f
         train = ~test
-        model = make().fit(x[train], y[train], codes=codes, prototypes=prototypes,
+        fold_prototypes = prototypes if ids is None else prototypes.without(
+            [ids[i] for i in np.flatnonzero(test)])
+        model = make().fit(x[train], y[train], codes=codes, prototypes=fold_prototypes,
                            texts=None if texts is None else [texts[i] for i in np.flatnonzero(train)])
         t_texts = None if texts is None else [texts[i] for i in np.flatnonzero(test)]
         proba[test] = model.predict_proba(x[test], t_texts)
@@ -150,9 +158,9 @@ def evaluate_model(
 
     idx = targets.index
     xs, ts = x[idx], [texts[i] for i in idx]
-    proba, given = cross_fit(make, xs, targets.y, codes=codes, prototypes=prototypes, texts=ts,
-                             folds=folds, seed=seed)
     coded_ids = [ids[i] for i in idx]
+    proba, given = cross_fit(make, xs, targets.y, codes=codes, prototypes=prototypes, texts=ts,
+                             folds=folds, seed=seed, ids=coded_ids)
     rows = model_rows(coded_ids, given, proba, codes, question=question, coder=model_coder)
     table = pd.concat([human.assign(source=human.get("source", "human")), rows.drop(columns="score")],
                       ignore_index=True)

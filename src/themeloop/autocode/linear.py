@@ -57,7 +57,7 @@ def balanced_weights(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def fit_linear(
     x: np.ndarray | sparse.spmatrix, y: np.ndarray, *, c: float = 1.0, max_iter: int = 300,
-    tol: float = 1e-5, init: LinearModel | None = None,
+    tol: float = 1e-5, init: LinearModel | None = None, offset: np.ndarray | None = None,
 ) -> LinearModel:
     """Fit all codes' weighted logistic regressions at once.
 
@@ -69,6 +69,8 @@ def fit_linear(
     max_iter, tol : L-BFGS limits.
     init : start from these weights (the objective is convex, so the optimum is
         the same; a nearby start only needs fewer steps).
+    offset : fixed logits (n_samples, n_codes) added to the model's own, a prior the
+        fit corrects (the model's logits are then ``decision(x) + offset``).
     """
     y = np.asarray(y, dtype=np.float64)
     n_features, n_codes = x.shape[1], y.shape[1]
@@ -80,6 +82,8 @@ def fit_linear(
     def loss_grad(theta: np.ndarray) -> tuple[float, np.ndarray]:
         w = theta[:n_features * n_codes].reshape(n_features, n_codes)
         z = np.asarray(x @ w) + theta[n_features * n_codes:]
+        if offset is not None:
+            z = z + offset
         loss = float((a * np.logaddexp(0.0, -z)).sum() + (b * np.logaddexp(0.0, z)).sum()
                      + 0.5 * (w * w).sum())
         s = _sigmoid(z)

@@ -91,6 +91,33 @@ def _point(n: int, ids: list[str], given: np.ndarray, proba: np.ndarray, truth: 
     return {"n": n, "masi_alpha": alpha, "sample_f1": None if f1 is None else round(f1, 6)}
 
 
+def zero_shot_out_of_fold(q: QuestionData, x: np.ndarray, prototypes: Prototypes, s: Settings
+                          ) -> tuple[np.ndarray, np.ndarray]:
+    """Zero-shot scores and codes of the human-coded answers, judged honestly.
+
+    No labels are learned, but a codebook example may quote a coded answer by
+    its response id; scored against its own text, that answer would flatter
+    the model. So each fold is scored by prototypes without the examples
+    quoting its answers (one fit when no example quotes a coded answer).
+    """
+    idx = q.targets.index
+    ids = [q.ids[i] for i in idx]
+    if prototypes.without(ids) is prototypes:
+        model = _fit(s.make(), x, None, q, prototypes, None)
+        proba = model.predict_proba(x[idx])
+        return proba, model.decide(proba, x[idx])
+    folds = max(2, min(s.folds, len(idx)))
+    fold_of = np.random.default_rng(s.seed).permutation(np.arange(len(idx)) % folds)
+    proba = np.zeros((len(idx), len(q.code_ids)))
+    given = np.zeros((len(idx), len(q.code_ids)), dtype=bool)
+    for f in range(folds):
+        test = np.flatnonzero(fold_of == f)
+        model = _fit(s.make(), x, None, q, prototypes.without([ids[i] for i in test]), None)
+        proba[test] = model.predict_proba(x[idx[test]])
+        given[test] = model.decide(proba[test], x[idx[test]])
+    return proba, given
+
+
 def learning_curve(q: QuestionData, x: np.ndarray, prototypes: Prototypes, s: Settings,
                    full: tuple[np.ndarray, np.ndarray]) -> list[dict[str, Any]]:
     """Agreement against the number of human-coded answers learned from.
@@ -103,9 +130,8 @@ def learning_curve(q: QuestionData, x: np.ndarray, prototypes: Prototypes, s: Se
     n = len(idx)
     ids = [q.ids[i] for i in idx]
     truth = q.targets.y >= 0.5
-    zero = _fit(s.make(), x, None, q, prototypes, None)
-    zp = zero.predict_proba(x[idx])
-    points = [_point(0, ids, zero.decide(zp, x[idx]), zp, truth, q)]
+    zp, zgiven = zero_shot_out_of_fold(q, x, prototypes, s)
+    points = [_point(0, ids, zgiven, zp, truth, q)]
     order = np.random.default_rng(s.seed).permutation(n)
     sizes = sorted({round(f * n) for f in CURVE_FRACTIONS} - {n})
     for m in (m for m in sizes if m >= MIN_CODED):
@@ -114,7 +140,8 @@ def learning_curve(q: QuestionData, x: np.ndarray, prototypes: Prototypes, s: Se
             continue
         texts = [q.texts[idx[i]] for i in sub]
         proba, given = cross_fit(s.make, x[idx[sub]], q.targets.y[sub], codes=q.code_ids,
-                                 prototypes=prototypes, texts=texts, folds=s.folds, seed=s.seed)
+                                 prototypes=prototypes, texts=texts, folds=s.folds, seed=s.seed,
+                                 ids=[ids[i] for i in sub])
         points.append(_point(m, [ids[i] for i in sub], given, proba, truth[sub], q))
     points.append(_point(n, ids, full[1], full[0], truth, q))
     return points
@@ -150,13 +177,11 @@ def code_question(q: QuestionData, embedder: Embedder, s: Settings) -> QuestionR
     if mode == SUPERVISED:
         proba, given = cross_fit(s.make, x[idx], q.targets.y, codes=q.code_ids,
                                  prototypes=prototypes, texts=coded_texts, folds=s.folds,
-                                 seed=s.seed)
+                                 seed=s.seed, ids=[q.ids[i] for i in idx])
         model = _fit(s.make(), x[idx], q.targets.y, q, prototypes, coded_texts)
     else:
-        # No labels are used, so scoring the coded answers is already out of sample.
         model = _fit(s.make(), x, None, q, prototypes, None)
-        proba = model.predict_proba(x[idx])
-        given = model.decide(proba, x[idx])
+        proba, given = zero_shot_out_of_fold(q, x, prototypes, s)
     coded_ids = [q.ids[i] for i in idx]
     judged = None
     if len(idx) and not q.human.empty:

@@ -44,6 +44,8 @@ def _arrays(model: AutoCoder) -> dict[str, np.ndarray]:
         "scale_mean": model.scale_mean_, "scale_std": model.scale_std_,
         "thresholds": model.thresholds_, "cv_f1": model.cv_f1_, "n_positive": model.n_positive_,
     }
+    if model.force_one_:
+        out["force_one"] = np.ones(1, dtype=np.int64)
     if model.linear_ is not None:
         out.update(coef=model.linear_.coef, intercept=model.linear_.intercept,
                    learned=np.asarray(model.learned_, dtype=np.int64))
@@ -134,6 +136,9 @@ def load_model(folder: str | os.PathLike[str]) -> tuple[AutoCoder, dict[str, Any
             raise AutocodeError(f"{folder / ARRAYS}: array '{name}' does not match the "
                                 "manifest (changed or truncated); refit the model")
     params = dict(manifest["params"])
+    # A model saved before these parameters existed was fitted without them.
+    for name, before in (("prior_weight", 0.0), ("none_rate", 0.0), ("threshold_positives", 1)):
+        params.setdefault(name, before)
     params["human_only"] = tuple(params.get("human_only") or ())
     model = AutoCoder(**params)
     model.codes_ = [c["code"] for c in manifest["codes"]]
@@ -144,6 +149,7 @@ def load_model(folder: str | os.PathLike[str]) -> tuple[AutoCoder, dict[str, Any
                  "n_positive"):
         setattr(model, f"{name}_", arrays[name])
     model.n_train_ = manifest["n_train"]
+    model.force_one_ = "force_one" in arrays
     model.linear_ = None
     if "coef" in arrays:
         model.linear_ = LinearModel(arrays["coef"], arrays["intercept"])
