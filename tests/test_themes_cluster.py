@@ -1,10 +1,11 @@
-"""Clustering pieces: exact neighbours for UMAP, and the mid strategy above 4,096 answers."""
+"""Clustering pieces: exact neighbours for UMAP, the mid strategy above 4,096 answers, the cap."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from themeloop.themes.cluster import EXACT_KNN_FROM, cluster_mid, exact_knn
+from themeloop.themes import ThemeProposer
+from themeloop.themes.cluster import EXACT_KNN_FROM, cluster_mid, default_max_themes, exact_knn
 
 
 def _unit(x: np.ndarray) -> np.ndarray:
@@ -38,3 +39,38 @@ def test_mid_strategy_with_exact_neighbours_finds_the_groups_reproducibly():
     kept = first >= 0
     assert kept.mean() >= 0.9
     assert adjusted_rand_score(truth[kept], first[kept]) >= 0.95
+
+
+def _twenty_groups() -> tuple[np.ndarray, np.ndarray]:
+    """140 answers in 20 tight groups that a 5-d PCA keeps apart (the small strategy's view)."""
+    rng = np.random.default_rng(0)
+    basis = np.linalg.qr(rng.normal(size=(32, 5)))[0].T
+    truth = np.repeat(np.arange(20), 7)
+    centres = rng.normal(size=(20, 5)) @ basis * 3
+    return _unit(centres[truth] + rng.normal(scale=0.05, size=(len(truth), 32))), truth
+
+
+def test_default_cap_follows_the_number_of_answers():
+    assert [default_max_themes(n) for n in (8, 41, 150)] == [12, 12, 12]
+    assert default_max_themes(3000) == 120 and default_max_themes(100_000) == 4000
+    assert all(default_max_themes(n) >= 12 for n in range(151, 400))
+
+
+def test_a_binding_cap_is_reported_and_lifting_it_shows_the_groups():
+    from sklearn.metrics import adjusted_rand_score
+
+    x, truth = _twenty_groups()
+    texts, ids = [f"w{t} a{i}" for i, t in enumerate(truth)], [str(i) for i in range(len(x))]
+    capped = ThemeProposer(random_state=0, min_theme_size=2).fit(texts, x, ids)
+    assert capped.strategy_ == "small" and capped.max_themes_ == 12
+    assert len(capped.themes_) == 12 and capped.n_found_ > 12
+    assert capped.notes_ == [
+        f"the cap of 12 themes (max_themes) bound: the answers suggested {capped.n_found_}; "
+        "raise max_themes (--max-themes) to see them"
+    ]
+    free = ThemeProposer(random_state=0, min_theme_size=2, max_themes=None).fit(texts, x, ids)
+    assert free.notes_ == [] and free.max_themes_ is None
+    assert len(free.themes_) > 12
+    assert adjusted_rand_score(truth, free.labels_) > adjusted_rand_score(truth, capped.labels_)
+    loose = ThemeProposer(random_state=0, min_theme_size=2, max_themes=40).fit(texts, x, ids)
+    assert loose.notes_ == [] and len(loose.themes_) == len(free.themes_)

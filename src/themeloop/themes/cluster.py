@@ -42,6 +42,28 @@ def choose_strategy(n: int, *, small_max: int = SMALL_MAX, large_min: int = LARG
     return "large"
 
 
+SHORT_QUESTION_CAP = 12
+ANSWERS_PER_THEME = 25
+
+
+def default_max_themes(n: int, *, small_max: int = SMALL_MAX) -> int:
+    """The size-aware default cap on themes for ``n`` answers.
+
+    A short survey question (up to ``small_max`` answers) gets at most 12, a
+    number a researcher can review in one sitting; beyond that the cap grows
+    with the data (one theme per 25 answers), so on a large set k is chosen by
+    the clustering, not by the cap.
+
+    Examples
+    --------
+    >>> [default_max_themes(n) for n in (41, 150, 300, 3000, 100_000)]
+    [12, 12, 12, 120, 4000]
+    """
+    if n <= small_max:
+        return SHORT_QUESTION_CAP
+    return max(SHORT_QUESTION_CAP, n // ANSWERS_PER_THEME)
+
+
 def cluster_small(
     embeddings: np.ndarray, *, random_state: int, max_clusters: int = 12, n_components: int = 5
 ) -> np.ndarray:
@@ -51,6 +73,22 @@ def cluster_small(
     embedding space silhouette keeps rising with k on short answers, so it
     would always pick the largest k.
     """
+    return _small_search(embeddings, random_state, max_clusters, n_components)[1]
+
+
+def small_preferred_k(
+    embeddings: np.ndarray, *, random_state: int, n_components: int = 5
+) -> int:
+    """The k in 3..n // 3 that :func:`cluster_small` would pick with no cap at all.
+
+    Used to tell the user when the cap on themes, not the data, set the count.
+    """
+    return _small_search(embeddings, random_state, len(embeddings), n_components)[0]
+
+
+def _small_search(
+    embeddings: np.ndarray, random_state: int, max_clusters: int, n_components: int
+) -> tuple[int, np.ndarray]:
     from sklearn.cluster import KMeans
     from sklearn.decomposition import PCA
     from sklearn.exceptions import ConvergenceWarning
@@ -62,7 +100,7 @@ def cluster_small(
     )
     k_max = max(2, min(max_clusters, n // 3))
     k_min = min(3, k_max)
-    best_labels, best_score = np.zeros(n, dtype=int), -np.inf
+    best_k, best_labels, best_score = 1, np.zeros(n, dtype=int), -np.inf
     for k in range(k_min, k_max + 1):
         with warnings.catch_warnings():
             # Many identical answers leave fewer distinct points than k: fine, skip that k.
@@ -74,8 +112,8 @@ def cluster_small(
             continue
         score = silhouette_score(reduced, labels)
         if score > best_score + 1e-9:
-            best_labels, best_score = labels, score
-    return best_labels.astype(int)
+            best_k, best_labels, best_score = k, labels, score
+    return best_k, best_labels.astype(int)
 
 
 def min_cluster_size_for(n: int) -> int:

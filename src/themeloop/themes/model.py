@@ -59,6 +59,8 @@ class QuestionThemes:
     scores: list[float | None]
     note: str = ""
     params: dict = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    max_themes: int | None = None
 
     @property
     def n_unassigned(self) -> int:
@@ -76,6 +78,8 @@ class QuestionThemes:
             "n_substantive": self.n_substantive,
             "non_substantive": list(self.non_substantive),
             "n_unassigned": self.n_unassigned,
+            "max_themes": self.max_themes,
+            "notes": list(self.notes),
             "themes": [t.to_json() for t in self.themes],
         }
 

@@ -112,7 +112,8 @@ def _question_result(
         question=q, strategy=proposer.strategy_, n_responses=len(all_rows),
         n_substantive=len(rows), non_substantive=non_sub, themes=proposer.themes_,
         response_ids=[ids[r] for r in all_rows], theme_ids=theme_ids, scores=scores,
-        note=proposer.note_, params=params,
+        note=proposer.note_, params=params, notes=list(proposer.notes_),
+        max_themes=proposer.max_themes_,
     )
 
 

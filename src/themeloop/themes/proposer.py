@@ -28,7 +28,11 @@ class ThemeProposer:
     Parameters
     ----------
     random_state : seed passed to KMeans, UMAP and sampling.
-    max_themes : most themes proposed (seeded ones included); ``None``: no cap.
+    max_themes : most themes proposed (seeded ones included); ``"auto"`` (the
+        default): 12 for a short question (up to ``small_max`` answers), one per
+        25 answers beyond (:func:`~themeloop.themes.cluster.default_max_themes`);
+        ``None``: no cap. When the cap, not the data, sets the count, the
+        closest themes are merged down to it and ``notes_`` says so.
     min_theme_size : smallest theme kept; ``None`` scales it with n.
     merge_similarity : themes whose centroid cosine exceeds this are merged.
     min_similarity : an answer joins a theme only if its cosine to the theme's
@@ -43,6 +47,8 @@ class ThemeProposer:
     Attributes
     ----------
     strategy_ : "none", "small", "mid" or "large".
+    max_themes_ : the cap that applied (``None``: none).
+    n_found_ : themes the clustering found before the cap (0 when none ran).
     labels_ : index into ``themes_`` per answer, -1 for unassigned.
     theme_ids_ : theme id per answer, or "unassigned".
     scores_ : cosine to the answer's theme centroid (nearest centroid if
@@ -50,7 +56,8 @@ class ThemeProposer:
     themes_ : list of :class:`~themeloop.themes.model.Theme`, largest first.
     centroids_ : L2-normalised mean embedding of each theme's answers, one row
         per theme in the order of ``themes_`` (float32, ``(len(themes_), dim)``).
-    note_ : a sentence for the user when something notable happened.
+    notes_ : sentences for the user about notable things (a binding cap, too
+        few answers); ``note_`` is them joined into one string.
 
     Examples
     --------
@@ -72,7 +79,7 @@ class ThemeProposer:
     """
 
     def __init__(
-        self, *, random_state: int = 42, max_themes: int | None = 12,
+        self, *, random_state: int = 42, max_themes: int | str | None = "auto",
         min_theme_size: int | None = None, merge_similarity: float = 0.9,
         min_similarity: float = 0.3, seed_threshold: float = 0.5,
         small_max: int = cluster.SMALL_MAX, large_min: int = cluster.LARGE_MIN,
@@ -95,14 +102,17 @@ class ThemeProposer:
             value = getattr(self, name)
             if value is None and name in ("max_themes", "min_theme_size"):
                 continue
+            if name == "max_themes" and value == "auto":
+                continue
             ok = isinstance(value, (int, float)) and not isinstance(value, bool)
             ok = ok and (kind is float or float(value).is_integer())
             ok = ok and value >= low and (high is None or value <= high)
             if not ok:
                 bound = f"in [{low}, {high}]" if high is not None else f">= {low}"
+                extra = ", 'auto' or None" if name == "max_themes" else ""
                 raise ThemesError(
-                    f"The '{name}' parameter of ThemeProposer must be {kind.__name__} {bound}; "
-                    f"got {value!r} instead"
+                    f"The '{name}' parameter of ThemeProposer must be {kind.__name__} {bound}"
+                    f"{extra}; got {value!r} instead"
                 )
 
     def fit(
@@ -125,19 +135,22 @@ class ThemeProposer:
         self.strategy_ = cluster.choose_strategy(
             len(rest), small_max=self.small_max, large_min=self.large_min
         )
-        self.note_ = ""
+        self.notes_: list[str] = []
+        self.max_themes_ = (
+            cluster.default_max_themes(n, small_max=self.small_max)
+            if self.max_themes == "auto" else self.max_themes
+        )
+        self.n_found_ = 0
         if self.strategy_ == "none" and n_seeds == 0:
-            self.note_ = (
+            self.notes_.append(
                 f"only {n} substantive answers (fewer than {cluster.MIN_ANSWERS}): "
                 "no themes proposed, every answer is unassigned"
             )
         if self.strategy_ != "none":
-            inductive = self._cluster(embeddings[rest], len(rest))
-            cap = None if self.max_themes is None else max(1, self.max_themes - n_seeds)
-            inductive = quality.merge_similar(
-                embeddings[rest], inductive, threshold=self.merge_similarity, max_themes=cap
-            )
+            cap = None if self.max_themes_ is None else max(1, int(self.max_themes_) - n_seeds)
+            inductive = self._capped(embeddings[rest], self._cluster(embeddings[rest], cap), cap)
             labels[rest[inductive >= 0]] = inductive[inductive >= 0] + len(seed_codes)
+        self.note_ = "; ".join(self.notes_)
         min_size = self.min_theme_size or self._default_min_size(n)
         labels = quality.drop_small(labels, min_size)
         floor, backend = self.min_similarity, self._backend()
@@ -196,11 +209,33 @@ class ThemeProposer:
             labels[hit] = best[hit]
         return labels, len({int(v) for v in labels if v >= 0})
 
-    def _cluster(self, embeddings: np.ndarray, n: int) -> np.ndarray:
+    def _capped(self, embeddings: np.ndarray, labels: np.ndarray, cap: int | None) -> np.ndarray:
+        """Merge near-duplicate themes, then the closest ones down to ``cap``, saying so."""
+        labels = quality.merge_similar(
+            embeddings, labels, threshold=self.merge_similarity, max_themes=None
+        )
+        found = len({int(v) for v in labels if v >= 0})
+        if self.strategy_ == "small" and cap is not None and found >= cap:
+            # The small strategy searched k only up to the cap: ask what the data prefer.
+            found = max(found, cluster.small_preferred_k(embeddings, random_state=self.random_state))
+        self.n_found_ = found
+        if cap is None or found <= cap:
+            return labels
+        self.notes_.append(
+            f"the cap of {self.max_themes_} themes (max_themes) bound: the answers suggested "
+            f"{found}; raise max_themes (--max-themes) to see them"
+        )
+        if self.strategy_ == "small":
+            return labels  # already clustered at k <= cap
+        return quality.merge_similar(
+            embeddings, labels, threshold=self.merge_similarity, max_themes=cap
+        )
+
+    def _cluster(self, embeddings: np.ndarray, cap: int | None) -> np.ndarray:
         seed = self.random_state
         if self.strategy_ == "small":
             return cluster.cluster_small(
-                embeddings, random_state=seed, max_clusters=min(12, self.max_themes or 12)
+                embeddings, random_state=seed, max_clusters=cap or len(embeddings)
             )
         if self.strategy_ == "mid":
             return cluster.cluster_mid(embeddings, random_state=seed)
