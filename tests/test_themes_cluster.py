@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from themeloop.themes import ThemeProposer
 from themeloop.themes.cluster import EXACT_KNN_FROM, cluster_mid, default_max_themes, exact_knn
@@ -33,12 +34,11 @@ def test_mid_strategy_with_exact_neighbours_finds_the_groups_reproducibly():
     truth = np.repeat(np.arange(5), 900)
     x = _unit(centres[truth] + rng.normal(size=(len(truth), 32)))
     assert len(x) >= EXACT_KNN_FROM  # the path that precomputes neighbours
-    first = cluster_mid(x, random_state=3)
-    again = cluster_mid(x, random_state=3)
+    first, preferred = cluster_mid(x, random_state=3)
+    again, _ = cluster_mid(x, random_state=3)
     assert np.array_equal(first, again)
-    kept = first >= 0
-    assert kept.mean() >= 0.9
-    assert adjusted_rand_score(truth[kept], first[kept]) >= 0.95
+    assert preferred == 5 and (first >= 0).all()  # silhouette finds the five groups
+    assert adjusted_rand_score(truth, first) >= 0.95
 
 
 def _twenty_groups() -> tuple[np.ndarray, np.ndarray]:
@@ -74,3 +74,47 @@ def test_a_binding_cap_is_reported_and_lifting_it_shows_the_groups():
     assert adjusted_rand_score(truth, free.labels_) > adjusted_rand_score(truth, capped.labels_)
     loose = ThemeProposer(random_state=0, min_theme_size=2, max_themes=40).fit(texts, x, ids)
     assert loose.notes_ == [] and len(loose.themes_) == len(free.themes_)
+
+
+def test_a_broad_theme_keeps_members_below_the_absolute_floor():
+    """Long, varied answers sit far from their theme's centroid; only the theme's own
+    outliers (below its fence) are unassigned, and predict agrees with fit."""
+    from themeloop.themes import quality
+
+    rng = np.random.default_rng(4)
+    centres = np.eye(64)[:3] * 2.2
+    truth = np.repeat(np.arange(3), 60)
+    x = _unit(centres[truth] + rng.normal(size=(len(truth), 64)))
+    x[-1] = _unit(-centres[2:3] + rng.normal(size=(1, 64)) * 0.1)[0]  # fits no theme
+    floors = quality.theme_floors(x, truth, min_similarity=0.3)
+    cos = np.einsum("ij,ij->i", x, np.stack([_unit(x[truth == t].mean(0, keepdims=True))[0]
+                                             for t in truth]))
+    assert (cos[:-1] < 0.3).mean() > 0.3  # the absolute floor would drop a third
+    assert all(f < 0.3 for f in floors.values())
+    labels, _ = quality.reassign(x, truth, min_similarity=0.3, floors=floors)
+    assert labels[-1] == -1 and (labels[:-1] >= 0).mean() >= 0.97
+    strict, _ = quality.reassign(x, truth, min_similarity=0.3)
+    assert (strict[:-1] < 0).mean() > 0.3
+    texts, ids = [f"t{t} {i}" for i, t in enumerate(truth)], [str(i) for i in range(len(x))]
+    proposer = ThemeProposer(random_state=0).fit(texts, x, ids)
+    assert len(proposer.themes_) == 3 and (proposer.floors_ < 0.3).all()
+    assert proposer.labels_[-1] == -1 and (proposer.labels_ >= 0).mean() >= 0.97
+    assert np.array_equal(proposer.predict(x), proposer.labels_)
+
+
+@pytest.mark.slow
+def test_mid_strategy_chooses_k_from_the_data_and_reports_a_binding_cap():
+    from sklearn.metrics import adjusted_rand_score
+
+    rng = np.random.default_rng(5)
+    centres = rng.normal(size=(16, 48)) * 3
+    truth = np.repeat(np.arange(16), 20)
+    x = _unit(centres[truth] + rng.normal(size=(len(truth), 48)))
+    texts, ids = [f"t{t} {i}" for i, t in enumerate(truth)], [str(i) for i in range(len(x))]
+    free = ThemeProposer(random_state=0, max_themes=None).fit(texts, x, ids)
+    assert free.strategy_ == "mid" and free.n_found_ == 16 and free.notes_ == []
+    assert len(free.themes_) == 16 and adjusted_rand_score(truth, free.labels_) >= 0.95
+    capped = ThemeProposer(random_state=0).fit(texts, x, ids)  # 320 answers: cap 12
+    assert capped.max_themes_ == 12 and len(capped.themes_) == 12
+    assert capped.notes_ == ["the cap of 12 themes (max_themes) bound: the answers suggested "
+                             "16; raise max_themes (--max-themes) to see them"]

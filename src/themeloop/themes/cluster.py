@@ -3,7 +3,11 @@
 * ``none``  (< 8 answers): too few to cluster; nothing is proposed.
 * ``small`` (up to ~150): KMeans on the embeddings, k chosen by silhouette.
   No UMAP (it needs more points than this and costs a numba compile).
-* ``mid``   (up to ~50,000): UMAP + HDBSCAN, ``min_cluster_size`` scaled with n.
+* ``mid``   (up to ~50,000): UMAP to 5 dimensions, then KMeans with k chosen
+  by silhouette (in the UMAP space) over a geometric grid of k from 3 to n / 10.
+  It replaced UMAP + HDBSCAN (kept as :func:`cluster_mid_hdbscan`), which it
+  beat across the shared labelled sets; see ``bench/RESULTS.md``, "Theme
+  count and clustering" (issue 14).
 * ``large`` (beyond): ``mid`` on a seeded random sample; the rest joins the
   nearest theme centroid in bounded-size chunks.
 
@@ -159,11 +163,10 @@ def exact_knn(
     return indices, distances
 
 
-def cluster_mid(
-    embeddings: np.ndarray, *, random_state: int, min_cluster_size: int | None = None,
-    n_neighbors: int = 15, n_components: int = 5,
+def umap_reduce(
+    embeddings: np.ndarray, *, random_state: int, n_neighbors: int = 15, n_components: int = 5,
 ) -> np.ndarray:
-    """UMAP to a few dimensions, then HDBSCAN; ``-1`` marks HDBSCAN's outliers.
+    """UMAP (cosine, ``min_dist`` 0) to ``n_components`` dimensions, seeded.
 
     From 4,096 answers on, UMAP gets exact cosine neighbours computed here
     instead of building its own approximate (NNDescent) graph: on 10,000
@@ -171,14 +174,11 @@ def cluster_mid(
     of NNDescent's cost is numba compiling it) and scored NMI 0.776 instead of
     0.765 against the human intents. Below that, UMAP's own path is already exact.
     """
-    import hdbscan
-
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Tensorflow not installed")
         from umap import UMAP
 
     n = len(embeddings)
-    size = min_cluster_size or min_cluster_size_for(n)
     k = min(n_neighbors, n - 1)
     knn = exact_knn(embeddings, k) if n >= EXACT_KNN_FROM else (None, None, None)
     reducer = UMAP(
@@ -191,7 +191,100 @@ def cluster_mid(
         # search index UMAP cannot transform new data, which is never asked of it.
         warnings.filterwarnings("ignore", message="n_jobs value", category=UserWarning)
         warnings.filterwarnings("ignore", message="precomputed_knn", category=UserWarning)
-        reduced = reducer.fit_transform(embeddings)
+        return np.asarray(reducer.fit_transform(embeddings))
+
+
+K_MIN = 3
+K_GRID = 24
+SILHOUETTE_SAMPLE = 4000
+
+
+def k_grid(n: int, *, k_min: int = K_MIN, points: int = K_GRID) -> list[int]:
+    """The k tried for ``n`` answers: geometric from ``k_min`` to n / 10 (distinct ints).
+
+    Geometric, because telling 40 themes from 41 matters less than 4 from 5.
+    k starts at 3: silhouette favours the coarsest split (on AgNews' four news
+    sections it scores two clusters highest), and two themes is no thematic analysis.
+
+    Examples
+    --------
+    >>> k_grid(3000)[:5], k_grid(3000)[-1]
+    ([3, 4, 5, 7, 8], 300)
+    >>> k_grid(40)
+    [3, 4]
+    """
+    k_max = max(k_min, n // 10)
+    return sorted({round(float(k)) for k in np.geomspace(k_min, k_max, points)})
+
+
+def silhouette_kmeans(
+    reduced: np.ndarray, ks: list[int], *, random_state: int, sample: int = SILHOUETTE_SAMPLE,
+) -> dict[int, tuple[float, np.ndarray]]:
+    """KMeans at each k in ``ks`` on ``reduced``: {k: (silhouette, labels)}.
+
+    Silhouette is computed on a seeded sample of at most ``sample`` rows (it
+    costs n squared). A k that leaves fewer than two distinct clusters is left out.
+    """
+    from sklearn.cluster import KMeans
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.metrics import silhouette_score
+
+    n = len(reduced)
+    out: dict[int, tuple[float, np.ndarray]] = {}
+    for k in ks:
+        if k >= n:
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            labels = KMeans(n_clusters=k, n_init=3, random_state=random_state).fit_predict(
+                reduced
+            )
+        if len(set(labels.tolist())) < 2:
+            continue
+        score = silhouette_score(reduced, labels, sample_size=min(sample, n),
+                                 random_state=random_state)
+        out[k] = (float(score), labels.astype(int))
+    return out
+
+
+def cluster_mid(
+    embeddings: np.ndarray, *, random_state: int, max_clusters: int | None = None,
+) -> tuple[np.ndarray, int]:
+    """UMAP, then KMeans with k picked by silhouette: (labels, the k the data prefer).
+
+    k is the best-scoring one on :func:`k_grid` that is at most
+    ``max_clusters``; the second value is the best k with no cap, so a caller
+    can tell the user when the cap, not the data, set the count. Every answer
+    gets a label (KMeans has no outliers; the similarity floor applied later
+    decides which stay unassigned).
+    """
+    reduced = umap_reduce(embeddings, random_state=random_state)
+    ks = k_grid(len(embeddings))
+    if max_clusters is not None and max_clusters < ks[0]:
+        ks = [max_clusters] if max_clusters >= 2 else []
+    if not ks:
+        return np.zeros(len(embeddings), dtype=int), 1
+    scored = silhouette_kmeans(reduced, ks, random_state=random_state)
+    if not scored:
+        return np.zeros(len(embeddings), dtype=int), 1
+    preferred = max(scored, key=lambda k: (scored[k][0], -k))
+    allowed = [k for k in scored if max_clusters is None or k <= max_clusters] or [min(scored)]
+    chosen = max(allowed, key=lambda k: (scored[k][0], -k))
+    return scored[chosen][1], preferred
+
+
+def cluster_mid_hdbscan(
+    embeddings: np.ndarray, *, random_state: int, min_cluster_size: int | None = None,
+) -> np.ndarray:
+    """UMAP, then HDBSCAN (the mid strategy up to issue 14); ``-1`` marks outliers.
+
+    Kept for comparison (``bench/themes_methods.py``): ``min_cluster_size``
+    grows like sqrt(n), ``min_samples`` is a third of it.
+    """
+    import hdbscan
+
+    size = min_cluster_size or min_cluster_size_for(len(embeddings))
+    reduced = umap_reduce(embeddings, random_state=random_state)
     clusterer = hdbscan.HDBSCAN(
         min_cluster_size=size, min_samples=max(1, size // 3), metric="euclidean",
         cluster_selection_method="eom", core_dist_n_jobs=1,
@@ -228,17 +321,18 @@ def nearest_centroid(
 
 def cluster_large(
     embeddings: np.ndarray, *, random_state: int, sample_size: int = 20_000,
-    min_cluster_size: int | None = None, backend: Backend | None = None,
-) -> np.ndarray:
+    max_clusters: int | None = None, backend: Backend | None = None,
+) -> tuple[np.ndarray, int]:
     """``cluster_mid`` on a seeded sample; other rows take the nearest sample centroid.
 
     Rows outside the sample are all given a label here; the similarity floor
-    applied later decides which of them stay unassigned.
+    applied later decides which of them stay unassigned. Returns (labels, the
+    k the sample's data prefer), as :func:`cluster_mid`.
     """
     n = len(embeddings)
     idx = sample_indices(n, sample_size, random_state)
-    sample_labels = cluster_mid(
-        embeddings[idx], random_state=random_state, min_cluster_size=min_cluster_size
+    sample_labels, preferred = cluster_mid(
+        embeddings[idx], random_state=random_state, max_clusters=max_clusters
     )
     labels = np.full(n, -1, dtype=int)
     labels[idx] = sample_labels
@@ -247,4 +341,4 @@ def cluster_large(
     if len(values) and len(rest):
         nearest, _ = nearest_centroid(embeddings[rest], cents, backend=backend)
         labels[rest] = values[nearest]
-    return labels
+    return labels, preferred

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -33,10 +34,14 @@ class ThemeProposer:
         25 answers beyond (:func:`~themeloop.themes.cluster.default_max_themes`);
         ``None``: no cap. When the cap, not the data, sets the count, the
         closest themes are merged down to it and ``notes_`` says so.
-    min_theme_size : smallest theme kept; ``None`` scales it with n.
+    min_theme_size : smallest theme kept; ``None``: 5% of n for a short
+        question, else 0.1% of n (at least 2).
     merge_similarity : themes whose centroid cosine exceeds this are merged.
     min_similarity : an answer joins a theme only if its cosine to the theme's
-        centroid is at least this; otherwise it is "unassigned".
+        centroid is at least this, or at least the theme's own outlier fence
+        when that is lower (a broad theme; see
+        :func:`~themeloop.themes.quality.theme_floors`); otherwise it is
+        "unassigned".
     seed_threshold : cosine to a seed code at which an answer takes that code.
     small_max, large_min : answer counts where the strategy changes.
     sample_size : answers the ``large`` strategy fits on.
@@ -54,6 +59,8 @@ class ThemeProposer:
     scores_ : cosine to the answer's theme centroid (nearest centroid if
         unassigned; NaN when no theme exists).
     themes_ : list of :class:`~themeloop.themes.model.Theme`, largest first.
+    floors_ : per theme (order of ``themes_``), the cosine to its centroid an
+        answer needs to join it (float32; at most ``min_similarity``).
     centroids_ : L2-normalised mean embedding of each theme's answers, one row
         per theme in the order of ``themes_`` (float32, ``(len(themes_), dim)``).
     notes_ : sentences for the user about notable things (a binding cap, too
@@ -136,10 +143,11 @@ class ThemeProposer:
             len(rest), small_max=self.small_max, large_min=self.large_min
         )
         self.notes_: list[str] = []
-        self.max_themes_ = (
-            cluster.default_max_themes(n, small_max=self.small_max)
-            if self.max_themes == "auto" else self.max_themes
-        )
+        self.max_themes_: int | None = None
+        if self.max_themes == "auto":
+            self.max_themes_ = cluster.default_max_themes(n, small_max=self.small_max)
+        elif self.max_themes is not None:
+            self.max_themes_ = int(self.max_themes)
         self.n_found_ = 0
         if self.strategy_ == "none" and n_seeds == 0:
             self.notes_.append(
@@ -147,17 +155,21 @@ class ThemeProposer:
                 "no themes proposed, every answer is unassigned"
             )
         if self.strategy_ != "none":
-            cap = None if self.max_themes_ is None else max(1, int(self.max_themes_) - n_seeds)
-            inductive = self._capped(embeddings[rest], self._cluster(embeddings[rest], cap), cap)
+            cap = None if self.max_themes_ is None else max(1, self.max_themes_ - n_seeds)
+            inductive = self._capped(embeddings[rest], cap)
             labels[rest[inductive >= 0]] = inductive[inductive >= 0] + len(seed_codes)
         self.note_ = "; ".join(self.notes_)
         min_size = self.min_theme_size or self._default_min_size(n)
         labels = quality.drop_small(labels, min_size)
         floor, backend = self.min_similarity, self._backend()
-        labels, scores = quality.reassign(embeddings, labels, min_similarity=floor, backend=backend)
+        floors = quality.theme_floors(embeddings, labels, min_similarity=floor)
+        labels, scores = quality.reassign(embeddings, labels, min_similarity=floor,
+                                          backend=backend, floors=floors)
         labels = quality.drop_small(labels, min_size)
-        labels, scores = quality.reassign(embeddings, labels, min_similarity=floor, backend=backend)
+        labels, scores = quality.reassign(embeddings, labels, min_similarity=floor,
+                                          backend=backend, floors=floors)
         self._describe(texts, embeddings, list(response_ids), labels, scores, seed_codes, progress)
+        self.floors_ = np.array([floors.get(v, floor) for v in self._order], dtype=np.float32)
         return self
 
     def _backend(self) -> Backend:
@@ -167,7 +179,7 @@ class ThemeProposer:
         """(index into ``themes_`` or -1, cosine to the nearest theme centroid) per row.
 
         Each row takes its nearest centroid in ``centroids_``; a row whose
-        cosine to it is below ``min_similarity`` is unassigned (-1). The
+        cosine to it is below that theme's floor (``floors_``) is unassigned (-1). The
         cosine is NaN when there are no themes. Runs blockwise on ``backend``,
         so it can run wherever the embeddings are.
         """
@@ -181,7 +193,9 @@ class ThemeProposer:
                 f"embeddings must be a 2-D array with {dim} columns; got shape {embeddings.shape}"
             )
         best, sims = self._backend().assign(embeddings, self.centroids_)
-        labels = np.where(sims >= self.min_similarity, best, -1).astype(int)
+        if len(self.floors_) == 0:
+            return np.full(len(embeddings), -1, dtype=int), sims
+        labels = np.where(sims >= self.floors_[best], best, -1).astype(int)
         return labels, sims
 
     def predict(self, embeddings: np.ndarray) -> np.ndarray:
@@ -209,45 +223,39 @@ class ThemeProposer:
             labels[hit] = best[hit]
         return labels, len({int(v) for v in labels if v >= 0})
 
-    def _capped(self, embeddings: np.ndarray, labels: np.ndarray, cap: int | None) -> np.ndarray:
-        """Merge near-duplicate themes, then the closest ones down to ``cap``, saying so."""
-        labels = quality.merge_similar(
-            embeddings, labels, threshold=self.merge_similarity, max_themes=None
-        )
-        found = len({int(v) for v in labels if v >= 0})
-        if self.strategy_ == "small" and cap is not None and found >= cap:
-            # The small strategy searched k only up to the cap: ask what the data prefer.
-            found = max(found, cluster.small_preferred_k(embeddings, random_state=self.random_state))
-        self.n_found_ = found
-        if cap is None or found <= cap:
-            return labels
-        self.notes_.append(
-            f"the cap of {self.max_themes_} themes (max_themes) bound: the answers suggested "
-            f"{found}; raise max_themes (--max-themes) to see them"
-        )
-        if self.strategy_ == "small":
-            return labels  # already clustered at k <= cap
-        return quality.merge_similar(
-            embeddings, labels, threshold=self.merge_similarity, max_themes=cap
-        )
-
-    def _cluster(self, embeddings: np.ndarray, cap: int | None) -> np.ndarray:
+    def _capped(self, embeddings: np.ndarray, cap: int | None) -> np.ndarray:
+        """Cluster with at most ``cap`` themes, merge near-duplicates, say when the cap bound."""
         seed = self.random_state
         if self.strategy_ == "small":
-            return cluster.cluster_small(
+            labels = cluster.cluster_small(
                 embeddings, random_state=seed, max_clusters=cap or len(embeddings)
             )
-        if self.strategy_ == "mid":
-            return cluster.cluster_mid(embeddings, random_state=seed)
-        return cluster.cluster_large(
-            embeddings, random_state=seed, sample_size=self.sample_size, backend=self._backend()
+            found = len({int(v) for v in labels if v >= 0})
+            if cap is not None and found >= cap:
+                # The search stopped at the cap: ask what the data prefer without it.
+                found = max(found, cluster.small_preferred_k(embeddings, random_state=seed))
+        elif self.strategy_ == "mid":
+            labels, found = cluster.cluster_mid(embeddings, random_state=seed, max_clusters=cap)
+        else:
+            labels, found = cluster.cluster_large(
+                embeddings, random_state=seed, sample_size=self.sample_size, max_clusters=cap,
+                backend=self._backend(),
+            )
+        self.n_found_ = found
+        if cap is not None and found > cap:
+            self.notes_.append(
+                f"the cap of {self.max_themes_} themes (max_themes) bound: the answers "
+                f"suggested {found}; raise max_themes (--max-themes) to see them"
+            )
+        return quality.merge_similar(
+            embeddings, labels, threshold=self.merge_similarity, max_themes=cap
         )
 
     def _default_min_size(self, n: int) -> int:
         if n <= self.small_max:
             return max(2, round(n / 20))
-        fit_n = min(n, self.sample_size) if n > self.large_min else n
-        return cluster.min_cluster_size_for(fit_n)
+        # KMeans sets the count; this only drops slivers: at least 0.1% of the answers.
+        return max(2, math.ceil(n / 1000))
 
     def _describe(
         self, texts: list[str], embeddings: np.ndarray, response_ids: list[str],
@@ -285,6 +293,7 @@ class ThemeProposer:
             if values else np.zeros((0, dim), dtype=np.float32)
         )
         self.theme_ids_ = [themes[i].id if i >= 0 else UNASSIGNED for i in self.labels_]
+        self._order = values  # theme values in the order of themes_ (for floors_)
         self.scores_ = scores
         self.themes_ = themes
 
