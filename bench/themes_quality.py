@@ -168,11 +168,17 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--cache-dir", default=os.path.join(tempfile.gettempdir(),
                                                             "themeloop-bench-cache"))
     parser.add_argument("--skip-bertopic", action="store_true")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="run the sets in this many child processes at once (each then "
+                        "reports its own peak RSS)")
+    parser.add_argument("--one", help=argparse.SUPPRESS)  # child mode: one set, its JSON
     args = parser.parse_args(argv)
+    if args.jobs > 1 and not args.one:
+        return _in_children(args, argv or sys.argv[1:])
 
     from themeloop.embed import Embedder
 
-    names = [s for s in args.sets.split(",") if s]
+    names = [args.one] if args.one else [s for s in args.sets.split(",") if s]
     unknown = [s for s in names if s not in SETS]
     if unknown:
         parser.error(f"unknown set(s) {', '.join(unknown)}; known: {', '.join(SETS)}")
@@ -198,6 +204,43 @@ def main(argv: list[str] | None = None) -> dict:
             warmed = True
         result["sets"][name] = {"embed_seconds": round(embed_s, 1),
                                 **run_set(name, texts, truth, emb, st_model, args)}
+    if args.one:
+        print(json.dumps(result["sets"][args.one]))
+        return result
+    _summarise(result, args)
+    print(json.dumps(result))
+    return result
+
+
+def _in_children(args, argv: list[str]) -> dict:
+    """Each set in its own process, ``args.jobs`` at a time; one JSON for the run."""
+    import subprocess
+    from concurrent.futures import ThreadPoolExecutor
+
+    names = [s for s in args.sets.split(",") if s]
+
+    def child(name: str) -> dict:
+        cmd = [sys.executable, __file__, *argv, "--one", name]
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        sys.stderr.write(proc.stderr)
+        if proc.returncode != 0:
+            raise SystemExit(f"set {name} failed: {proc.stderr.strip().splitlines()[-1:]}")
+        return json.loads(proc.stdout.strip().splitlines()[-1])
+
+    with ThreadPoolExecutor(args.jobs) as pool:
+        runs = dict(zip(names, pool.map(child, names)))
+    from themeloop.embed import Embedder
+
+    info = Embedder(cache_dir=args.cache_dir).model_info
+    result: dict = {"bench": "themes_quality", "model": info["id"], "precision": info["precision"],
+                    "runtime": info["runtime"], "seed": args.seed, "jobs": args.jobs,
+                    "sets": runs}
+    _summarise(result, args)
+    print(json.dumps(result))
+    return result
+
+
+def _summarise(result: dict, args) -> None:
     sets = result["sets"].values()
     result["summary"] = {
         "max_nmi_gap_to_kmeans_true_k": max(s["nmi_gap_to_kmeans_true_k"] for s in sets),
@@ -206,8 +249,6 @@ def main(argv: list[str] | None = None) -> dict:
     }
     if not args.skip_bertopic:
         result["summary"]["beats_bertopic_everywhere"] = all(s["beats_bertopic"] for s in sets)
-    print(json.dumps(result))
-    return result
 
 
 if __name__ == "__main__":

@@ -53,7 +53,7 @@ class ThemesSection(_Section):
     min_theme_size: int | None = Field(None, ge=1)
     max_themes: int | None = Field(None, ge=1)  # None: size-aware (themes.cluster.default_max_themes)
     merge_similarity: float = Field(0.9, ge=0, le=1)  # cosine of two themes' centroids
-    min_similarity: float = Field(0.3, ge=-1, le=1)  # cosine of an answer to its theme
+    min_similarity: float = Field(0.2, ge=-1, le=1)  # cosine of an answer to its theme
     seed_threshold: float = Field(0.5, ge=-1, le=1)
     model_path: str | None = None
     precision: Literal["auto", "bf16", "fp32"] = "auto"

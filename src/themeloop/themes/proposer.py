@@ -88,7 +88,7 @@ class ThemeProposer:
     def __init__(
         self, *, random_state: int = 42, max_themes: int | str | None = "auto",
         min_theme_size: int | None = None, merge_similarity: float = 0.9,
-        min_similarity: float = 0.3, seed_threshold: float = 0.5,
+        min_similarity: float = 0.2, seed_threshold: float = 0.5,
         small_max: int = cluster.SMALL_MAX, large_min: int = cluster.LARGE_MIN,
         sample_size: int = 10_000, keyword_docs: int = 10_000, backend: Backend | None = None,
     ) -> None:
