@@ -14,6 +14,7 @@ from themeloop.themes import cluster, keywords, quality
 from themeloop.themes.model import UNASSIGNED, Quote, SeedCode, Theme
 
 N_QUOTES = 5
+JOIN_SIMILARITY = 0.3  # cosine an unclustered answer needs to join a theme (the floor before issue 14)
 
 _CONSTRAINTS = {
     "max_themes": (int, 1, None), "min_theme_size": (int, 1, None),
@@ -163,11 +164,14 @@ class ThemeProposer:
         labels = quality.drop_small(labels, min_size)
         floor, backend = self.min_similarity, self._backend()
         floors = quality.theme_floors(embeddings, labels, min_similarity=floor)
+        # An answer no cluster took must be closer (JOIN_SIMILARITY) to join a theme
+        # than a clustered member must be to stay in one.
+        join = max(floor, JOIN_SIMILARITY)
         labels, scores = quality.reassign(embeddings, labels, min_similarity=floor,
-                                          backend=backend, floors=floors)
+                                          backend=backend, floors=floors, join_similarity=join)
         labels = quality.drop_small(labels, min_size)
         labels, scores = quality.reassign(embeddings, labels, min_similarity=floor,
-                                          backend=backend, floors=floors)
+                                          backend=backend, floors=floors, join_similarity=join)
         self._describe(texts, embeddings, list(response_ids), labels, scores, seed_codes, progress)
         self.floors_ = np.array([floors.get(v, floor) for v in self._order], dtype=np.float32)
         return self

@@ -79,11 +79,13 @@ def theme_floors(
 def reassign(
     embeddings: np.ndarray, labels: np.ndarray, *, min_similarity: float,
     backend: Backend | None = None, floors: dict[int, float] | None = None,
+    join_similarity: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Final assignment and scores.
 
     Outliers (``-1``) join the nearest theme centroid when their cosine to it is
-    at least that theme's floor (done only when there are outliers); assigned
+    at least that theme's floor and ``join_similarity`` (if given; done only
+    when there are outliers); assigned
     answers below their theme's floor become ``-1``. A theme's floor is
     ``floors[theme]`` (see :func:`theme_floors`), else ``min_similarity``. The
     score is the cosine to the answer's theme centroid, or to the nearest
@@ -100,6 +102,8 @@ def reassign(
         nearest, sims = nearest_centroid(embeddings[outliers], cents, backend=backend)
         floor_of = np.array([floors.get(int(v), min_similarity) for v in values])
         close = sims >= floor_of[nearest]
+        if join_similarity is not None:
+            close &= sims >= join_similarity
         labels[outliers[close]] = values[nearest[close]]
         values, cents = centroids_of(embeddings, labels)
     position = {v: i for i, v in enumerate(values)}
