@@ -51,9 +51,9 @@ SEED_MAX = 2**32 - 1  # numpy's and UMAP's seeds are unsigned 32-bit
 
 class ThemesSection(_Section):
     min_theme_size: int | None = Field(None, ge=1)
-    max_themes: int = Field(12, ge=1)
+    max_themes: int | None = Field(None, ge=1)  # None: size-aware (themes.cluster.default_max_themes)
     merge_similarity: float = Field(0.9, ge=0, le=1)  # cosine of two themes' centroids
-    min_similarity: float = Field(0.3, ge=-1, le=1)  # cosine of an answer to its theme
+    min_similarity: float = Field(0.2, ge=-1, le=1)  # cosine of an answer to its theme
     seed_threshold: float = Field(0.5, ge=-1, le=1)
     multi_label: bool = True  # cluster answers' segments; an answer may carry several themes
     stability_runs: int = Field(10, ge=0)  # resampled refits per question; 0: off

@@ -36,7 +36,8 @@ def themes(
     ),
     seed: int | None = typer.Option(None, "--seed", min=0, help="Random seed (default: the project's)."),
     max_themes: int | None = typer.Option(
-        None, "--max-themes", min=1, help="Most themes per question (default: [themes] max_themes)."
+        None, "--max-themes", min=1, help="Most themes per question (default: [themes] "
+        "max_themes, else size-aware: 12 up to 150 answers, one per 25 answers beyond)."
     ),
     seeds_file: Path | None = typer.Option(
         None, "--seeds-file", help="A codebook.yaml whose codes seed deductive themes."

@@ -36,8 +36,9 @@ from themeloop._io import write_text_atomic
 
 # Bump when the quantisation recipe changes, so old files are not reused.
 QUANT_FORMAT = 1
+OP_TYPES = ("MatMul", "Attention")
 RECIPE = {"method": "dynamic", "weight_type": "QInt8", "per_channel": True,
-          "reduce_range": True, "op_types": ["MatMul", "Attention"]}
+          "reduce_range": True, "op_types": list(OP_TYPES)}
 
 
 def _sha256(path: Path) -> str:
@@ -81,7 +82,7 @@ def quantize(source: Path, dest: Path) -> Path:
         done = Path(tmp) / "model.onnx"
         quantize_dynamic(
             str(source), str(done), weight_type=QuantType.QInt8, per_channel=True,
-            reduce_range=True, op_types_to_quantize=list(RECIPE["op_types"]),
+            reduce_range=True, op_types_to_quantize=list(OP_TYPES),
             # the fused BERT graph has contrib ops shape inference cannot type
             extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
         )

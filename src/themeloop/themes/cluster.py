@@ -3,7 +3,11 @@
 * ``none``  (< 8 answers): too few to cluster; nothing is proposed.
 * ``small`` (up to ~150): KMeans on the embeddings, k chosen by silhouette.
   No UMAP (it needs more points than this and costs a numba compile).
-* ``mid``   (up to ~50,000): UMAP + HDBSCAN, ``min_cluster_size`` scaled with n.
+* ``mid``   (up to ~50,000): UMAP to 5 dimensions, then KMeans with k chosen
+  by silhouette (in the UMAP space) over a geometric grid of k from 3 to n / 10.
+  It replaced UMAP + HDBSCAN (kept as :func:`cluster_mid_hdbscan`), which it
+  beat across the shared labelled sets; see ``bench/RESULTS.md``, "Theme
+  count and clustering" (issue 14).
 * ``large`` (beyond): ``mid`` on a seeded random sample; the rest joins the
   nearest theme centroid in bounded-size chunks.
 
@@ -42,6 +46,28 @@ def choose_strategy(n: int, *, small_max: int = SMALL_MAX, large_min: int = LARG
     return "large"
 
 
+SHORT_QUESTION_CAP = 12
+ANSWERS_PER_THEME = 25
+
+
+def default_max_themes(n: int, *, small_max: int = SMALL_MAX) -> int:
+    """The size-aware default cap on themes for ``n`` answers.
+
+    A short survey question (up to ``small_max`` answers) gets at most 12, a
+    number a researcher can review in one sitting; beyond that the cap grows
+    with the data (one theme per 25 answers), so on a large set k is chosen by
+    the clustering, not by the cap.
+
+    Examples
+    --------
+    >>> [default_max_themes(n) for n in (41, 150, 300, 3000, 100_000)]
+    [12, 12, 12, 120, 4000]
+    """
+    if n <= small_max:
+        return SHORT_QUESTION_CAP
+    return max(SHORT_QUESTION_CAP, n // ANSWERS_PER_THEME)
+
+
 def cluster_small(
     embeddings: np.ndarray, *, random_state: int, max_clusters: int = 12, n_components: int = 5
 ) -> np.ndarray:
@@ -51,6 +77,22 @@ def cluster_small(
     embedding space silhouette keeps rising with k on short answers, so it
     would always pick the largest k.
     """
+    return _small_search(embeddings, random_state, max_clusters, n_components)[1]
+
+
+def small_preferred_k(
+    embeddings: np.ndarray, *, random_state: int, n_components: int = 5
+) -> int:
+    """The k in 3..n // 3 that :func:`cluster_small` would pick with no cap at all.
+
+    Used to tell the user when the cap on themes, not the data, set the count.
+    """
+    return _small_search(embeddings, random_state, len(embeddings), n_components)[0]
+
+
+def _small_search(
+    embeddings: np.ndarray, random_state: int, max_clusters: int, n_components: int
+) -> tuple[int, np.ndarray]:
     from sklearn.cluster import KMeans
     from sklearn.decomposition import PCA
     from sklearn.exceptions import ConvergenceWarning
@@ -62,7 +104,7 @@ def cluster_small(
     )
     k_max = max(2, min(max_clusters, n // 3))
     k_min = min(3, k_max)
-    best_labels, best_score = np.zeros(n, dtype=int), -np.inf
+    best_k, best_labels, best_score = 1, np.zeros(n, dtype=int), -np.inf
     for k in range(k_min, k_max + 1):
         with warnings.catch_warnings():
             # Many identical answers leave fewer distinct points than k: fine, skip that k.
@@ -74,8 +116,8 @@ def cluster_small(
             continue
         score = silhouette_score(reduced, labels)
         if score > best_score + 1e-9:
-            best_labels, best_score = labels, score
-    return best_labels.astype(int)
+            best_k, best_labels, best_score = k, labels, score
+    return best_k, best_labels.astype(int)
 
 
 def min_cluster_size_for(n: int) -> int:
@@ -121,11 +163,10 @@ def exact_knn(
     return indices, distances
 
 
-def cluster_mid(
-    embeddings: np.ndarray, *, random_state: int, min_cluster_size: int | None = None,
-    n_neighbors: int = 15, n_components: int = 5,
+def umap_reduce(
+    embeddings: np.ndarray, *, random_state: int, n_neighbors: int = 15, n_components: int = 5,
 ) -> np.ndarray:
-    """UMAP to a few dimensions, then HDBSCAN; ``-1`` marks HDBSCAN's outliers.
+    """UMAP (cosine, ``min_dist`` 0) to ``n_components`` dimensions, seeded.
 
     From 4,096 answers on, UMAP gets exact cosine neighbours computed here
     instead of building its own approximate (NNDescent) graph: on 10,000
@@ -133,14 +174,11 @@ def cluster_mid(
     of NNDescent's cost is numba compiling it) and scored NMI 0.776 instead of
     0.765 against the human intents. Below that, UMAP's own path is already exact.
     """
-    import hdbscan
-
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Tensorflow not installed")
         from umap import UMAP
 
     n = len(embeddings)
-    size = min_cluster_size or min_cluster_size_for(n)
     k = min(n_neighbors, n - 1)
     knn = exact_knn(embeddings, k) if n >= EXACT_KNN_FROM else (None, None, None)
     reducer = UMAP(
@@ -153,7 +191,115 @@ def cluster_mid(
         # search index UMAP cannot transform new data, which is never asked of it.
         warnings.filterwarnings("ignore", message="n_jobs value", category=UserWarning)
         warnings.filterwarnings("ignore", message="precomputed_knn", category=UserWarning)
-        reduced = reducer.fit_transform(embeddings)
+        return np.asarray(reducer.fit_transform(embeddings))
+
+
+K_MIN = 3
+K_MAX = 500
+SWEEP_FULL_MAX = 5000
+K_GRID = 24
+SILHOUETTE_SAMPLE = 4000
+
+
+def k_grid(n: int, *, k_min: int = K_MIN, points: int = K_GRID) -> list[int]:
+    """The k tried for ``n`` answers: geometric from ``k_min`` to n / 10, at most 500.
+
+    At most 500 because no one reviews a longer codebook, and because the top of
+    the grid is where KMeans costs most (the large strategy's 10,000-answer sample).
+
+    Geometric, because telling 40 themes from 41 matters less than 4 from 5.
+    k starts at 3: silhouette favours the coarsest split (on AgNews' four news
+    sections it scores two clusters highest), and two themes is no thematic analysis.
+
+    Examples
+    --------
+    >>> k_grid(3000)[:5], k_grid(3000)[-1]
+    ([3, 4, 5, 7, 8], 300)
+    >>> k_grid(40)
+    [3, 4]
+    """
+    k_max = max(k_min, min(K_MAX, n // 10))
+    return sorted({round(float(k)) for k in np.geomspace(k_min, k_max, points)})
+
+
+def silhouette_kmeans(
+    reduced: np.ndarray, ks: list[int], *, random_state: int, sample: int = SILHOUETTE_SAMPLE,
+    n_init: int = 3,
+) -> dict[int, tuple[float, np.ndarray]]:
+    """KMeans (``n_init`` seeded starts) at each k in ``ks`` on ``reduced``: {k: (silhouette, labels)}.
+
+    Silhouette is computed on a seeded sample of at most ``sample`` rows (it
+    costs n squared). A k that leaves fewer than two distinct clusters is left out.
+    """
+    from sklearn.cluster import KMeans
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.metrics import silhouette_score
+
+    n = len(reduced)
+    out: dict[int, tuple[float, np.ndarray]] = {}
+    for k in ks:
+        if k >= n:
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            labels = KMeans(n_clusters=k, n_init=n_init, random_state=random_state).fit_predict(
+                reduced
+            )
+        if len(set(labels.tolist())) < 2:
+            continue
+        score = silhouette_score(reduced, labels, sample_size=min(sample, n),
+                                 random_state=random_state)
+        out[k] = (float(score), labels.astype(int))
+    return out
+
+
+def cluster_mid(
+    embeddings: np.ndarray, *, random_state: int, max_clusters: int | None = None,
+) -> tuple[np.ndarray, int]:
+    """UMAP, then KMeans with k picked by silhouette: (labels, the k the data prefer).
+
+    k is the best-scoring one on :func:`k_grid` that is at most
+    ``max_clusters``; the second value is the best k with no cap, so a caller
+    can tell the user when the cap, not the data, set the count. Every answer
+    gets a label (KMeans has no outliers; the similarity floor applied later
+    decides which stay unassigned).
+    """
+    reduced = umap_reduce(embeddings, random_state=random_state)
+    ks = k_grid(len(embeddings))
+    if max_clusters is not None and max_clusters < ks[0]:
+        ks = [max_clusters] if max_clusters >= 2 else []
+    if not ks:
+        return np.zeros(len(embeddings), dtype=int), 1
+    # Above 5,000 answers (the large strategy's 10,000 sample) the sweep takes one
+    # KMeans start per k, so 100,000 answers stay within the 10-minute budget, and
+    # only the chosen k is refitted with three.
+    starts = 3 if len(embeddings) <= SWEEP_FULL_MAX else 1
+    scored = silhouette_kmeans(reduced, ks, random_state=random_state, n_init=starts)
+    if not scored:
+        return np.zeros(len(embeddings), dtype=int), 1
+    preferred = max(scored, key=lambda k: (scored[k][0], -k))
+    allowed = [k for k in scored if max_clusters is None or k <= max_clusters] or [min(scored)]
+    chosen = max(allowed, key=lambda k: (scored[k][0], -k))
+    if starts == 3:
+        return scored[chosen][1], preferred
+    from sklearn.cluster import KMeans
+
+    labels = KMeans(n_clusters=chosen, n_init=3, random_state=random_state).fit_predict(reduced)
+    return labels.astype(int), preferred
+
+
+def cluster_mid_hdbscan(
+    embeddings: np.ndarray, *, random_state: int, min_cluster_size: int | None = None,
+) -> np.ndarray:
+    """UMAP, then HDBSCAN (the mid strategy up to issue 14); ``-1`` marks outliers.
+
+    Kept for comparison (``bench/themes_methods.py``): ``min_cluster_size``
+    grows like sqrt(n), ``min_samples`` is a third of it.
+    """
+    import hdbscan
+
+    size = min_cluster_size or min_cluster_size_for(len(embeddings))
+    reduced = umap_reduce(embeddings, random_state=random_state)
     clusterer = hdbscan.HDBSCAN(
         min_cluster_size=size, min_samples=max(1, size // 3), metric="euclidean",
         cluster_selection_method="eom", core_dist_n_jobs=1,
@@ -190,17 +336,18 @@ def nearest_centroid(
 
 def cluster_large(
     embeddings: np.ndarray, *, random_state: int, sample_size: int = 20_000,
-    min_cluster_size: int | None = None, backend: Backend | None = None,
-) -> np.ndarray:
+    max_clusters: int | None = None, backend: Backend | None = None,
+) -> tuple[np.ndarray, int]:
     """``cluster_mid`` on a seeded sample; other rows take the nearest sample centroid.
 
     Rows outside the sample are all given a label here; the similarity floor
-    applied later decides which of them stay unassigned.
+    applied later decides which of them stay unassigned. Returns (labels, the
+    k the sample's data prefer), as :func:`cluster_mid`.
     """
     n = len(embeddings)
     idx = sample_indices(n, sample_size, random_state)
-    sample_labels = cluster_mid(
-        embeddings[idx], random_state=random_state, min_cluster_size=min_cluster_size
+    sample_labels, preferred = cluster_mid(
+        embeddings[idx], random_state=random_state, max_clusters=max_clusters
     )
     labels = np.full(n, -1, dtype=int)
     labels[idx] = sample_labels
@@ -209,4 +356,4 @@ def cluster_large(
     if len(values) and len(rest):
         nearest, _ = nearest_centroid(embeddings[rest], cents, backend=backend)
         labels[rest] = values[nearest]
-    return labels
+    return labels, preferred

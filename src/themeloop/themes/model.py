@@ -74,6 +74,8 @@ class QuestionThemes:
     other: Theme | None = None
     no_answer: Theme | None = None
     parents: list = field(default_factory=list)  # themes.hierarchy.Parent, above ~20 themes
+    notes: list[str] = field(default_factory=list)
+    max_themes: int | None = None
 
     @property
     def n_unassigned(self) -> int:
@@ -96,6 +98,8 @@ class QuestionThemes:
             "n_multi_theme": sum(1 for extra in self.secondary if extra),
             "stability_runs": self.stability_runs,
             "note": self.note,
+            "max_themes": self.max_themes,
+            "notes": list(self.notes),
             "themes": [t.to_json() for t in self.themes],
             "other": self.other.to_json() if self.other else None,
             "no_answer": self.no_answer.to_json() if self.no_answer else None,

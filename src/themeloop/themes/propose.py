@@ -270,7 +270,8 @@ def _question_result(
         response_ids=[ids[r] for r in all_rows], theme_ids=theme_ids, scores=scores,
         note=notes, params=params, secondary=secondary, n_segments=n_segments,
         stability_runs=runs, checks=found, other=proposer.other_, no_answer=no_answer,
-        parents=proposer.parents_,
+        parents=proposer.parents_, notes=[*proposer.notes_, *([note] if note else [])],
+        max_themes=proposer.max_themes_,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -14,6 +15,7 @@ from themeloop.themes import labels as theme_labels
 from themeloop.themes.model import UNASSIGNED, Quote, SeedCode, Theme
 
 N_QUOTES = 5
+JOIN_SIMILARITY = 0.3  # cosine an unclustered answer needs to join a theme (the floor before issue 14)
 
 _CONSTRAINTS = {
     "max_themes": (int, 1, None), "min_theme_size": (int, 1, None),
@@ -29,11 +31,19 @@ class ThemeProposer:
     Parameters
     ----------
     random_state : seed passed to KMeans, UMAP and sampling.
-    max_themes : most themes proposed (seeded ones included); ``None``: no cap.
-    min_theme_size : smallest theme kept; ``None`` scales it with n.
+    max_themes : most themes proposed (seeded ones included); ``"auto"`` (the
+        default): 12 for a short question (up to ``small_max`` answers), one per
+        25 answers beyond (:func:`~themeloop.themes.cluster.default_max_themes`);
+        ``None``: no cap. When the cap, not the data, sets the count, the
+        closest themes are merged down to it and ``notes_`` says so.
+    min_theme_size : smallest theme kept; ``None``: 5% of n for a short
+        question, else 0.1% of n (at least 2).
     merge_similarity : themes whose centroid cosine exceeds this are merged.
     min_similarity : an answer joins a theme only if its cosine to the theme's
-        centroid is at least this; otherwise it is "unassigned".
+        centroid is at least this, or at least the theme's own outlier fence
+        when that is lower (a broad theme; see
+        :func:`~themeloop.themes.quality.theme_floors`); otherwise it is
+        "unassigned".
     seed_threshold : cosine to a seed code at which an answer takes that code.
     small_max, large_min : answer counts where the strategy changes.
     sample_size : answers the ``large`` strategy fits on.
@@ -47,17 +57,23 @@ class ThemeProposer:
     Attributes
     ----------
     strategy_ : "none", "small", "mid" or "large".
+    max_themes_ : the cap that applied (``None``: none).
+    n_found_ : themes the clustering found before the cap (0 when none ran).
     labels_ : index into ``themes_`` per answer, -1 for unassigned.
     theme_ids_ : theme id per answer, or "unassigned".
     scores_ : cosine to the answer's theme centroid (nearest centroid if
         unassigned; NaN when no theme exists).
     themes_ : list of :class:`~themeloop.themes.model.Theme`, largest first.
+    floors_ : per theme (order of ``themes_``), the cosine to its centroid an
+        answer needs to join it (float32; at most ``min_similarity``).
     centroids_ : L2-normalised mean embedding of each theme's answers, one row
         per theme in the order of ``themes_`` (float32, ``(len(themes_), dim)``).
     note_ : a sentence for the user when something notable happened.
     checks_ : the theme-set rules that fired (:class:`~themeloop.themes.checks.Check`).
     other_ : the "Other" theme of the answers no theme took, or None.
     parents_ : parent themes above ~20 themes (:mod:`~themeloop.themes.hierarchy`), else [].
+    notes_ : sentences for the user about notable things (a binding cap, too
+        few answers); ``note_`` is them joined into one string.
 
     Examples
     --------
@@ -83,9 +99,9 @@ class ThemeProposer:
     scores_: np.ndarray
 
     def __init__(
-        self, *, random_state: int = 42, max_themes: int | None = 12,
+        self, *, random_state: int = 42, max_themes: int | str | None = "auto",
         min_theme_size: int | None = None, merge_similarity: float = 0.9,
-        min_similarity: float = 0.3, seed_threshold: float = 0.5,
+        min_similarity: float = 0.2, seed_threshold: float = 0.5,
         small_max: int = cluster.SMALL_MAX, large_min: int = cluster.LARGE_MIN,
         sample_size: int = 10_000, keyword_docs: int = 10_000, backend: Backend | None = None,
         label_encoder: theme_labels.PhraseEncoder | None = None,
@@ -108,14 +124,17 @@ class ThemeProposer:
             value = getattr(self, name)
             if value is None and name in ("max_themes", "min_theme_size"):
                 continue
+            if name == "max_themes" and value == "auto":
+                continue
             ok = isinstance(value, (int, float)) and not isinstance(value, bool)
             ok = ok and (kind is float or float(value).is_integer())
             ok = ok and value >= low and (high is None or value <= high)
             if not ok:
                 bound = f"in [{low}, {high}]" if high is not None else f">= {low}"
+                extra = ", 'auto' or None" if name == "max_themes" else ""
                 raise ThemesError(
-                    f"The '{name}' parameter of ThemeProposer must be {kind.__name__} {bound}; "
-                    f"got {value!r} instead"
+                    f"The '{name}' parameter of ThemeProposer must be {kind.__name__} {bound}"
+                    f"{extra}; got {value!r} instead"
                 )
 
     def fit(
@@ -144,26 +163,40 @@ class ThemeProposer:
         self.strategy_ = cluster.choose_strategy(
             min(len(rest), answers), small_max=self.small_max, large_min=self.large_min
         )
-        self.note_ = ""
+        self.notes_: list[str] = []
+        self.max_themes_: int | None = None
+        if self.max_themes == "auto":
+            self.max_themes_ = cluster.default_max_themes(answers, small_max=self.small_max)
+        elif self.max_themes is not None:
+            self.max_themes_ = int(self.max_themes)
+        self.n_found_ = 0
         if self.strategy_ == "none" and n_seeds == 0:
-            self.note_ = (
+            self.notes_.append(
                 f"only {answers} substantive answers (fewer than {cluster.MIN_ANSWERS}): "
                 "no themes proposed, every answer is unassigned"
             )
         if self.strategy_ != "none":
-            inductive = self._cluster(embeddings[rest], len(rest))
-            cap = None if self.max_themes is None else max(1, self.max_themes - n_seeds)
-            inductive = quality.merge_similar(
-                embeddings[rest], inductive, threshold=self.merge_similarity, max_themes=cap
-            )
+            cap = None if self.max_themes_ is None else max(1, self.max_themes_ - n_seeds)
+            inductive = self._capped(embeddings[rest], cap)
             labels[rest[inductive >= 0]] = inductive[inductive >= 0] + len(seed_codes)
+        self.note_ = "; ".join(self.notes_)
         min_size = self.min_theme_size or self._default_min_size(answers)
         labels = quality.drop_small(labels, min_size)
         floor, backend = self.min_similarity, self._backend()
-        labels, scores = quality.reassign(embeddings, labels, min_similarity=floor, backend=backend)
+        floors = quality.theme_floors(embeddings, labels, min_similarity=floor)
+        # An answer no cluster took must be closer (JOIN_SIMILARITY) to join a theme
+        # than a clustered member must be to stay in one.
+        join = max(floor, JOIN_SIMILARITY)
+        labels, scores = quality.reassign(embeddings, labels, min_similarity=floor,
+                                          backend=backend, floors=floors, join_similarity=join)
         labels = quality.drop_small(labels, min_size)
-        labels, scores = quality.reassign(embeddings, labels, min_similarity=floor, backend=backend)
+        labels, scores = quality.reassign(embeddings, labels, min_similarity=floor,
+                                          backend=backend, floors=floors, join_similarity=join)
         self._finish(texts, embeddings, list(response_ids), labels, scores, seed_codes, progress)
+        # Floors of the final themes (after the checks' merges), in the order of themes_.
+        final = quality.theme_floors(embeddings, self.labels_, min_similarity=floor)
+        self.floors_ = np.array([final.get(i, floor) for i in range(len(self.themes_))],
+                                dtype=np.float32)
         return self
 
     def _finish(
@@ -222,7 +255,7 @@ class ThemeProposer:
         """(index into ``themes_`` or -1, cosine to the nearest theme centroid) per row.
 
         Each row takes its nearest centroid in ``centroids_``; a row whose
-        cosine to it is below ``min_similarity`` is unassigned (-1). The
+        cosine to it is below that theme's floor (``floors_``) is unassigned (-1). The
         cosine is NaN when there are no themes. Runs blockwise on ``backend``,
         so it can run wherever the embeddings are.
         """
@@ -236,7 +269,9 @@ class ThemeProposer:
                 f"embeddings must be a 2-D array with {dim} columns; got shape {embeddings.shape}"
             )
         best, sims = self._backend().assign(embeddings, self.centroids_)
-        labels = np.where(sims >= self.min_similarity, best, -1).astype(int)
+        if len(self.floors_) == 0:
+            return np.full(len(embeddings), -1, dtype=int), sims
+        labels = np.where(sims >= self.floors_[best], best, -1).astype(int)
         return labels, sims
 
     def predict(self, embeddings: np.ndarray) -> np.ndarray:
@@ -264,23 +299,39 @@ class ThemeProposer:
             labels[hit] = best[hit]
         return labels, len({int(v) for v in labels if v >= 0})
 
-    def _cluster(self, embeddings: np.ndarray, n: int) -> np.ndarray:
+    def _capped(self, embeddings: np.ndarray, cap: int | None) -> np.ndarray:
+        """Cluster with at most ``cap`` themes, merge near-duplicates, say when the cap bound."""
         seed = self.random_state
         if self.strategy_ == "small":
-            return cluster.cluster_small(
-                embeddings, random_state=seed, max_clusters=min(12, self.max_themes or 12)
+            labels = cluster.cluster_small(
+                embeddings, random_state=seed, max_clusters=cap or len(embeddings)
             )
-        if self.strategy_ == "mid":
-            return cluster.cluster_mid(embeddings, random_state=seed)
-        return cluster.cluster_large(
-            embeddings, random_state=seed, sample_size=self.sample_size, backend=self._backend()
+            found = len({int(v) for v in labels if v >= 0})
+            if cap is not None and found >= cap:
+                # The search stopped at the cap: ask what the data prefer without it.
+                found = max(found, cluster.small_preferred_k(embeddings, random_state=seed))
+        elif self.strategy_ == "mid":
+            labels, found = cluster.cluster_mid(embeddings, random_state=seed, max_clusters=cap)
+        else:
+            labels, found = cluster.cluster_large(
+                embeddings, random_state=seed, sample_size=self.sample_size, max_clusters=cap,
+                backend=self._backend(),
+            )
+        self.n_found_ = found
+        if cap is not None and found > cap:
+            self.notes_.append(
+                f"the cap of {self.max_themes_} themes (max_themes) bound: the answers "
+                f"suggested {found}; raise max_themes (--max-themes) to see them"
+            )
+        return quality.merge_similar(
+            embeddings, labels, threshold=self.merge_similarity, max_themes=cap
         )
 
     def _default_min_size(self, n: int) -> int:
         if n <= self.small_max:
             return max(2, round(n / 20))
-        fit_n = min(n, self.sample_size) if n > self.large_min else n
-        return cluster.min_cluster_size_for(fit_n)
+        # KMeans sets the count; this only drops slivers: at least 0.1% of the answers.
+        return max(2, math.ceil(n / 1000))
 
     def _describe(
         self, texts: list[str], embeddings: np.ndarray, response_ids: list[str],
@@ -325,6 +376,7 @@ class ThemeProposer:
             if values else np.zeros((0, dim), dtype=np.float32)
         )
         self.theme_ids_ = [themes[i].id if i >= 0 else UNASSIGNED for i in self.labels_]
+        self._order = values  # theme values in the order of themes_ (for floors_)
         self.scores_ = scores
         self.themes_ = themes
 

@@ -194,10 +194,12 @@ def _params(settings: ThemesSection | None, max_themes: int | None) -> dict[str,
         params.update(multi_label=settings.multi_label, stability_runs=settings.stability_runs,
                       stability_max_answers=settings.stability_max_answers)
         params.update(
-            max_themes=settings.max_themes, min_theme_size=settings.min_theme_size,
+            min_theme_size=settings.min_theme_size,
             merge_similarity=settings.merge_similarity, min_similarity=settings.min_similarity,
             seed_threshold=settings.seed_threshold,
         )
+        if settings.max_themes is not None:  # unset: the proposer's size-aware default
+            params["max_themes"] = settings.max_themes
     if max_themes is not None:
         params["max_themes"] = max_themes
     return params
