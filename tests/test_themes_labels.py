@@ -41,8 +41,11 @@ def _words(text: str) -> list[str]:
 
 
 def _members(q, theme_id: str, responses: pd.DataFrame) -> list[str]:
+    """The answers carrying the theme: as their primary theme or beside another (multi-label)."""
     text = dict(zip(responses["response_id"], responses["text"]))
-    return [text[r].lower() for r, t in zip(q.response_ids, q.theme_ids) if t == theme_id]
+    secondary = q.secondary or [[] for _ in q.response_ids]
+    return [text[r].lower() for r, t, extra in zip(q.response_ids, q.theme_ids, secondary)
+            if t == theme_id or any(e == theme_id for e, _ in extra)]
 
 
 def _phrase_in(phrase: str, texts: list[str]) -> bool:
