@@ -127,7 +127,8 @@ def propose_themes(
             units=local, embeddings=vectors[unit_idx] if len(unit_idx) else np.zeros((0, dim)),
             response_ids=responses["response_id"].iloc[rows].astype(str).tolist(), codes=codes,
             seed_vecs=embedder.encode([c.text for c in codes]) if codes else None,
-            params={**params, "backend": backend, "label_encoder": embedder.encode}, min_secondary=secondary_similarity,
+            params={**params, "backend": backend, "label_encoder": embedder.encode},
+            min_secondary=secondary_similarity,
         )
         proposer, carried, best_scores, best_segment = fit(seed, progress)
         stability, note = _stability(fit, proposer, carried, seed, stability_runs,
@@ -137,6 +138,7 @@ def propose_themes(
             stability, note, params,
             n_segments=len(local.texts) if multi_label else None,
             runs=stability_runs if stability and stability[0] is not None else 0,
+            encoder=embedder.encode,
         )
     extra = {"multi_label": multi_label, "secondary_similarity": secondary_similarity,
              "stability_runs": stability_runs,
@@ -231,7 +233,8 @@ def _stability(
 def _question_result(
     responses: pd.DataFrame, q: str, in_q: np.ndarray, rows: np.ndarray,
     proposer: ThemeProposer, carried: list[list[tuple[int, float]]], best_scores: list[float | None],
-    best_segment: dict[tuple[int, int], str], stability: list[float | None], note: str, params: dict, *, n_segments: int | None, runs: int,
+    best_segment: dict[tuple[int, int], str], stability: list[float | None], note: str,
+    params: dict, *, n_segments: int | None, runs: int, encoder=None,
 ) -> QuestionThemes:
     all_rows = np.flatnonzero(in_q)
     ids = responses["response_id"].astype(str).to_numpy()
@@ -241,6 +244,8 @@ def _question_result(
     quotes = _quotes(carried, best_segment, ids_q, texts_q, len(proposer.themes_))
     themes = [replace(t, stability=s, quotes=qs)
               for t, s, qs in zip(proposer.themes_, stability, quotes)]
+    if n_segments is not None:
+        themes = _relabel(themes, carried, texts_q, proposer, encoder)
     themes, _ = resize_themes(themes, carried, n_sub)
     tid = [t.id for t in proposer.themes_]
     nearest = best_scores
@@ -317,6 +322,32 @@ def _best_scores(owner: np.ndarray, scores: np.ndarray, n_answers: int) -> list[
     ok = ~np.isnan(scores)
     np.maximum.at(best, owner[ok], scores[ok].astype(np.float64))
     return [None if not np.isfinite(b) else round(float(b), 6) for b in best]
+
+
+def _relabel(themes: list[Theme], carried: list[list[tuple[int, float]]], texts: list[str],
+             proposer: ThemeProposer, encoder) -> list[Theme]:
+    """Labels and descriptions from the answers that carry each theme (multi-label).
+
+    The proposer labelled its clusters of segments; a segment's answer carries
+    a theme only when the segment is close enough (``secondary_similarity``), so
+    the label is taken again from the whole answers that carry the theme, so
+    that every label word occurs in them and no two themes share a label.
+    Seeded themes keep their codes' labels.
+    """
+    from themeloop.themes import labels as theme_labels
+
+    free = {v for v, t in enumerate(themes) if not t.seeded}
+    docs = [(a, v) for a, pairs in enumerate(carried) for v, _ in pairs if v in free]
+    if not docs:
+        return themes
+    named = theme_labels.label_themes(
+        [texts[a] for a, _ in docs], np.array([v for _, v in docs]),
+        {v: proposer.centroids_[v] for v in free},
+        {v: [q.text for q in themes[v].quotes] for v in free},
+        encoder=encoder, random_state=proposer.random_state,
+        avoid={t.label.lower() for t in themes if t.seeded})
+    return [replace(t, label=named[v].label, description=named[v].description)
+            if v in named else t for v, t in enumerate(themes)]
 
 
 def _no_answer_theme(answers: list[tuple[str, str]], n: int) -> Theme | None:
