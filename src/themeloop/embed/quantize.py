@@ -26,27 +26,19 @@ beside it in the user's cache, with a sha256 record checked on every load.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import tempfile
 from pathlib import Path
 
 from themeloop._io import write_text_atomic
+from themeloop.embed.onnx import _sha256
 
 # Bump when the quantisation recipe changes, so old files are not reused.
 QUANT_FORMAT = 1
 OP_TYPES = ("MatMul", "Attention")
 RECIPE = {"method": "dynamic", "weight_type": "QInt8", "per_channel": True,
           "reduce_range": True, "op_types": list(OP_TYPES)}
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def int8_path(fp32_path: Path) -> Path:

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from themeloop.progress import Progress, no_progress
-from themeloop.studio.sync import KEY, LIST_PAGE, _get
+from themeloop.studio.sync import KEY, iter_tasks
 
 if TYPE_CHECKING:
     from themeloop.studio.client import LabelStudioClient
@@ -71,31 +71,16 @@ class FirstStats:
 def list_tasks(client: LabelStudioClient, project_id: int, key: str = KEY) -> list[Task]:
     """Every task of the project with ``data[key]``, in id order (the sequential queue's order)."""
     out: list[Task] = []
-    page = 1
-    while True:
-        params = {"project": project_id, "fields": "all", "include": _FIELDS,
-                  "page": page, "page_size": LIST_PAGE}
-        try:
-            body = _get(client, "api/tasks", params)
-        except Exception as exc:  # past the last page Label Studio answers 404
-            if getattr(exc, "status_code", None) == 404 and page > 1:
-                break
-            raise
-        tasks = body.get("tasks", []) if isinstance(body, dict) else body
-        for task in tasks:
-            value = (task.get("data") or {}).get(key)
-            if value is None:
-                continue
-            touched = (int(task.get("total_annotations") or 0)
-                       + int(task.get("cancelled_annotations") or 0) > 0
-                       or bool(task.get("draft_exists")))
-            kept = tuple({k: p[k] for k in _PREDICTION_KEYS if p.get(k) is not None}
-                         for p in task.get("predictions") or [])
-            out.append(Task(int(task["id"]), str(value), dict(task["data"]), touched, kept))
-        total = body.get("total") if isinstance(body, dict) else None
-        if len(tasks) < LIST_PAGE or (total is not None and page * LIST_PAGE >= total):
-            break
-        page += 1
+    for task in iter_tasks(client, project_id, _FIELDS):
+        value = (task.get("data") or {}).get(key)
+        if value is None:
+            continue
+        touched = (int(task.get("total_annotations") or 0)
+                   + int(task.get("cancelled_annotations") or 0) > 0
+                   or bool(task.get("draft_exists")))
+        kept = tuple({k: p[k] for k in _PREDICTION_KEYS if p.get(k) is not None}
+                     for p in task.get("predictions") or [])
+        out.append(Task(int(task["id"]), str(value), dict(task["data"]), touched, kept))
     return sorted(out, key=lambda t: t.id)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -78,39 +78,44 @@ def list_task_index(client: LabelStudioClient, project_id: int, key: str = KEY) 
     """
     index: dict[str, TaskState] = {}
     duplicates: list[str] = []
+    for task in iter_tasks(client, project_id, _LIST_FIELDS):
+        value = (task.get("data") or {}).get(key)
+        if value is None:
+            continue
+        value = str(value)
+        if value in index:
+            duplicates.append(value)
+            continue
+        versions = task.get("predictions_model_versions") or ""
+        if isinstance(versions, str):
+            versions = [v.strip() for v in versions.split(",")]
+        index[value] = TaskState(
+            int(task["id"]),
+            int(task.get("total_annotations") or 0) + int(task.get("cancelled_annotations") or 0),
+            int(task.get("total_predictions") or 0),
+            frozenset(v for v in versions if v),
+        )
+    return index, duplicates
+
+
+def iter_tasks(client, project_id: int, include: str) -> Iterator[dict[str, Any]]:
+    """Every task of a project as Label Studio lists it, page by page (``include``: its fields)."""
     page = 1
     while True:
-        params = {"project": project_id, "fields": "all", "include": _LIST_FIELDS,
+        params = {"project": project_id, "fields": "all", "include": include,
                   "page": page, "page_size": LIST_PAGE}
         try:
             body = _get(client, "api/tasks", params)
         except Exception as exc:  # past the last page Label Studio answers 404
             if getattr(exc, "status_code", None) == 404 and page > 1:
-                break
+                return
             raise
         tasks = body.get("tasks", []) if isinstance(body, dict) else body
-        for task in tasks:
-            value = (task.get("data") or {}).get(key)
-            if value is None:
-                continue
-            value = str(value)
-            if value in index:
-                duplicates.append(value)
-                continue
-            versions = task.get("predictions_model_versions") or ""
-            if isinstance(versions, str):
-                versions = [v.strip() for v in versions.split(",")]
-            index[value] = TaskState(
-                int(task["id"]),
-                int(task.get("total_annotations") or 0) + int(task.get("cancelled_annotations") or 0),
-                int(task.get("total_predictions") or 0),
-                frozenset(v for v in versions if v),
-            )
+        yield from tasks
         total = body.get("total") if isinstance(body, dict) else None
         if len(tasks) < LIST_PAGE or (total is not None and page * LIST_PAGE >= total):
-            break
+            return
         page += 1
-    return index, duplicates
 
 
 def push_tasks(
