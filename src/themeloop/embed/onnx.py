@@ -23,7 +23,6 @@ Only BERT models with mean pooling (``1_Pooling`` with
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import sys
@@ -34,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from themeloop._io import write_text_atomic
-from themeloop.embed.base import model_checksum, model_folder, user_cache_dir
+from themeloop.embed.base import file_sha256, model_checksum, model_folder, user_cache_dir
 from themeloop.errors import EmbedError
 
 __all__ = ["EXPORT_FORMAT", "ONNX_PRECISIONS", "RUNTIME", "OnnxModel", "export", "exportable",
@@ -81,14 +80,6 @@ def _max_seq_length(root: Path) -> int:
         return int(config.get("max_seq_length") or 512)
     except (OSError, ValueError, TypeError):
         return 512
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def export(model_dir: str | os.PathLike[str], dest: str | os.PathLike[str]) -> Path:
@@ -145,7 +136,7 @@ def export(model_dir: str | os.PathLike[str], dest: str | os.PathLike[str]) -> P
         )
         done = Path(tmp) / "model.onnx"
         fused.save_model_to_file(str(done))
-        digest = _sha256(done)
+        digest = file_sha256(done)
         os.replace(done, dest)
     record = {"format": EXPORT_FORMAT, "sha256": digest, "model_checksum": model_checksum(root),
               "torch": torch.__version__, "transformers": transformers.__version__}
@@ -273,7 +264,7 @@ class OnnxModel:
             and record.get("format") == EXPORT_FORMAT
             and record.get("model_checksum") == self.checksum
             and target.is_file()
-            and record.get("sha256") == _sha256(target)
+            and record.get("sha256") == file_sha256(target)
         )
 
     def _load(self) -> None:
