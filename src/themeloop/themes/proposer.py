@@ -319,8 +319,10 @@ class ThemeProposer:
             )
         self.n_found_ = found
         if cap is not None and found > cap:
+            seeded = (self.max_themes_ or cap) - cap
+            room = f" {seeded} seeded themes left room for {cap} proposed ones, and" if seeded else ""
             self.notes_.append(
-                f"the cap of {self.max_themes_} themes (max_themes) bound: the answers "
+                f"the cap of {self.max_themes_} themes (max_themes) bound:{room} the answers "
                 f"suggested {found}; raise max_themes (--max-themes) to see them"
             )
         return quality.merge_similar(
