@@ -133,6 +133,7 @@ def test_theme_assignment_and_autocoding_on_workers_are_identical(cluster):
     # A fitted proposer's state (its fit, with spaCy keywords, is slow and stays local anyway).
     local = ThemeProposer(random_state=0, min_similarity=0.5)
     local.centroids_ = _unit(np.eye(16, dtype=np.float32)[[0, 1, 2]] + 0.05)
+    local.floors_ = np.full(3, local.min_similarity, dtype=np.float32)  # per-theme floors
     remote = copy.copy(local)
     remote.backend = cluster
     assert np.array_equal(remote.predict(x), local.predict(x))

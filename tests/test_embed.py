@@ -134,7 +134,7 @@ def test_precision_and_model_are_part_of_the_key(st_model, answers, tmp_path):
 
 def test_bad_precision_is_refused():
     with pytest.raises(EmbedError, match="The 'precision' parameter must be one of auto, bf16, "
-                                          "fp32; got 'fp16' instead"):
+                                          "fp32, int8; got 'fp16' instead"):
         resolve_precision("fp16")
 
 
