@@ -84,15 +84,6 @@ def packaged_model_path() -> Path:
 _CHECKSUMS: dict[tuple[str, tuple[tuple[str, int, int], ...]], str] = {}
 
 
-def file_sha256(path: str | os.PathLike[str]) -> str:
-    """The sha256 of one file, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def model_checksum(path: str | os.PathLike[str]) -> str:
     """sha256 over the sorted relative names, sizes and bytes of a model folder.
 

@@ -32,8 +32,8 @@ from typing import Any
 
 import numpy as np
 
-from themeloop._io import write_text_atomic
-from themeloop.embed.base import file_sha256, model_checksum, model_folder, user_cache_dir
+from themeloop._io import sha256_file, write_text_atomic
+from themeloop.embed.base import model_checksum, model_folder, user_cache_dir
 from themeloop.errors import EmbedError
 
 __all__ = ["EXPORT_FORMAT", "ONNX_PRECISIONS", "RUNTIME", "OnnxModel", "export", "exportable",
@@ -136,7 +136,7 @@ def export(model_dir: str | os.PathLike[str], dest: str | os.PathLike[str]) -> P
         )
         done = Path(tmp) / "model.onnx"
         fused.save_model_to_file(str(done))
-        digest = file_sha256(done)
+        digest = sha256_file(done)
         os.replace(done, dest)
     record = {"format": EXPORT_FORMAT, "sha256": digest, "model_checksum": model_checksum(root),
               "torch": torch.__version__, "transformers": transformers.__version__}
@@ -264,7 +264,7 @@ class OnnxModel:
             and record.get("format") == EXPORT_FORMAT
             and record.get("model_checksum") == self.checksum
             and target.is_file()
-            and record.get("sha256") == file_sha256(target)
+            and record.get("sha256") == sha256_file(target)
         )
 
     def _load(self) -> None:

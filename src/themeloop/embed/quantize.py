@@ -31,8 +31,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from themeloop._io import write_text_atomic
-from themeloop.embed.base import file_sha256
+from themeloop._io import sha256_file, write_text_atomic
 
 # Bump when the quantisation recipe changes, so old files are not reused.
 QUANT_FORMAT = 1
@@ -54,7 +53,7 @@ def valid(dest: Path, source_sha256: str) -> bool:
         return False
     return (isinstance(record, dict) and record.get("format") == QUANT_FORMAT
             and record.get("source_sha256") == source_sha256 and dest.is_file()
-            and record.get("sha256") == file_sha256(dest))
+            and record.get("sha256") == sha256_file(dest))
 
 
 def quantize(source: Path, dest: Path) -> Path:
@@ -78,9 +77,9 @@ def quantize(source: Path, dest: Path) -> Path:
             # the fused BERT graph has contrib ops shape inference cannot type
             extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
         )
-        digest = file_sha256(done)
+        digest = sha256_file(done)
         os.replace(done, dest)
-    record = {"format": QUANT_FORMAT, "sha256": digest, "source_sha256": file_sha256(source),
+    record = {"format": QUANT_FORMAT, "sha256": digest, "source_sha256": sha256_file(source),
               "recipe": RECIPE}
     write_text_atomic(dest.with_suffix(".json"), json.dumps(record, indent=2) + "\n")
     return dest
