@@ -23,7 +23,6 @@ import hashlib
 import json
 import os
 import pickle
-import resource
 import subprocess
 import sys
 import tempfile
@@ -34,23 +33,12 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from embed_cache import peak_rss_mb
 from themes_scale import base_texts, make_answers
 
 POOL = 200_000  # the generator's pool; --distinct takes its first N (as the cache was filled)
 PARTITION_ROWS = 100_000
 QUIET_RATE = 200.0  # sentences/s of one 2-core AVX2 worker, fp32 ONNX, quiet machine (README)
-
-
-def peak_rss_mb() -> float:
-    """This process's peak RSS: VmHWM, which (unlike ru_maxrss) does not carry a forking
-    parent's peak across exec."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return round(int(line.split()[1]) / 1024, 1)
-    except OSError:
-        pass
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def build_dataset(folder: Path, distinct: list[str], n: int, seed: int) -> None:
