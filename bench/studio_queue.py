@@ -27,7 +27,6 @@ import json
 import os
 import random
 import shutil
-import socket
 import sys
 import tempfile
 import time
@@ -50,16 +49,8 @@ from themeloop.studio.server import (  # noqa: E402
 from themeloop.studio.sync import push_tasks  # noqa: E402
 from themeloop.studio.tasks import choices_result  # noqa: E402
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _template() -> Path | None:
-    found = sorted((Path.home() / ".cache" / "themeloop-tests").glob("ls-*-t*"))
-    return next((p for p in found if (p / "coders.json").is_file()), None)
+sys.path.insert(0, str(REPO / "bench"))
+from studio_sync import _free_port, _template  # noqa: E402
 
 
 def _timed(fn):
@@ -82,7 +73,7 @@ def main() -> None:
     rng = random.Random(42)
     work = Path(tempfile.mkdtemp(prefix="themeloop-bench-"))
     data_dir = work / "studio"
-    template = _template()
+    template = _template(None)
     if template:
         shutil.copytree(template, data_dir)
     paths = StudioPaths(data_dir)
