@@ -104,6 +104,31 @@ def test_next_is_uncertain_first_and_the_suggestions_are_the_models(root):
         assert codes == ";".join(c for c, g in zip(fit.codes, fit.given[i]) if g)
 
 
+def test_next_learns_what_the_stage_learns_agreed_codes_where_there_are_any(root):
+    from themeloop.autocode.project import training_rows
+    from themeloop.autocode.queue import next_answers
+
+    # An earlier run's agreed.csv settles three of the coded answers with one code each;
+    # the model that picks the next answers must learn those, not the coders' rows.
+    settled = CODED[:3]
+    agreed = pd.DataFrame({"response_id": settled, "question": "barriers",
+                           "coder": "consensus", "code": "political_cycle",
+                           "source": "adjudication", "codebook_version": "1.0"})
+    out = root / "out"
+    out.mkdir(exist_ok=True)
+    agreed.to_csv(out / "agreed.csv", index=False)
+    ctx = _ctx(root)
+    assert training_rows(ctx)[1] == "agreed"
+    fit = next_answers(ctx, n=2, question="barriers").fits["barriers"]
+    assert fit.n_coded == 14  # still every coded answer, each once
+    k = fit.codes.index("political_cycle")
+    # The coders gave political_cycle to one answer (ORG08, both of them); the agreed
+    # table gives it to three more, and takes funding from those three.
+    assert fit.model.n_positive_[k] == 1 + len(settled)
+    coders_funding = _coded_table().query("code == 'funding'")["response_id"].nunique()
+    assert fit.model.n_positive_[fit.codes.index("funding")] == coders_funding - len(settled)
+
+
 def test_next_is_reproducible(root):
     from themeloop.autocode.queue import next_answers
 

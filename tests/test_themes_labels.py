@@ -88,6 +88,22 @@ def test_labels_of_different_themes_differ(sample_result):
         assert len(set(labels)) == len(labels), labels
 
 
+def test_a_proposed_themes_id_comes_from_its_final_label(sample_result):
+    # Multi-label themes are labelled again from the answers that carry them; the id
+    # follows, so that no id names a label the theme no longer has.
+    for q in sample_result.questions.values():
+        for theme in q.themes:
+            if theme.seeded:
+                continue
+            slug = "_".join(w for w in re.sub(r"[^a-z0-9]+", " ", theme.label.lower()).split()
+                            if w != "and")
+            assert re.fullmatch(re.escape("_".join(slug.split("_")[:3])) + r"(_\d+)?",
+                                theme.id), (theme.id, theme.label)
+        ids = {t.id for t in q.themes}
+        assert set(q.theme_ids) - {"unassigned"} <= ids
+        assert {e for extra in q.secondary or [] for e, _ in extra} <= ids
+
+
 def test_most_sample_labels_are_multi_word_phrases(sample_result):
     labels = [t.label for q in sample_result.questions.values() for t in q.themes]
     assert sum(2 <= len(label.split()) <= 5 for label in labels) >= 0.8 * len(labels), labels
@@ -244,6 +260,19 @@ def test_above_20_themes_parents_group_related_themes():
     assert len({p.id for p in parents}) == 5 and not {p.id for p in parents} & {t.id for t in themes}
     tree = hierarchy.with_parents(themes, parents)
     assert all(t.parent in {p.id for p in parents} for t in tree)
+
+
+def test_parents_follow_relabelled_ids_and_count_answers_not_memberships():
+    from themeloop.themes.propose import _final_parents
+
+    themes = [Theme("a2", "A", [], 3, 0.0, False, []), Theme("b2", "B", [], 1, 0.0, False, []),
+              Theme("c", "C", [], 2, 0.0, False, [])]
+    tid = ["a2", "b2", "c"]
+    carried = [[(0, 0.9), (1, 0.7)], [(0, 0.8)], [(0, 0.8)], [(2, 0.9)], [(2, 0.6)]]
+    parent = hierarchy.Parent("p", "P", "", children=["b", "a"], size=99)
+    [out] = _final_parents([parent], {"a": "a2", "b": "b2"}, themes, carried, tid)
+    # Renamed children, largest first; answer 0 carries both children and counts once.
+    assert out.children == ["a2", "b2"] and out.size == 3
 
 
 def test_20_themes_or_fewer_get_no_parents():

@@ -116,16 +116,20 @@ def questions_with_codes(ctx: RunContext, question: str | None = None) -> list[s
 
 
 def _human_rows(ctx: RunContext, qid: str, codes: Sequence[str]) -> pd.DataFrame | None:
-    """The coding table's human and adjudicated rows of ``qid`` (None: nobody coded it)."""
+    """The rows of ``qid`` that the autocode stage learns from (None: nobody coded it).
+
+    These are the run's agreed codes where there is an ``agreed.csv``, and every
+    coder's codes for the answers not yet adjudicated
+    (:func:`~themeloop.autocode.project.training_rows`), so the model that picks
+    the next answers is the one ``themeloop run`` would fit.
+    """
     if not ctx.has_coding:
         return None
+    from themeloop.autocode.project import training_rows
     from themeloop.coding import judged_rows
 
     table = ctx.coding
-    rows = table[table["question"] == qid]
-    rows = judged_rows(rows, ("human", "adjudication"))
-    if rows.empty:
-        return None
+    rows = judged_rows(table[table["question"] == qid], ("human", "adjudication"))
     known = set(codes)
     for position, code in zip(rows.index, rows["code"]):
         if code and code not in known:
@@ -134,7 +138,9 @@ def _human_rows(ctx: RunContext, qid: str, codes: Sequence[str]) -> pd.DataFrame
                 f"question '{qid}' in {ctx.project.codebook_path}"
                 f"{did_you_mean(code, list(known))}; add it to the codebook or fix the coding "
                 "table (then pull again)")
-    return rows
+    train, _ = training_rows(ctx)
+    rows = judged_rows(train[train["question"] == qid], ("human", "adjudication"))
+    return None if rows.empty else rows
 
 
 def _human_only(ctx: RunContext, qid: str, codes: Sequence[str]) -> list[str]:

@@ -15,6 +15,7 @@ from themeloop.compute import Backend
 from themeloop.errors import ThemesError
 from themeloop.progress import Progress, no_progress
 from themeloop.themes import checks
+from themeloop.themes.hierarchy import Parent
 from themeloop.themes.model import (
     UNASSIGNED,
     QuestionThemes,
@@ -246,8 +247,9 @@ def _question_result(
               for t, s, qs in zip(proposer.themes_, stability, quotes)]
     if n_segments is not None:
         themes = _relabel(themes, carried, texts_q, proposer, encoder)
+    renamed = {old.id: new.id for old, new in zip(proposer.themes_, themes) if old.id != new.id}
+    tid = [t.id for t in themes]  # before resizing, which orders them by size
     themes, _ = resize_themes(themes, carried, n_sub)
-    tid = [t.id for t in proposer.themes_]
     nearest = best_scores
     answer_of = {int(r): a for a, r in enumerate(rows)}
     theme_ids: list[str] = []
@@ -268,16 +270,32 @@ def _question_result(
     texts_all = responses["text"].fillna("").astype(str).to_numpy()
     no_answer = _no_answer_theme(
         [(ids[r], texts_all[r]) for r in all_rows if int(r) not in answer_of], len(all_rows))
-    found = list(proposer.checks_) + checks.reserved_checks(0, len(non_sub), n_sub)
+    found = [replace(c, themes=[renamed.get(t, t) for t in c.themes]) for c in proposer.checks_]
+    found += checks.reserved_checks(0, len(non_sub), n_sub)
+    parents = _final_parents(proposer.parents_, renamed, themes, carried, tid)
     return QuestionThemes(
         question=q, strategy=proposer.strategy_, n_responses=len(all_rows),
         n_substantive=n_sub, non_substantive=non_sub, themes=themes,
         response_ids=[ids[r] for r in all_rows], theme_ids=theme_ids, scores=scores,
         note=notes, params=params, secondary=secondary, n_segments=n_segments,
         stability_runs=runs, checks=found, other=proposer.other_, no_answer=no_answer,
-        parents=proposer.parents_, notes=[*proposer.notes_, *([note] if note else [])],
+        parents=parents, notes=[*proposer.notes_, *([note] if note else [])],
         max_themes=proposer.max_themes_,
     )
+
+
+def _final_parents(parents: Sequence[Parent], renamed: dict[str, str], themes: list[Theme],
+                   carried: list[list[tuple[int, float]]], tid: list[str]) -> list[Parent]:
+    """The proposer's parents over the final themes: children by their new ids, largest
+    first, and a parent's size the answers that carry at least one of its children."""
+    size = {t.id: t.size for t in themes}
+    out = []
+    for p in parents:
+        children = sorted((renamed.get(c, c) for c in p.children), key=lambda c: -size.get(c, 0))
+        held = set(children)
+        n = sum(any(tid[v] in held for v, _ in pairs) for pairs in carried)
+        out.append(replace(p, children=children, size=n))
+    return out
 
 
 def _best_segments(owner: np.ndarray, labels: np.ndarray, scores: np.ndarray,
@@ -332,9 +350,12 @@ def _relabel(themes: list[Theme], carried: list[list[tuple[int, float]]], texts:
     a theme only when the segment is close enough (``secondary_similarity``), so
     the label is taken again from the whole answers that carry the theme, so
     that every label word occurs in them and no two themes share a label.
-    Seeded themes keep their codes' labels.
+    A relabelled theme takes a new id from its new label, so that an id never
+    names a label the theme no longer has. Seeded themes keep their codes'
+    labels and ids.
     """
     from themeloop.themes import labels as theme_labels
+    from themeloop.themes.keywords import slugify
 
     free = {v for v, t in enumerate(themes) if not t.seeded}
     docs = [(a, v) for a, pairs in enumerate(carried) for v, _ in pairs if v in free]
@@ -346,7 +367,10 @@ def _relabel(themes: list[Theme], carried: list[list[tuple[int, float]]], texts:
         {v: [q.text for q in themes[v].quotes] for v in free},
         encoder=encoder, random_state=proposer.random_state,
         avoid={t.label.lower() for t in themes if t.seeded})
-    return [replace(t, label=named[v].label, description=named[v].description)
+    taken = set(checks.RESERVED_IDS) | {t.id for v, t in enumerate(themes) if v not in named}
+    taken |= {p.id for p in proposer.parents_}
+    return [replace(t, id=slugify(named[v].label, taken, f"theme_{v + 1}"),
+                    label=named[v].label, description=named[v].description)
             if v in named else t for v, t in enumerate(themes)]
 
 
