@@ -1,4 +1,4 @@
-"""1,000,000 answers through embed + themes + autocode predict, on the local backend and on a
+"""1,000,000 answers through embed + themes (assign, keywords) + autocode predict, on the local backend and on a
 LocalCluster of 2 workers: seconds per stage, peak RSS of the client and of each worker, bytes
 moved, whether the results are identical, and a projection to 4, 16 and 64 workers.
 
@@ -119,6 +119,7 @@ def run_backend(args: argparse.Namespace) -> dict:
     from themeloop.compute.dask import DaskBackend
     from themeloop.embed import Embedder
     from themeloop.survey.dataset import iter_batches, write_partitions
+    from themeloop.themes.keyword_counts import keywords_blockwise
 
     with open(args.models, "rb") as fh:
         models = pickle.load(fh)
@@ -168,6 +169,12 @@ def run_backend(args: argparse.Namespace) -> dict:
     seconds["themes_assign"] = round(time.perf_counter() - clock, 1)
 
     clock = time.perf_counter()
+    # c-TF-IDF keywords of every theme over all distinct texts: lemmatised and counted per
+    # block on the backend; only the counts come back and add up.
+    theme_keywords = keywords_blockwise(distinct, labels, backend=backend)
+    seconds["themes_keywords"] = round(time.perf_counter() - clock, 1)
+
+    clock = time.perf_counter()
     proba, given = predict_blockwise(coder, x, distinct, backend=backend)
     seconds["autocode_predict"] = round(time.perf_counter() - clock, 1)
 
@@ -201,6 +208,10 @@ def run_backend(args: argparse.Namespace) -> dict:
         "seconds": seconds, "total_seconds": round(sum(seconds.values()), 1),
         "output_parts": len(parts), "output_sha256": digest.hexdigest(),
         "vectors_sha256": hashlib.sha256(x.tobytes() + fresh_vectors.tobytes()).hexdigest(),
+        "keywords_sha256": hashlib.sha256(
+            json.dumps(theme_keywords, sort_keys=True).encode()).hexdigest(),
+        "keywords_sample": {proposer.themes_[t].id: kw[:5]
+                            for t, kw in sorted(theme_keywords.items())[:3]},
         "client_peak_rss_mb": peak_rss_mb(), "load_avg_1m": round(os.getloadavg()[0], 2),
     }
     if isinstance(backend, DaskBackend):
@@ -225,7 +236,8 @@ def projection(dask_run: dict, workers: int, distinct: int, n: int) -> list[dict
     """
     s = dask_run["seconds"]
     per_worker_encode = dask_run["fresh_per_s"] / workers
-    blockwise_per_row = (s["themes_assign"] + s["autocode_predict"]) * workers / dask_run["n_distinct"]
+    blockwise_per_row = ((s["themes_assign"] + s.get("themes_keywords", 0.0) + s["autocode_predict"])
+                         * workers / dask_run["n_distinct"])
     client_per_answer = (s["read_dedupe"] + s["write_partitioned"]) / dask_run["n_answers"]
     rows = []
     for w in (4, 16, 64):
@@ -289,7 +301,8 @@ def main(argv: list[str] | None = None) -> dict:
     if "error" not in local and "error" not in dask:
         result["identical"] = {
             "outputs": local["output_sha256"] == dask["output_sha256"],
-            "vectors": local["vectors_sha256"] == dask["vectors_sha256"]}
+            "vectors": local["vectors_sha256"] == dask["vectors_sha256"],
+            "keywords": local["keywords_sha256"] == dask["keywords_sha256"]}
         result["done_when"] = {
             "client_peak_rss_le_4gb": max(local["client_peak_rss_mb"],
                                           dask["client_peak_rss_mb"]) <= 4096,

@@ -154,6 +154,22 @@ def test_theme_assignment_and_autocoding_on_workers_are_identical(cluster):
     assert here[1][:120].argmax(axis=1).tolist() == np.minimum(groups, 2)[:120].tolist()
 
 
+def test_keywords_counted_on_workers_are_the_keywords_of_all_the_answers(cluster):
+    from themeloop.themes.keyword_counts import keywords_blockwise
+    from themeloop.themes.keywords import analyse, ctfidf_keywords
+
+    words = ["Our budget and the funding cuts", "Hiring social workers is hard",
+             "Too much paperwork from the rules", "Seed funding for pilots ran out",
+             "Staff turnover and hiring freezes", "The weather"]
+    texts = [f"{words[i % 6]} ({i})" for i in range(90)]
+    labels = np.array([[0, 1, 2, 0, 1, -1][i % 6] for i in range(90)])
+    whole = ctfidf_keywords(analyse(texts).docs, labels)
+    # Blocks of 25 on two workers: lemmatised and counted there, only the counts come back.
+    there = keywords_blockwise(texts, labels, backend=cluster, block=25)
+    assert there == {t: kw for t, kw in whole.items() if kw}
+    assert "budget" in there[0] and "hiring" in there[1] and "paperwork" in there[2]
+
+
 def test_an_unreachable_scheduler_is_one_line(tmp_path, cli):
     pd.DataFrame({"id": ["a", "b"], "t": ["money", "staff"]}).to_csv(tmp_path / "s.csv",
                                                                       index=False)

@@ -89,3 +89,32 @@ def keywords_from_counts(counts: KeywordCounts, *, top_n: int = 10) -> dict[int,
         rest = [w for w in ranked if w not in common]
         out[topic] = [w.replace("_", " ") for w in (common + rest)[:top_n]]
     return out
+
+
+@dataclass(frozen=True)
+class CountBlock:
+    """The :class:`KeywordCounts` of one block of answers (lemmatised where it runs)."""
+
+    def __call__(self, texts: Sequence[str], labels: np.ndarray) -> KeywordCounts:
+        from themeloop.themes.keywords import analyse
+
+        return KeywordCounts.of(analyse(list(texts)).docs, labels)
+
+
+def keywords_blockwise(
+    texts: Sequence[str], labels: np.ndarray, *, backend=None, block: int = 20_000,
+    top_n: int = 10,
+) -> dict[int, list[str]]:
+    """Keywords of every answer's theme, counted ``block`` answers at a time on ``backend``.
+
+    Each block is lemmatised and counted on a worker; only the counts come back,
+    and they add up, so the keywords are those of all the answers at once
+    (``tests/test_keyword_counts.py`` checks this against ``ctfidf_keywords``).
+    """
+    from themeloop.compute import LocalBackend
+
+    runner = backend if backend is not None else LocalBackend()
+    total = KeywordCounts()
+    for counts in runner.map_blocks(CountBlock(), [list(texts), np.asarray(labels)], block):
+        total = total + counts
+    return keywords_from_counts(total, top_n=top_n)
