@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import time
 from pathlib import Path
 
 import numpy as np
@@ -295,17 +294,15 @@ def test_explain_unknown_response_suggests_the_nearest(ledger: Ledger):
 
 
 @pytest.mark.slow
-def test_a_100k_batch_appends_and_verifies_in_seconds(tmp_path: Path):
+def test_a_100k_batch_appends_once_and_verifies(tmp_path: Path):
+    # Its speed is measured in bench/ledger_scale.py, beside plain JSON lines; here only
+    # what must hold at that size.
     ledger = Ledger(tmp_path / "l.jsonl")
     events = [event(i) for i in range(100_000)]
-    start = time.perf_counter()
     assert len(ledger.append(events)) == 100_000
-    appended = time.perf_counter() - start
     assert ledger.append(events[:1000]) == []
     result = ledger.verify()
     assert result.ok and result.n_events == 100_000
-    # A few seconds on an idle laptop; generous here because test machines are shared.
-    assert appended < 30, appended
 
 
 # --------------------------------------------------------------------------- any content

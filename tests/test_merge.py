@@ -318,10 +318,8 @@ def test_cli_merge_unknown_format(cli, project_copy):
     assert result.stderr == "Error: unknown export format 'sas'; formats are: csv, xlsx, sav, dta, parquet\n"
 
 
-def test_merge_scales_linearly_enough():
-    """A quick guard: 5,000 respondents x 30 codes merge in well under a second or two."""
-    import time
-
+def test_merge_of_5000_respondents_by_30_codes_keeps_every_row_and_code():
+    """Its speed is measured in bench/merge_scale.py; here what must hold at this size."""
     rng = np.random.default_rng(0)
     n = 5000
     frame = pd.DataFrame({"id": [f"R{i}" for i in range(n)], "t": ["some answer"] * n})
@@ -331,10 +329,12 @@ def test_merge_scales_linearly_enough():
     codes = rng.integers(0, 30, 3 * n)
     agreed = pd.DataFrame({"response_id": [f"R{i % n}:q" for i in range(3 * n)], "question": "q",
                            "coder": "c", "code": [f"c{k}" for k in codes]})
-    start = time.perf_counter()
     merged = merge(survey, agreed)
-    assert time.perf_counter() - start < 5
-    assert merged.filter(regex=r"^q__c\d").shape[1] == 30
+    flags = merged.filter(regex=r"^q__c\d+$")
+    assert len(merged) == n and merged["id"].tolist() == frame["id"].tolist()
+    assert flags.shape[1] == 30
+    # Each respondent's flags are exactly its distinct codes: nothing lost or doubled.
+    assert int(flags.astype(int).to_numpy().sum()) == len(set(zip(agreed["response_id"], codes)))
 
 
 @pytest.mark.parametrize("text", ["N/A" + "!" * 40, "n / a", "  see   above  ", "x" * 30, "a" * 26,
