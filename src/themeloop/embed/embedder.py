@@ -122,7 +122,8 @@ class Embedder:
         unique = list(dict.fromkeys(cleaned))
         info = self.model_info
         # sentence-transformers vectors keep their original keys; other runtimes get their own.
-        tag = info["precision"] if info["runtime"] == "sentence-transformers" else (
+        tag = getattr(self.model_, "vector_tag", None) or (
+            info["precision"] if info["runtime"] == "sentence-transformers" else
             f"{info['precision']}/{info['runtime']}")
         keys = [cache_key(info["id"], info["checksum"], tag, t) for t in unique]
         with contextlib.ExitStack() as stack:

@@ -15,7 +15,11 @@ Only BERT models with mean pooling (``1_Pooling`` with
 ``runtime = "auto"`` runs any other model on torch.
 
 ``precision = "int8"`` runs an int8 copy of the export
-(:mod:`themeloop.embed.quantize`), built from it on first use.
+(:mod:`themeloop.embed.quantize`), built from it on first use. Its dynamic
+quantisation takes one activation scale per input tensor, so in a batch a
+text's vector would depend on the other texts; int8 therefore runs one text
+per call, on one thread per call and as many calls at once as there are
+cores, and a text gets the same vector whatever it is encoded with.
 
     python -m themeloop.embed.onnx [MODEL_FOLDER]   # export now (``make setup`` does)
 """
@@ -41,6 +45,8 @@ __all__ = ["EXPORT_FORMAT", "ONNX_PRECISIONS", "RUNTIME", "OnnxModel", "export",
 
 # Bump when the exported graph changes, so old exports are not reused.
 EXPORT_FORMAT = 1
+# How int8 vectors are made, in their cache key: 2 = one text per call (1 batched them).
+INT8_VECTORS = 2
 RUNTIME = "onnxruntime"
 ONNX_PRECISIONS = ("fp32", "int8")
 
@@ -196,10 +202,16 @@ class OnnxModel:
         self._session: Any = None  # onnxruntime.InferenceSession, made on first use
         self._tokenizer: Any = None  # tokenizers.Tokenizer
         self._pad_id = 0
+        self._threads = 1
 
     @property
     def checksum(self) -> str:
         return model_checksum(self.path)
+
+    @property
+    def vector_tag(self) -> str | None:
+        """What the embedding cache keys this model's vectors by, beyond id and checksum."""
+        return f"int8-v{INT8_VECTORS}/{RUNTIME}" if self.precision == "int8" else None
 
     @property
     def onnx_path(self) -> Path:
@@ -273,7 +285,9 @@ class OnnxModel:
 
         path = self.ensure_quantized() if self.precision == "int8" else self.ensure_exported()
         options = ort.SessionOptions()
-        options.intra_op_num_threads = len(os.sched_getaffinity(0))
+        self._threads = len(os.sched_getaffinity(0))
+        # int8 runs one text per call, many calls at once (encode), each on one thread.
+        options.intra_op_num_threads = 1 if self.precision == "int8" else self._threads
         options.inter_op_num_threads = 1
         options.log_severity_level = 3  # the library never prints
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
@@ -299,6 +313,8 @@ class OnnxModel:
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
         encoded = self._tokenizer.encode_batch(texts)
+        if self.precision == "int8":
+            return _unit(self._one_by_one([e.ids for e in encoded]))
         lengths = np.fromiter((len(e.ids) for e in encoded), dtype=np.int64, count=len(texts))
         order = np.lexsort((np.arange(len(texts)), -lengths))
         out = np.empty((len(texts), 0), dtype=np.float32)
@@ -314,8 +330,25 @@ class OnnxModel:
             if out.shape[1] == 0:
                 out = np.empty((len(texts), part.shape[1]), dtype=np.float32)
             out[idx] = part
-        norms = np.linalg.norm(out, axis=1, keepdims=True)
-        return out / np.where(norms == 0, 1.0, norms)
+        return _unit(out)
+
+    def _one_by_one(self, ids: list[list[int]]) -> np.ndarray:
+        """One text per session call, ``_threads`` calls at once (ONNX Runtime frees the GIL)."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        def run(row: list[int]) -> np.ndarray:
+            x = np.asarray([row], dtype=np.int64)
+            return self._session.run(None, {"input_ids": x, "attention_mask": np.ones_like(x)})[0][0]
+
+        if self._threads <= 1 or len(ids) == 1:
+            return np.stack([run(row) for row in ids])
+        with ThreadPoolExecutor(self._threads) as pool:
+            return np.stack(list(pool.map(run, ids)))
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    return x / np.where(norms == 0, 1.0, norms)
 
 
 def main(argv: list[str] | None = None) -> int:
