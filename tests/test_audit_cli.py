@@ -60,6 +60,20 @@ def test_verify_names_the_first_bad_event(cli, project: Path):
     assert json.loads(as_json.output)["line"] == 2
 
 
+def test_report_refuses_a_tampered_ledger_and_writes_nothing(cli, project: Path):
+    path = project / "annotations" / "ledger.jsonl"
+    rows = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    rows[1], rows[2] = rows[2], rows[1]
+    path.write_text("".join(rows), encoding="utf-8")
+    result = cli("report", "-p", project)
+    assert result.exit_code == 2
+    assert result.output == (f"Error: {path} line 2 (seq 3): seq 3 where 2 was expected: "
+                             f"event(s) 2 were deleted or moved; refusing to report from a ledger "
+                             f"that fails verification: restore it from a backup, then check it "
+                             f"with 'themeloop audit verify'\n")
+    assert not (project / "out" / "report.html").exists()
+
+
 def test_head_means_the_chain_ends_exactly_there(cli, project: Path):
     path = project / "annotations" / "ledger.jsonl"
     rows = path.read_text(encoding="utf-8").splitlines(keepends=True)

@@ -439,9 +439,9 @@ class Ledger:
 _HEAD = re.compile(r"[0-9a-fA-F]{16,64}")
 
 
-def refusal(failed: VerifyResult) -> AuditError:
-    """The one error for a ledger that fails verification before an append."""
-    return AuditError(f"{failed.message}; refusing to append to a ledger that fails "
+def refusal(failed: VerifyResult, doing: str = "append to") -> AuditError:
+    """The one error for a ledger that fails verification before an append (or a report)."""
+    return AuditError(f"{failed.message}; refusing to {doing} a ledger that fails "
                       f"verification: restore it from a backup, then check it with "
                       f"'themeloop audit verify'")
 

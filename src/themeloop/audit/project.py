@@ -175,3 +175,29 @@ def check_project_ledger(project) -> Ledger:
     if not result.ok:
         raise refusal(result)
     return ledger
+
+
+def check_ledger_to_read(project) -> None:
+    """Verify the project's ledger before a command shows its story (``themeloop report``).
+
+    As :func:`check_project_ledger`, but nothing is created, and a ledger
+    written before themeloop signed its ledgers is checked by its hash chain
+    and the recorded heads alone, as it was then.
+
+    Raises
+    ------
+    AuditError
+        If the ledger fails verification, or its key is missing although it is signed.
+    """
+    from themeloop.audit.ledger import refusal
+
+    path = default_ledger_path(project)
+    anchors = recorded_anchors(path, manifest_paths(project), project.root)
+    first = _first_event(path)
+    if first and MAC_FIELD not in first and not any(a.keyed for a in anchors):
+        ledger = Ledger(path, None, anchors)
+    else:
+        ledger = project_ledger(project, create=False)
+    result = ledger.verify()
+    if not result.ok:
+        raise refusal(result, "report from")

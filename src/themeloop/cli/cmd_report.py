@@ -25,11 +25,13 @@ def report(
     strict: bool = STRICT_OPTION,
 ) -> None:
     """Write report.html: themes, codes, agreement, adjudication and provenance, offline."""
+    from themeloop.audit.project import check_ledger_to_read
     from themeloop.outputs import check_output_dir
     from themeloop.report import write_report
 
     proj = load_project(project)
     check_output_dir(out if out is not None else proj.out_dir, "--out" if out else "paths.out")
+    check_ledger_to_read(proj)  # the report tells the ledger's story
     path = write_report(proj, out_dir=out, by=by)
     typer.echo(f"wrote {path}")
 
