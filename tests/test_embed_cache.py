@@ -203,3 +203,45 @@ def test_a_damaged_old_cache_is_ignored(tmp_path, damage):
     emb.encode(["a", "b"])
     assert emb.n_encoded_ == 2 and emb.n_cache_hits_ == 0
     assert not (tmp_path / "index.json").exists() and not shard.exists()
+
+
+def test_a_run_that_stops_keeps_the_chunks_it_had_encoded(tmp_path, monkeypatch):
+    """Vectors reach the cache a chunk at a time, so a long encode that dies loses one chunk."""
+    import themeloop.embed.embedder as embedder_mod
+
+    class DiesLate(Fake):
+        calls = 0
+
+        def encode(self, texts):
+            DiesLate.calls += 1
+            if DiesLate.calls > 5:  # chunks of 2 batches: chunks 1 and 2 are done
+                raise MemoryError("killed")
+            return super().encode(texts)
+
+    monkeypatch.setattr(embedder_mod, "CACHE_CHUNK", 20)
+    texts = [f"answer number {i}" for i in range(100)]
+    with pytest.raises(MemoryError):
+        Embedder(DiesLate(), cache_dir=tmp_path, batch_size=10).encode(texts)
+    again = Embedder(Fake(), cache_dir=tmp_path, batch_size=10)
+    vectors = again.encode(texts)
+    assert again.n_cache_hits_ == 40 and again.n_encoded_ == 60
+    np.testing.assert_array_equal(vectors, Embedder(Fake(), batch_size=10).encode(texts))
+
+
+def test_chunked_encoding_gives_the_same_vectors_and_batches(tmp_path, monkeypatch):
+    import themeloop.embed.embedder as embedder_mod
+
+    seen: list[list[str]] = []
+
+    class Records(Fake):
+        def encode(self, texts):
+            seen.append(list(texts))
+            return super().encode(texts)
+
+    texts = [("x" * (i % 17)) + f" answer {i}" for i in range(95)]
+    whole = Embedder(Records(), batch_size=10).encode(texts)
+    batches, seen[:] = list(seen), []
+    monkeypatch.setattr(embedder_mod, "CACHE_CHUNK", 30)
+    chunked = Embedder(Records(), cache_dir=tmp_path, batch_size=10).encode(texts)
+    assert seen == batches  # the same batches, in the same order
+    np.testing.assert_array_equal(chunked, whole)

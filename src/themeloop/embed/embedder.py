@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +16,9 @@ from themeloop.embed.factory import ModelSpec, model_for
 from themeloop.embed.tasks import EncodeBatch, EncodeWith
 from themeloop.errors import EmbedError
 from themeloop.progress import Progress, no_progress
+
+# Texts encoded between cache writes: a stopped run loses at most this many.
+CACHE_CHUNK = 10_000
 
 
 class Embedder:
@@ -135,34 +138,55 @@ class Embedder:
             missing = [i for i, k in enumerate(keys) if k not in found]
             vectors: dict[str, np.ndarray] = dict(found)
             if missing:
-                new = self._encode_missing([unique[i] for i in missing], progress)
                 new_keys = [keys[i] for i in missing]
+
+                def keep(rows: list[int], part: np.ndarray) -> None:
+                    # Each chunk reaches the cache as soon as it is encoded, so a run that
+                    # stops (killed, out of memory) keeps what it had encoded.
+                    if cache is not None:
+                        cache.add([new_keys[r] for r in rows], part)
+
+                new = self._encode_missing([unique[i] for i in missing], progress, keep)
                 vectors.update(zip(new_keys, new))
-                if cache is not None:
-                    cache.add(new_keys, new)
         if not unique:
             return np.zeros((0, 0), dtype=np.float32)
         by_text = {t: vectors[k] for t, k in zip(unique, keys)}
         out = np.stack([by_text[t] for t in cleaned]).astype(np.float32, copy=False)
         return normalise(out)
 
-    def _encode_missing(self, texts: list[str], progress: Progress) -> np.ndarray:
-        # Longest first, so each call pads its batch to similar lengths.
+    def _encode_missing(
+        self, texts: list[str], progress: Progress,
+        keep: Callable[[list[int], np.ndarray], None] | None = None,
+    ) -> np.ndarray:
+        """Vectors of ``texts``; ``keep(rows, vectors)`` gets each chunk as it is done.
+
+        Longest first, so each call pads its batch to similar lengths. Chunks are
+        whole batches of that one order, so chunking changes no batch and no vector.
+        """
         order = sorted(range(len(texts)), key=lambda i: (-len(texts[i]), i))
         total = len(texts)
         task = self._task()
         backend = self.backend if self.backend is not None else LocalBackend()
         progress("embedding", 0, total)
-        parts = []
+        step = max(1, CACHE_CHUNK // self.batch_size) * self.batch_size
+        out: np.ndarray | None = None
         done = 0
-        for part in backend.map_batches(task, [texts[i] for i in order], self.batch_size):
-            self.n_model_calls_ += 1
-            done += len(part)
-            self.n_encoded_ += len(part)
-            parts.append(part)
-            progress("embedding", done, total)
-        out = np.empty((total, parts[0].shape[1]), dtype=np.float32)
-        out[order] = np.concatenate(parts)
+        for start in range(0, total, step):
+            rows = order[start:start + step]
+            parts = []
+            for part in backend.map_batches(task, [texts[i] for i in rows], self.batch_size):
+                self.n_model_calls_ += 1
+                done += len(part)
+                self.n_encoded_ += len(part)
+                parts.append(part)
+                progress("embedding", done, total)
+            chunk = np.concatenate(parts)
+            if out is None:
+                out = np.empty((total, chunk.shape[1]), dtype=np.float32)
+            out[rows] = chunk
+            if keep is not None:
+                keep(rows, chunk)
+        assert out is not None  # total > 0: the caller encodes missing texts only
         return out
 
 
