@@ -16,26 +16,15 @@ object last.
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from run_demo import copy_sample
+
 TARGET = {"barriers": 0.22, "practice": 0.60, "radical": 0.70}
-
-
-def copy_sample(dest: Path) -> Path:
-    shutil.copytree(ROOT / "examples" / "innovation-survey", dest / "examples" / "innovation-survey",
-                    ignore=shutil.ignore_patterns("out", "models", ".themeloop"))
-    shutil.copytree(ROOT / "annotations" / "innovation-survey",
-                    dest / "annotations" / "innovation-survey",
-                    ignore=shutil.ignore_patterns("ledger.jsonl", "raw"))
-    cache = ROOT / "examples" / "innovation-survey" / "models" / "cache"
-    if cache.is_dir():  # embed each text once across bench runs
-        shutil.copytree(cache, dest / "examples" / "innovation-survey" / "models" / "cache")
-    return dest / "examples" / "innovation-survey"
 
 
 def baseline(out: Path, coding: Path) -> dict[str, float | None]:
@@ -56,7 +45,7 @@ def main() -> dict:
 
     t0 = time.time()
     with tempfile.TemporaryDirectory() as tmp:
-        project = copy_sample(Path(tmp))
+        project = copy_sample(Path(tmp), cache=True)  # embed each text once across runs
         result = CliRunner().invoke(app, ["run", "--project", str(project)])
         if result.exit_code != 0:
             raise SystemExit(result.output)

@@ -34,12 +34,19 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 
-def copy_sample(dest: Path) -> Path:
+def copy_sample(dest: Path, *, cache: bool = False) -> Path:
+    """The sample project and its annotations under ``dest``, without outputs, models or ledger.
+
+    ``cache`` also copies the embedding cache, so a bench embeds each text once across runs.
+    """
     shutil.copytree(REPO / "examples" / "innovation-survey", dest / "examples" / "innovation-survey",
                     ignore=shutil.ignore_patterns("out", "models", ".themeloop"))
     shutil.copytree(REPO / "annotations" / "innovation-survey",
                     dest / "annotations" / "innovation-survey",
                     ignore=shutil.ignore_patterns("ledger.jsonl", "raw"))
+    warm = REPO / "examples" / "innovation-survey" / "models" / "cache"
+    if cache and warm.is_dir():
+        shutil.copytree(warm, dest / "examples" / "innovation-survey" / "models" / "cache")
     return dest / "examples" / "innovation-survey"
 
 
