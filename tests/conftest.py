@@ -25,6 +25,36 @@ def sample_dir() -> Path:
     return SAMPLE
 
 
+@pytest.fixture(scope="session")
+def theme_cache(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("theme-cache")
+
+
+@pytest.fixture(scope="session")
+def embedder(theme_cache):
+    """One loaded model for the session; its cache is shared with the themes CLI tests."""
+    from themeloop.embed import Embedder, SentenceTransformerModel
+
+    return Embedder(SentenceTransformerModel(precision="auto"), cache_dir=theme_cache)
+
+
+@pytest.fixture(scope="session")
+def responses(sample_dir):
+    """The sample survey's long responses table."""
+    from themeloop.config import find_project
+    from themeloop.survey import load_project_survey
+
+    return load_project_survey(find_project(sample_dir)).responses()
+
+
+@pytest.fixture(scope="session")
+def sample_result(responses, embedder):
+    """Themes proposed for the sample once per session (the themes and label tests read it)."""
+    from themeloop.themes import propose_themes
+
+    return propose_themes(responses, embedder, seed=42)
+
+
 @pytest.fixture
 def cli():
     """Invoke the themeloop CLI in-process: ``cli("inspect", "--json")``."""

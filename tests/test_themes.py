@@ -13,37 +13,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from themeloop.embed import Embedder, SentenceTransformerModel
 from themeloop.errors import ThemesError
 from themeloop.themes import UNASSIGNED, SeedCode, ThemeProposer, propose_themes, quality
 from themeloop.themes.cluster import choose_strategy
 from themeloop.themes.keywords import SURVEY_FILLER
 
 STOP = {"the", "and", "to", "of", "we", "our", "is", "it", "a", "in", "for", "that"}
-
-
-@pytest.fixture(scope="session")
-def theme_cache(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("theme-cache")
-
-
-@pytest.fixture(scope="session")
-def embedder(theme_cache) -> Embedder:
-    """One loaded model for the module; its cache is shared with the CLI runs below."""
-    return Embedder(SentenceTransformerModel(precision="auto"), cache_dir=theme_cache)
-
-
-@pytest.fixture(scope="session")
-def responses(sample_dir) -> pd.DataFrame:
-    from themeloop.config import find_project
-    from themeloop.survey import load_project_survey
-
-    return load_project_survey(find_project(sample_dir)).responses()
-
-
-@pytest.fixture(scope="session")
-def sample_result(responses, embedder):
-    return propose_themes(responses, embedder, seed=42)
 
 
 def test_each_sample_question_gets_3_to_12_themes(sample_result, responses):

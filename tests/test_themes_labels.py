@@ -8,32 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from themeloop.embed import Embedder, SentenceTransformerModel
-from themeloop.themes import ThemeProposer, checks, hierarchy, propose_themes
+from themeloop.themes import ThemeProposer, checks, hierarchy
 from themeloop.themes import labels as theme_labels
 from themeloop.themes.keywords import _stop_words
 from themeloop.themes.model import Quote, Theme
 
 CONNECTORS = {"and", "of"}
-
-
-@pytest.fixture(scope="module")
-def embedder(tmp_path_factory) -> Embedder:
-    return Embedder(SentenceTransformerModel(precision="auto"),
-                    cache_dir=tmp_path_factory.mktemp("label-cache"))
-
-
-@pytest.fixture(scope="module")
-def responses(sample_dir) -> pd.DataFrame:
-    from themeloop.config import find_project
-    from themeloop.survey import load_project_survey
-
-    return load_project_survey(find_project(sample_dir)).responses()
-
-
-@pytest.fixture(scope="module")
-def sample_result(responses, embedder):
-    return propose_themes(responses, embedder, seed=42)
 
 
 def _words(text: str) -> list[str]:
