@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import os
 
 import pytest
 from _model_fixtures import MODEL_ID, agreement_model, make_model_project, model_bias, review
-from test_report_chromium import CHROMIUM, _chromium, _console_errors
+from test_report_chromium import NEEDS_CHROMIUM, _chromium, _console_errors
 from test_report_fixtures import XSS, make_project
 
 from themeloop.config import find_project
@@ -120,8 +119,7 @@ def test_review_alone_is_enough_for_a_section(model_project):
 
 
 @pytest.mark.chromium
-@pytest.mark.skipif(not CHROMIUM.exists() and not os.environ.get("CI"),
-                    reason="/usr/bin/chromium is not installed (make setup-chromium)")
+@NEEDS_CHROMIUM
 def test_the_model_section_renders_in_chromium(model_project, tmp_path):
     from themeloop.report import write_report
 
