@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import pytest
 from _model_fixtures import MODEL_ID, agreement_model, make_model_project, model_bias, review
 from test_report_chromium import NEEDS_CHROMIUM, _chromium, _console_errors

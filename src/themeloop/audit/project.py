@@ -89,6 +89,7 @@ def project_ledger(
     key_file: str | os.PathLike[str] | None = None,
     manifests: Iterable[str | Path] = (),
     create: bool = True,
+    allow_unsigned: bool = False,
 ) -> Ledger:
     """The project's ledger, with its key and the heads its manifests recorded.
 
@@ -100,6 +101,9 @@ def project_ledger(
     manifests : more manifests to take heads from (e.g. of ``run --out``).
     create : make a key on first use (an empty or missing ledger, no signed
         head recorded); ``audit verify`` passes False.
+    allow_unsigned : give a ledger written before themeloop signed its ledgers
+        (and no signed head recorded) without a key, to be checked by its hash
+        chain and recorded heads alone: for commands that only read it.
 
     Raises
     ------
@@ -113,6 +117,8 @@ def project_ledger(
     first = _first_event(path)  # None: no events; {}: a first line that is not an event
     signed_anchor = next((a for a in anchors if a.keyed), None)
     if first and MAC_FIELD not in first and signed_anchor is None:
+        if allow_unsigned:
+            return Ledger(path, None, anchors)
         raise AuditError(f"{path} was written before themeloop signed its ledgers (its events "
                          f"have no mac); if you trust its history, sign it with 'themeloop "
                          f"audit sign', or move it aside to start a new ledger")
@@ -168,13 +174,7 @@ def check_project_ledger(project) -> Ledger:
     AuditError
         If the ledger fails verification, or its key is missing.
     """
-    from themeloop.audit.ledger import refusal
-
-    ledger = project_ledger(project)
-    result = ledger.verify()
-    if not result.ok:
-        raise refusal(result)
-    return ledger
+    return _verified(project_ledger(project), "append to")
 
 
 def check_ledger_to_read(project) -> None:
@@ -189,15 +189,13 @@ def check_ledger_to_read(project) -> None:
     AuditError
         If the ledger fails verification, or its key is missing although it is signed.
     """
+    _verified(project_ledger(project, create=False, allow_unsigned=True), "report from")
+
+
+def _verified(ledger: Ledger, doing: str) -> Ledger:
     from themeloop.audit.ledger import refusal
 
-    path = default_ledger_path(project)
-    anchors = recorded_anchors(path, manifest_paths(project), project.root)
-    first = _first_event(path)
-    if first and MAC_FIELD not in first and not any(a.keyed for a in anchors):
-        ledger = Ledger(path, None, anchors)
-    else:
-        ledger = project_ledger(project, create=False)
     result = ledger.verify()
     if not result.ok:
-        raise refusal(result, "report from")
+        raise refusal(result, doing)
+    return ledger
