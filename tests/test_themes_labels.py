@@ -113,6 +113,42 @@ def test_noun_phrases_drop_determiners_pronouns_and_filler():
     assert texts[1] == []  # "it", "a lot of things": nothing that names a theme
 
 
+def test_shared_parses_parse_each_text_once_and_change_nothing(monkeypatch):
+    texts = ["The lack of seed funding is our biggest problem.", "Staff turnover and high caseloads."]
+    plain = theme_labels.noun_phrases(texts)
+    nlp = theme_labels._parser()
+    parsed: list[str] = []
+    real = nlp.pipe
+
+    def counting(docs, **kw):
+        docs = list(docs)
+        parsed.extend(docs)
+        return real(docs, **kw)
+
+    monkeypatch.setattr(nlp, "pipe", counting)
+    new = "A new answer about funding."
+    with theme_labels.shared_parses():
+        assert theme_labels.noun_phrases(texts) == plain
+        with theme_labels.shared_parses():  # nested: the outer block's parses
+            again = theme_labels.noun_phrases([texts[1], new, texts[0]])
+    assert again[0] == plain[1] and again[2] == plain[0]
+    assert parsed == [*texts, new]
+    theme_labels.noun_phrases(texts)  # outside a block nothing was kept
+    assert parsed == [*texts, new, *texts]
+
+
+def test_parsing_on_worker_processes_gives_the_same_phrases(monkeypatch):
+    import os
+
+    texts = ["The lack of seed funding is our biggest problem.", "Staff turnover and high caseloads.",
+             "Not enough time for the pilots", "Board of trustees and the lack of data", "ok", ""]
+    serial = theme_labels.noun_phrases(texts)
+    assert theme_labels._parse_workers(10) == 1  # few texts: this process
+    assert theme_labels._parse_workers(10**6) == min(4, len(os.sched_getaffinity(0)))
+    monkeypatch.setattr(theme_labels, "_parse_workers", lambda n: 2)  # forked, even on one core
+    assert theme_labels.noun_phrases(texts) == serial
+
+
 def test_simple_phrases_fallback_keeps_content_words_only():
     assert [p.text for p in theme_labels.simple_phrases("The cost of the new IT system")] == [
         "cost", "system"]

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import pairwise
@@ -31,6 +33,7 @@ MAX_WORDS = 5
 DOCS_PER_THEME = 150  # noun phrases come from a sample of this many members per theme
 CANDIDATES = 25  # best candidates per theme (by c-TF-IDF and coverage) that get embedded
 N_KEYPHRASES = 6
+PARALLEL_MIN_TEXTS = 4_000  # fewer texts are parsed in this process (workers cost more)
 # Weights of the three signals; chosen on banking77, NLU++ and the sample survey
 # (bench/labels_quality.py), not on one set.
 W_EMBED, W_CTFIDF, W_COVER = 0.8, 0.1, 0.1
@@ -70,23 +73,92 @@ def _parser():
         return None
 
 
+# Parses kept for the length of one proposal (see shared_parses); None outside one.
+_PARSED: ContextVar[dict[str, list[Phrase]] | None] = ContextVar("_PARSED", default=None)
+
+
+@contextmanager
+def shared_parses() -> Iterator[None]:
+    """Within it, :func:`noun_phrases` parses each distinct text once.
+
+    A proposal labels its themes up to three times (before and after the
+    theme-set checks' merges, then from the whole answers that carry each
+    theme), mostly from the same answers; parsing is the most costly part of
+    labelling (about 60% of the theme step at 100,000 answers). The parses are
+    dropped when the block ends, so a long-lived process keeps none.
+    """
+    if _PARSED.get() is not None:  # already inside one: share the outer block's parses
+        yield
+        return
+    token = _PARSED.set({})
+    try:
+        yield
+    finally:
+        _PARSED.reset(token)
+
+
 def noun_phrases(texts: Sequence[str], *, batch_size: int = 256) -> list[list[Phrase]]:
     """Candidate phrases of each text: trimmed noun chunks, and "X of Y" joins.
 
     Falls back to :func:`simple_phrases` when spaCy's model is not installed.
+    Inside :func:`shared_parses` a text parsed before is not parsed again.
 
     Examples
     --------
     >>> [p.text for p in noun_phrases(["The lack of seed funding is our biggest problem."])[0]]
     ['lack', 'seed funding', 'problem', 'lack of seed funding']
     """
-    nlp = _parser()
-    if nlp is None:
+    if _parser() is None:
         return [simple_phrases(t) for t in texts]
-    stop = _stop_words()
-    unique = list(dict.fromkeys(texts))
-    found: dict[str, list[Phrase]] = {}
-    for doc in nlp.pipe(unique, batch_size=batch_size):
+    shared = _PARSED.get()
+    found: dict[str, list[Phrase]] = {} if shared is None else shared
+    unique = [t for t in dict.fromkeys(texts) if t not in found]
+    found.update(zip(unique, _parse_all(unique, batch_size)))
+    return [found[t] for t in texts]
+
+
+def _parse_all(texts: list[str], batch_size: int) -> list[list[Phrase]]:
+    """:func:`_parse` of ``texts``, on forked worker processes when there are many.
+
+    spaCy's CPU pipeline runs on one core. At 100,000 answers, labelling parsed
+    for 134 s of a 222 s theme step on a 2-core machine whose other core was
+    idle. The workers return only the phrases (small to send back; spaCy's own
+    ``n_process`` sends whole docs, and on 6,000 texts it was slower than one
+    process). The phrases are the same either way (tested).
+    """
+    workers = _parse_workers(len(texts))
+    if workers <= 1:
+        return _parse(texts, batch_size)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    step = math.ceil(len(texts) / (4 * workers))
+    chunks = [texts[i:i + step] for i in range(0, len(texts), step)]
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        return [p for part in pool.map(_parse, chunks, [batch_size] * len(chunks)) for p in part]
+
+
+def _parse_workers(n_texts: int) -> int:
+    """Worker processes for parsing ``n_texts``: one per core (at most 4), or 1.
+
+    Only on Linux, where workers are forked with the model already loaded,
+    and never from a daemonic process (a Dask worker, a multiprocessing pool),
+    which may not have children.
+    """
+    import multiprocessing
+    import os
+    import sys
+
+    if (n_texts < PARALLEL_MIN_TEXTS or sys.platform != "linux"
+            or multiprocessing.current_process().daemon):
+        return 1
+    return min(4, len(os.sched_getaffinity(0)))
+
+
+def _parse(texts: list[str], batch_size: int) -> list[list[Phrase]]:
+    nlp, stop = _parser(), _stop_words()
+    out_all = []
+    for doc in nlp.pipe(texts, batch_size=batch_size):
         chunks = [(span, _clean(span, stop)) for span in doc.noun_chunks]
         out = [p for _, p in chunks if p is not None]
         for (a, pa), (b, pb) in pairwise(chunks):
@@ -94,8 +166,8 @@ def noun_phrases(texts: Sequence[str], *, batch_size: int = 256) -> list[list[Ph
                     and doc[a.end].lower_ == "of"
                     and len(pa.key.split()) + len(pb.key.split()) + 1 <= MAX_WORDS):
                 out.append(Phrase(f"{pa.key} of {pb.key}", f"{pa.text} of {pb.text}"))
-        found[doc.text] = sorted(set(out), key=out.index)
-    return [found[t] for t in texts]
+        out_all.append(sorted(set(out), key=out.index))
+    return out_all
 
 
 def _clean(span, stop: frozenset[str]) -> Phrase | None:

@@ -15,6 +15,7 @@ from themeloop.compute import Backend
 from themeloop.errors import ThemesError
 from themeloop.progress import Progress, no_progress
 from themeloop.themes import checks
+from themeloop.themes import labels as theme_labels
 from themeloop.themes.hierarchy import Parent
 from themeloop.themes.model import (
     UNASSIGNED,
@@ -131,16 +132,17 @@ def propose_themes(
             params={**params, "backend": backend, "label_encoder": embedder.encode},
             min_secondary=secondary_similarity,
         )
-        proposer, carried, best_scores, best_segment = fit(seed, progress)
-        stability, note = _stability(fit, proposer, carried, seed, stability_runs,
-                                     stability_max_answers)
-        result.questions[q] = _question_result(
-            responses, q, in_q, rows, proposer, carried, best_scores, best_segment,
-            stability, note, params,
-            n_segments=len(local.texts) if multi_label else None,
-            runs=stability_runs if stability and stability[0] is not None else 0,
-            encoder=embedder.encode,
-        )
+        with theme_labels.shared_parses():  # labelled up to three times: parse once
+            proposer, carried, best_scores, best_segment = fit(seed, progress)
+            stability, note = _stability(fit, proposer, carried, seed, stability_runs,
+                                         stability_max_answers)
+            result.questions[q] = _question_result(
+                responses, q, in_q, rows, proposer, carried, best_scores, best_segment,
+                stability, note, params,
+                n_segments=len(local.texts) if multi_label else None,
+                runs=stability_runs if stability and stability[0] is not None else 0,
+                encoder=embedder.encode,
+            )
     extra = {"multi_label": multi_label, "secondary_similarity": secondary_similarity,
              "stability_runs": stability_runs,
              "stability_max_answers": stability_max_answers}
@@ -354,7 +356,6 @@ def _relabel(themes: list[Theme], carried: list[list[tuple[int, float]]], texts:
     names a label the theme no longer has. Seeded themes keep their codes'
     labels and ids.
     """
-    from themeloop.themes import labels as theme_labels
     from themeloop.themes.keywords import slugify
 
     free = {v for v, t in enumerate(themes) if not t.seeded}
