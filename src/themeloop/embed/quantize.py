@@ -10,15 +10,16 @@ u8s8 kernels use ``VPMADDUBSW``, whose 16-bit sums can saturate with full 8-bit
 weights; 7-bit weights cannot saturate, so the same file gives the same
 vectors on AVX2, AVX-512 and VNNI CPUs up to rounding.
 
-On a 2-core AMD EPYC it took 1.8 ms of CPU per short answer against 4.1 ms in
-fp32 (``bench/embed_speed.py``), with a mean cosine of 0.9925 to the fp32
-vectors; on the shared sets it moved theme NMI by at most 0.0033 and autocoder
-sample-F1 by at most 0.0073 (``bench/embed_speed.py`` measures both encoders
-in one run).
+On a 2-core AMD EPYC with AVX-512 it took 1.68 ms of CPU per short answer
+against 3.64 ms in fp32 (``bench/embed_speed.py``), with a mean cosine of
+0.993 to the fp32 vectors; in the same run it moved theme NMI by up to 0.021
+and autocoder sample-F1 by up to 0.010 (``bench/RESULTS.md``).
 
-It is an option (``precision = "int8"``), not the default: activations are
-quantised per batch (one scale per input tensor), so a text's vector depends on
-the texts batched with it, by up to 0.013 in cosine. fp32 vectors do not.
+It is an option (``precision = "int8"``), not the default: those moves are
+outside the 0.005 the project allows a faster encoder. Its activations are
+quantised with one scale per input tensor, so :class:`~themeloop.embed.onnx.OnnxModel`
+runs it one text per call, and a text's vector does not depend on the texts
+encoded with it.
 
 The quantised file is built locally from the fp32 export (never downloaded),
 beside it in the user's cache, with a sha256 record checked on every load.
