@@ -241,6 +241,20 @@ def test_select_next_is_diverse_at_cold_start_and_uncertain_later():
         select_next(x, 0)
 
 
+def test_cold_start_keeps_the_proportions_of_the_kinds_of_answers():
+    from themeloop.autocode.active import select_next
+
+    rng = np.random.default_rng(1)
+    centres = _unit(rng.normal(size=(3, 16)))
+    sizes = [140, 40, 20]
+    x = _unit(np.repeat(centres, sizes, axis=0) + rng.normal(scale=0.05, size=(200, 16)))
+    kind = np.repeat([0, 1, 2], sizes)
+    picked = select_next(x, 30)
+    assert len(set(picked.tolist())) == 30
+    # 3 strata of 10 picks each would under-sample the big kind (10/10/10); 70% of 30 is 21
+    assert np.bincount(kind[picked], minlength=3).tolist() == [21, 6, 3]
+
+
 def test_cross_fit_leaves_out_examples_that_quote_held_out_answers():
     from themeloop.autocode.prototypes import build_prototypes
 
