@@ -142,11 +142,14 @@ def test_parsing_on_worker_processes_gives_the_same_phrases(monkeypatch):
 
     texts = ["The lack of seed funding is our biggest problem.", "Staff turnover and high caseloads.",
              "Not enough time for the pilots", "Board of trustees and the lack of data", "ok", ""]
-    serial = theme_labels.noun_phrases(texts)
-    assert theme_labels._parse_workers(10) == 1  # few texts: this process
-    assert theme_labels._parse_workers(10**6) == min(4, len(os.sched_getaffinity(0)))
-    monkeypatch.setattr(theme_labels, "_parse_workers", lambda n: 2)  # forked, even on one core
+    from themeloop.themes import keywords
+
+    serial, lemmas = theme_labels.noun_phrases(texts), keywords.analyse(texts)
+    assert keywords.parse_workers(10) == 1  # few texts: this process
+    assert keywords.parse_workers(10**6) == min(4, len(os.sched_getaffinity(0)))
+    monkeypatch.setattr(keywords, "parse_workers", lambda n: 2)  # forked, even on one core
     assert theme_labels.noun_phrases(texts) == serial
+    assert keywords.analyse(texts) == lemmas
 
 
 def test_simple_phrases_fallback_keeps_content_words_only():

@@ -24,7 +24,7 @@ from itertools import pairwise
 
 import numpy as np
 
-from themeloop.themes.keywords import SPACY_MODEL, _class_tfidf, _stop_words
+from themeloop.themes.keywords import SPACY_MODEL, _class_tfidf, _stop_words, map_texts
 
 PhraseEncoder = Callable[[list[str]], np.ndarray]
 """Embeds phrases: one L2-normalised row per phrase (``Embedder.encode``)."""
@@ -33,7 +33,6 @@ MAX_WORDS = 5
 DOCS_PER_THEME = 150  # noun phrases come from a sample of this many members per theme
 CANDIDATES = 25  # best candidates per theme (by c-TF-IDF and coverage) that get embedded
 N_KEYPHRASES = 6
-PARALLEL_MIN_TEXTS = 4_000  # fewer texts are parsed in this process (workers cost more)
 # Weights of the three signals; chosen on banking77, NLU++ and the sample survey
 # (bench/labels_quality.py), not on one set.
 W_EMBED, W_CTFIDF, W_COVER = 0.8, 0.1, 0.1
@@ -113,49 +112,12 @@ def noun_phrases(texts: Sequence[str], *, batch_size: int = 256) -> list[list[Ph
     shared = _PARSED.get()
     found: dict[str, list[Phrase]] = {} if shared is None else shared
     unique = [t for t in dict.fromkeys(texts) if t not in found]
-    found.update(zip(unique, _parse_all(unique, batch_size)))
+    found.update(zip(unique, map_texts(_parse, unique, batch_size)))
     return [found[t] for t in texts]
 
 
-def _parse_all(texts: list[str], batch_size: int) -> list[list[Phrase]]:
-    """:func:`_parse` of ``texts``, on forked worker processes when there are many.
-
-    spaCy's CPU pipeline runs on one core. At 100,000 answers, labelling parsed
-    for 134 s of a 222 s theme step on a 2-core machine whose other core was
-    idle. The workers return only the phrases (small to send back; spaCy's own
-    ``n_process`` sends whole docs, and on 6,000 texts it was slower than one
-    process). The phrases are the same either way (tested).
-    """
-    workers = _parse_workers(len(texts))
-    if workers <= 1:
-        return _parse(texts, batch_size)
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    step = math.ceil(len(texts) / (4 * workers))
-    chunks = [texts[i:i + step] for i in range(0, len(texts), step)]
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        return [p for part in pool.map(_parse, chunks, [batch_size] * len(chunks)) for p in part]
-
-
-def _parse_workers(n_texts: int) -> int:
-    """Worker processes for parsing ``n_texts``: one per core (at most 4), or 1.
-
-    Only on Linux, where workers are forked with the model already loaded,
-    and never from a daemonic process (a Dask worker, a multiprocessing pool),
-    which may not have children.
-    """
-    import multiprocessing
-    import os
-    import sys
-
-    if (n_texts < PARALLEL_MIN_TEXTS or sys.platform != "linux"
-            or multiprocessing.current_process().daemon):
-        return 1
-    return min(4, len(os.sched_getaffinity(0)))
-
-
 def _parse(texts: list[str], batch_size: int) -> list[list[Phrase]]:
+    """The phrases of each text (run by :func:`~themeloop.themes.keywords.map_texts`)."""
     nlp, stop = _parser(), _stop_words()
     out_all = []
     for doc in nlp.pipe(texts, batch_size=batch_size):
@@ -254,7 +216,9 @@ def label_themes(
     values = sorted({int(v) for v in labels if v >= 0})
     if not values:
         return {}
-    sample = _sample_members(labels, values, docs_per_theme, random_state)
+    parsed = _PARSED.get() or {}
+    ready = np.array([t in parsed for t in texts], dtype=bool) if parsed else None
+    sample = _sample_members(labels, values, docs_per_theme, random_state, ready)
     picked = [i for v in values for i in sample[v]]
     phrases = dict(zip(picked, noun_phrases([texts[i] for i in picked])))
     stats = {v: _theme_stats([phrases[i] for i in sample[v]]) for v in values}
@@ -275,14 +239,27 @@ def label_themes(
 
 
 def _sample_members(
-    labels: np.ndarray, values: list[int], k: int, random_state: int
+    labels: np.ndarray, values: list[int], k: int, random_state: int,
+    ready: np.ndarray | None = None,
 ) -> dict[int, list[int]]:
+    """A seeded sample of at most ``k`` members per theme value.
+
+    ``ready`` (per text: already parsed in this proposal, see
+    :func:`shared_parses`): a theme with more than ``k`` members takes its
+    sample from those first, in seeded random order, so relabelling from the
+    whole answers re-parses few of them. The parsed ones are themselves a
+    seeded random sample, so the sample stays one.
+    """
     rng = np.random.default_rng(random_state)
     out = {}
     for v in values:
         members = np.flatnonzero(labels == v)
         if len(members) > k:
-            members = np.sort(rng.choice(members, size=k, replace=False))
+            if ready is None or not ready[members].any():
+                members = np.sort(rng.choice(members, size=k, replace=False))
+            else:
+                shuffled = rng.permutation(members)
+                members = np.sort(shuffled[np.argsort(~ready[shuffled], kind="stable")][:k])
         out[v] = [int(i) for i in members]
     return out
 
